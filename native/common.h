@@ -1,0 +1,37 @@
+// Shared helpers of the native layer: argument conversion and errno -> SysError.
+// The native layer decides nothing: each exported function is one syscall or one tight loop.
+#pragma once
+#include <napi.h>
+#include <cerrno>
+#include <cstdint>
+#include <string>
+
+namespace amber {
+
+// Throws the JS SysError registered at start-up (see addon.cc), carrying errno, its name,
+// the syscall and the pid/fd involved. Returns an empty value for the caller to return.
+Napi::Value ThrowSys(Napi::Env env, int err, const char* syscall, long pid = -1, long fd = -1);
+
+inline int64_t ArgInt(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || info[i].IsUndefined()) return 0;
+  if (info[i].IsBigInt()) {
+    bool lossless;
+    return info[i].As<Napi::BigInt>().Int64Value(&lossless);
+  }
+  return info[i].As<Napi::Number>().Int64Value();
+}
+
+inline uint64_t ArgU64(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || info[i].IsUndefined()) return 0;
+  if (info[i].IsBigInt()) {
+    bool lossless;
+    return info[i].As<Napi::BigInt>().Uint64Value(&lossless);
+  }
+  return static_cast<uint64_t>(info[i].As<Napi::Number>().Int64Value());
+}
+
+void InitPtrace(Napi::Env env, Napi::Object exports);
+void InitProcess(Napi::Env env, Napi::Object exports);
+void InitMemory(Napi::Env env, Napi::Object exports);
+
+}  // namespace amber

@@ -1,0 +1,114 @@
+// Process-level syscalls: wait, signals, pidfds, prctl, and the clone3 stub a restore morphs.
+#include "common.h"
+#include <linux/sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <csignal>
+#include <cstring>
+#include <unistd.h>
+#include <vector>
+
+namespace amber {
+
+// waitpid(pid, &status, flags), retried on EINTR. Returns [pid, status]; [0, 0] under WNOHANG.
+static Napi::Value WaitPid(const Napi::CallbackInfo& info) {
+  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  int flags = static_cast<int>(ArgInt(info, 1));
+  int status = 0;
+  pid_t r;
+  do {
+    r = waitpid(pid, &status, flags);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) return ThrowSys(info.Env(), errno, "waitpid", pid);
+  auto out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, Napi::Number::New(info.Env(), r));
+  out.Set(1u, Napi::Number::New(info.Env(), status));
+  return out;
+}
+
+static Napi::Value Kill(const Napi::CallbackInfo& info) {
+  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  if (kill(pid, static_cast<int>(ArgInt(info, 1))) < 0) return ThrowSys(info.Env(), errno, "kill", pid);
+  return info.Env().Undefined();
+}
+
+static Napi::Value Tgkill(const Napi::CallbackInfo& info) {
+  pid_t tgid = static_cast<pid_t>(ArgInt(info, 0));
+  pid_t tid = static_cast<pid_t>(ArgInt(info, 1));
+  if (syscall(SYS_tgkill, tgid, tid, static_cast<int>(ArgInt(info, 2))) < 0)
+    return ThrowSys(info.Env(), errno, "tgkill", tid);
+  return info.Env().Undefined();
+}
+
+static Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  long fd = syscall(SYS_pidfd_open, pid, static_cast<unsigned>(ArgInt(info, 1)));
+  if (fd < 0) return ThrowSys(info.Env(), errno, "pidfd_open", pid);
+  return Napi::Number::New(info.Env(), static_cast<double>(fd));
+}
+
+static Napi::Value PidfdGetfd(const Napi::CallbackInfo& info) {
+  int pidfd = static_cast<int>(ArgInt(info, 0));
+  int target = static_cast<int>(ArgInt(info, 1));
+  long fd = syscall(SYS_pidfd_getfd, pidfd, target, 0u);
+  if (fd < 0) return ThrowSys(info.Env(), errno, "pidfd_getfd", -1, target);
+  return Napi::Number::New(info.Env(), static_cast<double>(fd));
+}
+
+// prctl(option, a2, a3, a4, a5) in the calling process; returns its result.
+static Napi::Value Prctl(const Napi::CallbackInfo& info) {
+  long r = prctl(static_cast<int>(ArgInt(info, 0)), ArgU64(info, 1), ArgU64(info, 2), ArgU64(info, 3),
+                 ArgU64(info, 4));
+  if (r < 0) return ThrowSys(info.Env(), errno, "prctl");
+  return Napi::Number::New(info.Env(), static_cast<double>(r));
+}
+
+// clone3 with set_tid: the child is a stub for a restore to morph. Before it stops itself it
+// maps a scratch area at a fixed address and copies code there (the syscall gadget), then asks
+// to be traced by this thread. Only raw syscalls run in the child: it is a copy of a
+// multi-threaded process, where locks may be held by threads that do not exist in it.
+// Exit codes 100/101 tell the parent which step failed.
+static Napi::Value CloneStub(const Napi::CallbackInfo& info) {
+  auto tidsArr = info[0].As<Napi::Array>();
+  std::vector<pid_t> tids(tidsArr.Length());
+  for (uint32_t i = 0; i < tidsArr.Length(); i++) tids[i] = tidsArr.Get(i).As<Napi::Number>().Int32Value();
+  uint64_t scratch = ArgU64(info, 1);
+  size_t scratchLen = static_cast<size_t>(ArgInt(info, 2));
+  auto code = info[3].As<Napi::Buffer<uint8_t>>();
+  const uint8_t* codeData = code.Data();
+  size_t codeLen = code.Length();
+
+  struct clone_args ca;
+  memset(&ca, 0, sizeof ca);
+  ca.exit_signal = SIGCHLD;
+  ca.set_tid = reinterpret_cast<uint64_t>(tids.data());
+  ca.set_tid_size = tids.size();
+  long r = syscall(SYS_clone3, &ca, sizeof ca);
+  if (r < 0) return ThrowSys(info.Env(), errno, "clone3", tids.empty() ? -1 : tids[0]);
+  if (r == 0) {
+    long a = syscall(SYS_mmap, scratch, scratchLen, PROT_READ | PROT_WRITE | PROT_EXEC,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (a != static_cast<long>(scratch)) syscall(SYS_exit_group, 100);
+    volatile uint8_t* dst = reinterpret_cast<volatile uint8_t*>(scratch);
+    for (size_t i = 0; i < codeLen; i++) dst[i] = codeData[i];
+    if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0) syscall(SYS_exit_group, 101);
+    syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);
+    for (;;) syscall(SYS_exit_group, 102);
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(r));
+}
+
+void InitProcess(Napi::Env env, Napi::Object exports) {
+  exports.Set("waitpid", Napi::Function::New(env, WaitPid));
+  exports.Set("kill", Napi::Function::New(env, Kill));
+  exports.Set("tgkill", Napi::Function::New(env, Tgkill));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd));
+  exports.Set("prctl", Napi::Function::New(env, Prctl));
+  exports.Set("cloneStub", Napi::Function::New(env, CloneStub));
+}
+
+}  // namespace amber

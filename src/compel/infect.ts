@@ -1,0 +1,79 @@
+/**
+ * Prepares a seized task for injected syscalls without changing a byte of its code:
+ * one mmap is run from a `syscall` instruction found in the task's vDSO (stepping to the
+ * syscall exit), which creates the scratch area; the `syscall; int3` gadget goes there.
+ * cure() removes the scratch area and puts registers and signal mask back.
+ */
+import { GpRegs, SYSCALL_GADGET } from '../arch/x86_64/regs';
+import { SYS } from '../arch/x86_64/syscalls';
+import { AmberError } from '../errors';
+import { MapsEntry } from '../proc/maps';
+import { applySyscallRestart } from './restart';
+import { RemoteSyscalls } from './remote-syscalls';
+import { TaskMemory } from './task-memory';
+import { Tracee } from './tracee';
+
+export const SCRATCH_SIZE = 64 * 1024;
+/** The gadget sits at the start of the scratch area; data buffers follow from here. */
+export const SCRATCH_DATA_OFFSET = 4096;
+
+const PROT_RWX = 7;
+const MAP_PRIVATE_ANON = 0x22;
+
+export interface Infection {
+  readonly remote: RemoteSyscalls;
+  readonly mem: TaskMemory;
+  readonly scratch: bigint;
+  /** Address of the scratch data area (for buffers passed to injected syscalls). */
+  readonly data: bigint;
+  readonly dataSize: number;
+  /** Registers and signal mask as the task had them when seized. */
+  readonly savedRegs: GpRegs;
+  readonly savedSigmask: bigint;
+  cure(): void;
+}
+
+function findSyscallInsn(mem: TaskMemory, maps: MapsEntry[], pid: number): bigint {
+  const vdso = maps.find((m) => m.path === '[vdso]');
+  if (!vdso) throw new AmberError(`task ${pid} has no [vdso] mapping: cannot bootstrap injected syscalls`);
+  const text = mem.read(vdso.start, Number(vdso.end - vdso.start));
+  for (let i = 0; i + 1 < text.length; i++) {
+    if (text[i] === 0x0f && text[i + 1] === 0x05) return vdso.start + BigInt(i);
+  }
+  throw new AmberError(`task ${pid}: no syscall instruction in its vDSO`);
+}
+
+export function infect(tracee: Tracee, maps: MapsEntry[]): Infection {
+  const savedRegs = tracee.getRegs();
+  const savedSigmask = tracee.getSigmask();
+  const mem = new TaskMemory(tracee.pid);
+  let scratch = 0n;
+  const restoreTask = () => {
+    tracee.setRegs(applySyscallRestart(savedRegs, true));
+    tracee.setSigmask(savedSigmask);
+  };
+  try {
+    // Nothing of the task's may run while it executes our syscalls: block every signal.
+    tracee.setSigmask(~0n);
+    const bootstrap = new RemoteSyscalls(tracee, 0n, savedRegs);
+    const insn = findSyscallInsn(mem, maps, tracee.pid);
+    scratch = bootstrap.callAtExit(SYS.mmap, insn, 0, SCRATCH_SIZE, PROT_RWX, MAP_PRIVATE_ANON, -1, 0);
+    mem.write(scratch, SYSCALL_GADGET);
+  } catch (e) {
+    try { restoreTask(); } finally { mem.close(); }
+    throw e;
+  }
+  const remote = new RemoteSyscalls(tracee, scratch, savedRegs);
+  return {
+    remote, mem, scratch, savedRegs, savedSigmask,
+    data: scratch + BigInt(SCRATCH_DATA_OFFSET),
+    dataSize: SCRATCH_SIZE - SCRATCH_DATA_OFFSET,
+    cure() {
+      try {
+        remote.callAtExit(SYS.munmap, scratch, scratch, SCRATCH_SIZE);
+      } finally {
+        try { restoreTask(); } finally { mem.close(); }
+      }
+    },
+  };
+}

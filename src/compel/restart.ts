@@ -1,0 +1,40 @@
+/**
+ * Syscall restart by hand. A task stopped inside a syscall shows ax = -ERESTART* and
+ * orig_ax = the syscall. Resumed from a signal stop, the kernel restarts it; resumed from a
+ * syscall-exit stop (where we leave tasks after removing the scratch area) nothing does,
+ * so we rewrite the registers the way the kernel would have.
+ */
+import { GpRegs } from '../arch/x86_64/regs';
+import { SYSCALL_INSN_LEN } from '../arch/x86_64/regs';
+
+const ERESTARTSYS = -512n;
+const ERESTARTNOINTR = -513n;
+const ERESTARTNOHAND = -514n;
+const ERESTART_RESTARTBLOCK = -516n;
+const EINTR = -4n;
+const NR_RESTART_SYSCALL = 219n;
+
+/**
+ * @param restartBlockKept true when the kernel still holds the task's restart block (the same
+ * task resumes after a dump); false for a restored task, whose restart block is gone.
+ */
+export function applySyscallRestart(regs: GpRegs, restartBlockKept: boolean): GpRegs {
+  const out = { ...regs };
+  const origAx = BigInt.asIntN(64, regs.orig_ax);
+  if (origAx >= 0n) {
+    const ax = BigInt.asIntN(64, regs.ax);
+    if (ax === ERESTARTSYS || ax === ERESTARTNOINTR || ax === ERESTARTNOHAND) {
+      out.ax = regs.orig_ax;
+      out.ip = regs.ip - SYSCALL_INSN_LEN;
+    } else if (ax === ERESTART_RESTARTBLOCK) {
+      if (restartBlockKept) {
+        out.ax = NR_RESTART_SYSCALL;
+        out.ip = regs.ip - SYSCALL_INSN_LEN;
+      } else {
+        out.ax = BigInt.asUintN(64, EINTR);
+      }
+    }
+  }
+  out.orig_ax = BigInt.asUintN(64, -1n);
+  return out;
+}

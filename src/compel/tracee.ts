@@ -1,0 +1,88 @@
+/**
+ * One ptrace-stopped task: seize, wait for stops, registers, signal mask, resume.
+ * All calls run on Node's main thread, the one that attached.
+ */
+import { native } from '../native';
+import { AmberError } from '../errors';
+import { decodeGpRegs, encodeGpRegs, GpRegs, GP_REGS_SIZE, NT_PRSTATUS, NT_X86_XSTATE, XSTATE_MAX_SIZE } from '../arch/x86_64/regs';
+import { __WALL, decodeWaitStatus, describeWaitStatus, PTRACE_EVENT_STOP, SIGTRAP, WaitStatus } from './wait-status';
+
+export const PTRACE_O_TRACESYSGOOD = 0x1;
+export const PTRACE_O_EXITKILL = 0x100000;
+export const PTRACE_O_SUSPEND_SECCOMP = 0x200000;
+
+export class TaskGoneError extends AmberError {
+  override readonly code = 'ETASKGONE';
+  constructor(readonly pid: number, readonly status: WaitStatus, doing: string) {
+    super(`task ${pid} ${describeWaitStatus(status)} while ${doing}`);
+  }
+}
+
+export class Tracee {
+  constructor(readonly pid: number) {}
+
+  /** PTRACE_SEIZE + PTRACE_INTERRUPT, then wait for the interrupt stop. */
+  static seize(pid: number, options = PTRACE_O_TRACESYSGOOD): Tracee {
+    native.ptraceSeize(pid, options);
+    const t = new Tracee(pid);
+    try {
+      native.ptraceInterrupt(pid);
+      t.waitFor('freezing', (s) => s.event === PTRACE_EVENT_STOP || s.signal !== 0);
+    } catch (e) {
+      try { native.ptraceDetach(pid, 0); } catch { /* already gone */ }
+      throw e;
+    }
+    return t;
+  }
+
+  /** Waits until a stop matching `accept`; other stops are resumed and a death throws. */
+  waitFor(doing: string, accept: (s: Extract<WaitStatus, { kind: 'stopped' }>) => boolean): Extract<WaitStatus, { kind: 'stopped' }> {
+    for (;;) {
+      const [, raw] = native.waitpid(this.pid, __WALL);
+      const st = decodeWaitStatus(raw);
+      if (st.kind === 'exited' || st.kind === 'signaled') throw new TaskGoneError(this.pid, st, doing);
+      if (st.kind !== 'stopped') continue;
+      if (accept(st)) return st;
+      // Every blockable signal is blocked while we work, so this is a stop signal or a group-stop:
+      // resume past it rather than leave the task stopped under our hands.
+      native.ptraceCont(this.pid, 0);
+    }
+  }
+
+  /** Continue until the int3 after an injected syscall. */
+  contToTrap(doing: string): void {
+    native.ptraceCont(this.pid, 0);
+    this.waitFor(doing, (s) => s.signal === SIGTRAP && !s.syscall && s.event === 0);
+  }
+
+  /** Continue to the next syscall entry or exit stop. */
+  stepSyscall(doing: string): void {
+    native.ptraceSyscall(this.pid, 0);
+    this.waitFor(doing, (s) => s.syscall);
+  }
+
+  getRegs(): GpRegs {
+    return decodeGpRegs(native.ptraceGetRegset(this.pid, NT_PRSTATUS, GP_REGS_SIZE));
+  }
+  setRegs(regs: GpRegs): void {
+    native.ptraceSetRegset(this.pid, NT_PRSTATUS, encodeGpRegs(regs));
+  }
+  getXstate(): Buffer {
+    return native.ptraceGetRegset(this.pid, NT_X86_XSTATE, XSTATE_MAX_SIZE);
+  }
+  setXstate(buf: Buffer): void {
+    native.ptraceSetRegset(this.pid, NT_X86_XSTATE, buf);
+  }
+  getSigmask(): bigint {
+    return native.ptraceGetSigmask(this.pid);
+  }
+  setSigmask(mask: bigint): void {
+    native.ptraceSetSigmask(this.pid, mask);
+  }
+  setOptions(options: number): void {
+    native.ptraceSetOptions(this.pid, options);
+  }
+  detach(signal = 0): void {
+    native.ptraceDetach(this.pid, signal);
+  }
+}

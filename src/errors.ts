@@ -1,0 +1,87 @@
+/**
+ * Every error amber raises, with a stable code and its context in fields.
+ * CLI maps them to messages and exit codes; callers can catch by class.
+ */
+import { constants as osConstants } from 'node:os';
+
+const errnoNames: Record<number, string> = Object.fromEntries(
+  Object.entries(osConstants.errno).map(([name, num]) => [num, name]),
+);
+
+export function errnoName(errno: number): string {
+  return errnoNames[errno] ?? `E${errno}`;
+}
+
+export class AmberError extends Error {
+  readonly code: string = 'EAMBER';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A syscall failed. Thrown by the native addon and by remote (injected) syscalls. */
+export class SysError extends AmberError {
+  override readonly code: string;
+  readonly errno: number;
+  readonly syscall: string;
+  readonly pid?: number;
+  readonly fd?: number;
+  constructor(errno: number, syscall: string, pid?: number, fd?: number) {
+    const where = [pid !== undefined ? `pid ${pid}` : '', fd !== undefined ? `fd ${fd}` : ''].filter(Boolean).join(', ');
+    super(`${syscall} failed: ${errnoName(errno)}${where ? ` (${where})` : ''}`);
+    this.errno = errno;
+    this.code = errnoName(errno);
+    this.syscall = syscall;
+    this.pid = pid;
+    this.fd = fd;
+  }
+}
+
+/** A resource the dump cannot carry: names the task, the resource and why. */
+export class UnsupportedError extends AmberError {
+  override readonly code = 'EUNSUPPORTED';
+  constructor(readonly pid: number, readonly resource: string, readonly reason: string) {
+    super(`task ${pid}: ${resource}: ${reason}`);
+  }
+}
+
+/** An image file is missing, truncated or corrupt. */
+export class ImageError extends AmberError {
+  override readonly code = 'EIMAGE';
+  constructor(readonly file: string, readonly entry: number | undefined, readonly reason: string, options?: { cause?: unknown }) {
+    super(`${file}${entry !== undefined ? ` entry ${entry}` : ''}: ${reason}`, options);
+  }
+}
+
+/** A step failed: wraps the cause with what amber was doing. */
+export class StepError extends AmberError {
+  override readonly code = 'ESTEP';
+  constructor(readonly step: string, readonly pid: number | undefined, options: { cause: unknown }) {
+    const inner = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(`${pid !== undefined ? `task ${pid}: ` : ''}${step}: ${inner}`, options);
+  }
+}
+
+/** A fault injected on purpose (AMBER_FAULT), to test that failures clean up. */
+export class InjectedFault extends AmberError {
+  override readonly code = 'EFAULTINJECTED';
+  constructor(readonly point: string) {
+    super(`fault injected at ${point} (AMBER_FAULT)`);
+  }
+}
+
+/** Bad command-line usage. */
+export class UsageError extends AmberError {
+  override readonly code = 'EUSAGE';
+}
+
+/** Wraps fn's failure in a StepError naming what was being done. */
+export function step<T>(what: string, pid: number | undefined, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof StepError || e instanceof UnsupportedError || e instanceof ImageError || e instanceof InjectedFault) throw e;
+    throw new StepError(what, pid, { cause: e });
+  }
+}

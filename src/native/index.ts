@@ -1,0 +1,48 @@
+/**
+ * The one module that loads the native addon and types it. Every function is one syscall
+ * (or one tight loop); failures throw SysError with errno, syscall and pid/fd.
+ * Search order: prebuilds/<platform>-<arch> (bundled), then build/Release (source build).
+ */
+import * as path from 'node:path';
+import { SysError } from '../errors';
+
+export interface NativeAddon {
+  setErrorClass(cls: new (errno: number, syscall: string, pid?: number, fd?: number) => Error): void;
+
+  ptraceSeize(pid: number, options: number): void;
+  ptraceInterrupt(pid: number): void;
+  ptraceCont(pid: number, sig: number): void;
+  ptraceSyscall(pid: number, sig: number): void;
+  ptraceDetach(pid: number, sig: number): void;
+  ptraceSetOptions(pid: number, options: number): void;
+  ptraceGetRegset(pid: number, nt: number, maxSize: number): Buffer;
+  ptraceSetRegset(pid: number, nt: number, data: Buffer): void;
+  ptraceGetSigmask(pid: number): bigint;
+  ptraceSetSigmask(pid: number, mask: bigint): void;
+  ptraceGetRseqConfig(pid: number): Buffer;
+  ptracePeekSiginfo(pid: number, offset: number, count: number, shared: boolean): Buffer;
+  ptraceGetSiginfo(pid: number): Buffer;
+  ptraceGetEventMsg(pid: number): bigint;
+
+  waitpid(pid: number, flags: number): [number, number];
+  kill(pid: number, sig: number): void;
+  tgkill(tgid: number, tid: number, sig: number): void;
+  pidfdOpen(pid: number, flags: number): number;
+  pidfdGetfd(pidfd: number, targetFd: number): number;
+  prctl(option: number, a2?: number | bigint, a3?: number | bigint, a4?: number | bigint, a5?: number | bigint): number;
+  cloneStub(tids: number[], scratch: bigint, scratchLen: number, code: Buffer): number;
+
+  processVmReadv(pid: number, remote: bigint, buf: Buffer, offset: number, length: number): number;
+  processVmWritev(pid: number, remote: bigint, buf: Buffer, offset: number, length: number): number;
+}
+
+function load(): NativeAddon {
+  const root = path.resolve(__dirname, '..', '..', '..');
+  // node-gyp-build looks in prebuilds/ and build/ and throws a message listing both.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const addon = require('node-gyp-build')(root) as NativeAddon;
+  addon.setErrorClass(SysError);
+  return addon;
+}
+
+export const native: NativeAddon = load();

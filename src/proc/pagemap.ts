@@ -1,0 +1,41 @@
+/** /proc/PID/pagemap: one u64 per virtual page. Bit 63 present, 62 swapped, 61 file-page or shared-anon. */
+import * as fs from 'node:fs';
+
+export const PAGE_SIZE = 4096;
+export const PAGE_SHIFT = 12n;
+
+
+export interface PageRun {
+  start: bigint; // address
+  pages: number;
+}
+
+/**
+ * Runs of pages in [start, end) that hold data of their own: present or swapped, and (for
+ * private file mappings, anonOnly) not a page of the file's page cache.
+ */
+export function scanPages(fd: number, start: bigint, end: bigint, anonOnly: boolean): { runs: PageRun[]; scanned: number } {
+  const first = start >> PAGE_SHIFT;
+  const count = Number((end - start) >> PAGE_SHIFT);
+  const runs: PageRun[] = [];
+  const chunkPages = 65536;
+  const buf = Buffer.allocUnsafe(chunkPages * 8);
+  let run: PageRun | undefined;
+  for (let done = 0; done < count; done += chunkPages) {
+    const n = Math.min(chunkPages, count - done);
+    const got = fs.readSync(fd, buf, 0, n * 8, Number((first + BigInt(done)) * 8n));
+    for (let i = 0; i < got / 8; i++) {
+      // The flag bits live in the high word: 31 present, 30 swapped, 29 file/shared.
+      const hi = buf.readUInt32LE(i * 8 + 4);
+      const hasData = (hi & 0xc0000000) !== 0 && !(anonOnly && (hi & 0x20000000) !== 0);
+      if (hasData) {
+        if (run) run.pages++;
+        else {
+          run = { start: (first + BigInt(done + i)) << PAGE_SHIFT, pages: 1 };
+          runs.push(run);
+        }
+      } else run = undefined;
+    }
+  }
+  return { runs, scanned: count };
+}
