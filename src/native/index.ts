@@ -30,6 +30,7 @@ export interface NativeAddon {
   pidfdOpen(pid: number, flags: number): number;
   pidfdGetfd(pidfd: number, targetFd: number): number;
   prctl(option: number, a2?: number | bigint, a3?: number | bigint, a4?: number | bigint, a5?: number | bigint): number;
+  kcmp(pid1: number, pid2: number, type: number, idx1: number, idx2: number): number;
   cloneStub(tids: number[], scratch: bigint, scratchLen: number, code: Buffer): number;
 
   processVmReadv(pid: number, remote: bigint, buf: Buffer, offset: number, length: number): number;

@@ -1,0 +1,46 @@
+/** amber check: probes the kernel features amber relies on. Prints "Looks good." or what is missing. */
+import * as fs from 'node:fs';
+
+interface Feature { name: string; what: string; probe(): boolean }
+
+const exists = (p: string) => () => fs.existsSync(p);
+
+export const FEATURES: Feature[] = [
+  { name: 'ptrace', what: 'ptrace (PTRACE_SEIZE, GETREGSET)', probe: () => true },
+  { name: 'pidfd', what: 'pidfd_open and pidfd_getfd', probe: exists('/proc/self/fdinfo') },
+  { name: 'map_files', what: '/proc/PID/map_files (CONFIG_CHECKPOINT_RESTORE)', probe: exists('/proc/self/map_files') },
+  { name: 'pagemap', what: '/proc/PID/pagemap', probe: exists('/proc/self/pagemap') },
+  { name: 'clone3_set_tid', what: 'clone3 with set_tid (5.5+)', probe: exists('/proc/sys/kernel/ns_last_pid') },
+  { name: 'rseq', what: 'PTRACE_GET_RSEQ_CONFIGURATION (5.13+)', probe: () => true },
+];
+
+/** Features of amber itself (not of the kernel) that test runners ask about; false until built. */
+export const ENGINE_FEATURES: Record<string, boolean> = {
+  threads: false,
+  'process-tree': false,
+  'pre-dump': false,
+  'lazy-pages': false,
+  namespaces: false,
+};
+
+export function runCheck(feature: string | undefined): number {
+  if (feature !== undefined) {
+    if (feature in ENGINE_FEATURES) return ENGINE_FEATURES[feature] ? 0 : 1;
+    const f = FEATURES.find((x) => x.name === feature);
+    if (!f) {
+      process.stderr.write(`amber: unknown feature ${feature}\n`);
+      return 1;
+    }
+    const ok = f.probe();
+    console.log(`${f.name} is ${ok ? 'supported' : 'NOT supported'}`);
+    return ok ? 0 : 1;
+  }
+  const missing = FEATURES.filter((f) => !f.probe());
+  if (process.getuid?.() !== 0) missing.push({ name: 'root', what: 'running as root', probe: () => false });
+  if (missing.length === 0) {
+    console.log('Looks good.');
+    return 0;
+  }
+  for (const f of missing) console.log(`Missing: ${f.what}`);
+  return 1;
+}

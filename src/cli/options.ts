@@ -1,0 +1,91 @@
+/**
+ * CRIU's command-line options, declared once: parsing and --help both come from this table.
+ */
+import { UsageError } from '../errors';
+
+export interface OptionSpec {
+  long: string;
+  short?: string;
+  arg?: string; // name of the value, if the option takes one
+  help: string;
+  commands?: string[]; // where it applies (for --help); all when absent
+}
+
+export const OPTIONS: OptionSpec[] = [
+  { long: 'tree', short: 't', arg: 'PID', help: 'root of the process tree to dump', commands: ['dump', 'pre-dump'] },
+  { long: 'images-dir', short: 'D', arg: 'DIR', help: 'directory for the image files (created 0700)' },
+  { long: 'work-dir', short: 'W', arg: 'DIR', help: 'directory for logs and other work files (default: the images dir)' },
+  { long: 'log-file', short: 'o', arg: 'FILE', help: 'log file, relative to the work dir unless absolute ("-" for stderr)' },
+  { long: 'verbosity', short: 'v', arg: 'N', help: 'log level: -v0 nothing .. -v4 debug (-v alone: 4); default 2' },
+  { long: 'leave-running', short: 'R', help: 'leave the tasks running after dump', commands: ['dump'] },
+  { long: 'restore-detached', short: 'd', help: 'detach from the restored tree and exit 0', commands: ['restore'] },
+  { long: 'pidfile', arg: 'FILE', help: 'write the root task\'s PID into FILE', commands: ['restore'] },
+  { long: 'shell-job', short: 'j', help: 'the tree runs on the caller\'s terminal (its session is outside the tree)' },
+  { long: 'feature', arg: 'NAME', help: 'check one kernel feature; the exit code answers', commands: ['check'] },
+  { long: 'help', short: 'h', help: 'show this help' },
+  { long: 'version', short: 'V', help: 'show the version' },
+];
+
+export interface ParsedArgs {
+  command?: string;
+  opts: Map<string, string | true>;
+  rest: string[];
+}
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const opts = new Map<string, string | true>();
+  const rest: string[] = [];
+  let command: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    let spec: OptionSpec | undefined;
+    let value: string | undefined;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = a.slice(2, eq < 0 ? undefined : eq);
+      spec = OPTIONS.find((o) => o.long === name);
+      if (!spec) throw new UsageError(`unknown option --${name}`);
+      if (eq >= 0) value = a.slice(eq + 1);
+    } else if (a.startsWith('-') && a.length > 1) {
+      // -v4 style (value glued to a short option) and -v alone (CRIU: more verbose).
+      spec = OPTIONS.find((o) => o.short === a[1]);
+      if (!spec) throw new UsageError(`unknown option ${a}`);
+      if (a.length > 2) value = a.slice(2);
+      else if (spec.long === 'verbosity') value = '4';
+    } else {
+      if (command === undefined) command = a;
+      else rest.push(a);
+      continue;
+    }
+    if (spec.arg) {
+      if (value === undefined) {
+        if (i + 1 >= argv.length) throw new UsageError(`option --${spec.long} needs ${spec.arg}`);
+        value = argv[++i];
+      }
+      opts.set(spec.long, value);
+    } else {
+      if (value !== undefined) throw new UsageError(`option --${spec.long} takes no value`);
+      opts.set(spec.long, true);
+    }
+  }
+  return { command, opts, rest };
+}
+
+export function helpText(version: string): string {
+  const lines = [
+    `amber ${version}: checkpoint/restore of Linux process trees, with CRIU's images and options`,
+    '',
+    'Usage:',
+    '  amber dump -t PID -D DIR [-R] [-j] [-o LOG] [-vN]',
+    '  amber restore -D DIR [-d] [--pidfile FILE] [-j] [-o LOG] [-vN]',
+    '  amber check [--feature NAME]',
+    '',
+    'Options:',
+  ];
+  for (const o of OPTIONS) {
+    const names = `${o.short ? `-${o.short}, ` : '    '}--${o.long}${o.arg ? ` ${o.arg}` : ''}`;
+    lines.push(`  ${names.padEnd(30)} ${o.help}`);
+  }
+  lines.push('', 'Exit codes: 0 success, 1 failure (as CRIU).');
+  return lines.join('\n');
+}

@@ -1,0 +1,16 @@
+/**
+ * Fault injection for tests, as CRIU_FAULT does for CRIU: AMBER_FAULT=<point> makes the step
+ * of that name fail, so tests can check that every failure cleans up after itself.
+ * The list of points is what `amber check --list-faults` prints.
+ */
+import { InjectedFault } from './errors';
+
+export const FAULT_POINTS = [
+  'dump:freeze', 'dump:collect', 'dump:memory', 'dump:infect', 'dump:task-state', 'dump:files', 'dump:write-images', 'dump:after-cure',
+  'restore:read-images', 'restore:files', 'restore:clone', 'restore:memory', 'restore:mm', 'restore:fds', 'restore:task-state', 'restore:finish',
+] as const;
+export type FaultPoint = (typeof FAULT_POINTS)[number];
+
+export function faultPoint(point: FaultPoint): void {
+  if (process.env.AMBER_FAULT === point) throw new InjectedFault(point);
+}

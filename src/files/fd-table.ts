@@ -1,0 +1,52 @@
+/**
+ * The fd table of a task: every open fd, grouped into open file descriptions (dup'ed fds share
+ * one, found with kcmp), each described once in files.img and referenced from fdinfo-N.img.
+ */
+import * as fs from 'node:fs';
+import { native } from '../native';
+import { Entry } from '../images';
+import { parseFdinfo } from '../proc/fdinfo';
+import { kindForFd } from './registry';
+import { FileDumpContext, OpenFd } from './types';
+
+const KCMP_FILE = 0;
+const O_CLOEXEC = 0o2000000;
+export const FD_CLOEXEC = 1;
+
+export function listOpenFds(pid: number): OpenFd[] {
+  const fds = fs.readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
+  return fds.map((fd) => ({
+    pid, fd,
+    link: fs.readlinkSync(`/proc/${pid}/fd/${fd}`),
+    info: parseFdinfo(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8')),
+    stat: fs.statSync(`/proc/${pid}/fd/${fd}`),
+  }));
+}
+
+export interface FdTableDump {
+  fdinfo: Entry[];
+  files: Entry[];
+}
+
+/** Ids come from `nextId`, shared with other users of files.img (cwd, root, exe, mappings). */
+export function dumpFdTable(pid: number, ctx: FileDumpContext, nextId: () => number): FdTableDump {
+  const open = listOpenFds(pid);
+  const fdinfo: Entry[] = [];
+  const files: Entry[] = [];
+  const reps: { f: OpenFd; id: number }[] = [];
+  for (const f of open) {
+    const kind = kindForFd(f);
+    const same = reps.find((r) => r.f.stat.dev === f.stat.dev && r.f.stat.ino === f.stat.ino && native.kcmp(pid, pid, KCMP_FILE, r.f.fd, f.fd) === 0);
+    let id: number;
+    if (same) {
+      id = same.id;
+    } else {
+      id = nextId();
+      files.push(kind.dump(f, id, ctx));
+      reps.push({ f, id });
+    }
+    fdinfo.push({ id, flags: f.info.flags & O_CLOEXEC ? FD_CLOEXEC : 0, type: kind.type, fd: f.fd });
+    ctx.log.debug(`fd ${f.fd}: ${kind.name} ${f.link} (file id ${id}${same ? ', shared' : ''})`);
+  }
+  return { fdinfo, files };
+}

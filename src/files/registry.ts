@@ -1,0 +1,30 @@
+/**
+ * Every fd kind amber knows, in the order they are tried. Adding a kind = one module here.
+ * An fd no kind claims makes dump fail with a message naming the task, the fd and its kind.
+ */
+import { UnsupportedError } from '../errors';
+import { regularFile } from './regular';
+import { terminal } from './tty';
+import { FileKind, OpenFd } from './types';
+
+export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile];
+
+/** What an fd the registry does not handle is, for the error message. */
+export function describeUnsupported(f: OpenFd): string {
+  if (f.link.startsWith('socket:')) return 'sockets are not supported yet';
+  if (f.link.startsWith('pipe:')) return 'pipes are not supported yet';
+  if (f.link.startsWith('anon_inode:')) return `${f.link.slice(11)} descriptors are not supported yet`;
+  if (f.stat.isFIFO()) return 'FIFOs are not supported yet';
+  if (f.stat.isBlockDevice()) return 'block devices are not supported yet';
+  return 'this kind of file is not supported yet';
+}
+
+export function kindForFd(f: OpenFd): FileKind {
+  const k = FILE_KINDS.find((kind) => kind.matches(f));
+  if (!k) throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, describeUnsupported(f));
+  return k;
+}
+
+export function kindForType(type: number): FileKind | undefined {
+  return FILE_KINDS.find((k) => k.type === type);
+}

@@ -1,0 +1,51 @@
+/**
+ * Regular files, directories and character devices other than terminals (/dev/null, /dev/zero,
+ * /dev/urandom...), reopened by path with the same flags and offset (reg_file_entry).
+ */
+import * as fs from 'node:fs';
+import { ImageError, SysError, UnsupportedError } from '../errors';
+import { Entry } from '../images';
+import { FdType, FileKind, OpenFd } from './types';
+import { isTerminal } from './tty';
+
+const O_CLOEXEC = 0o2000000;
+/** Flags that only mean something at creation time: never replayed on reopen. */
+const CREATION_FLAGS = 0o100 | 0o200 | 0o400 | 0o1000; // O_CREAT O_EXCL O_NOCTTY O_TRUNC
+
+export const regularFile: FileKind = {
+  name: 'regular file',
+  type: FdType.REG,
+  matches(f: OpenFd) {
+    return (f.stat.isFile() || f.stat.isDirectory() || (f.stat.isCharacterDevice() && !isTerminal(f.stat))) && f.link.startsWith('/');
+  },
+  dump(f: OpenFd, id: number) {
+    if (f.link.endsWith(' (deleted)')) {
+      throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, 'the open file was unlinked (not supported yet)');
+    }
+    return {
+      type: FdType.REG, id,
+      reg: {
+        id, flags: f.info.flags & ~O_CLOEXEC, pos: f.info.pos,
+        fown: { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 },
+        name: f.link, mnt_id: f.info.mntId,
+        size: f.stat.isFile() ? BigInt(f.stat.size) : undefined, mode: f.stat.mode,
+      },
+    };
+  },
+  open(entry: Entry, ctx) {
+    const reg = entry.reg;
+    if (!reg || typeof reg.name !== 'string') throw new ImageError('files.img', entry.id, 'regular file entry without a name');
+    let fd: number;
+    try {
+      fd = fs.openSync(reg.name, (reg.flags & ~CREATION_FLAGS) | O_CLOEXEC);
+    } catch (e) {
+      const errno = (e as NodeJS.ErrnoException).errno;
+      throw new SysError(typeof errno === 'number' ? -errno : 5, `open ${reg.name}`);
+    }
+    if (reg.size !== undefined) {
+      const size = BigInt(fs.fstatSync(fd).size);
+      if (size !== reg.size) ctx.log.warn(`${reg.name}: size ${size} differs from ${reg.size} at dump`);
+    }
+    return { fd, pos: reg.pos };
+  },
+};

@@ -1,0 +1,51 @@
+/**
+ * Memory dump: the pages that exist (per /proc/PID/pagemap) of each VMA that needs them,
+ * copied from /proc/PID/mem straight into pages-N.img, with the pagemap entries describing them.
+ */
+import * as fs from 'node:fs';
+import { TaskMemory } from '../compel/task-memory';
+import { PAGE_SIZE, scanPages } from '../proc/pagemap';
+import { VmaInfo } from './vma';
+
+export const PE_PRESENT = 1 << 2;
+const CHUNK = 8 << 20;
+
+export interface PagemapEntry { vaddr: bigint; nr_pages: number; flags: number }
+
+export interface PagesDumpResult {
+  entries: PagemapEntry[];
+  pagesScanned: number;
+  pagesWritten: number;
+}
+
+export function dumpPages(pid: number, vmas: VmaInfo[], pagesFd: number, onProgress?: (bytes: number) => void): PagesDumpResult {
+  const pagemapFd = fs.openSync(`/proc/${pid}/pagemap`, 'r');
+  const mem = new TaskMemory(pid, false);
+  const buf = Buffer.allocUnsafe(CHUNK);
+  const entries: PagemapEntry[] = [];
+  let pagesScanned = 0;
+  let pagesWritten = 0;
+  try {
+    for (const v of vmas) {
+      if (v.pages === 'none') continue;
+      const { runs, scanned } = scanPages(pagemapFd, v.entry.start, v.entry.end, v.pages === 'anon');
+      pagesScanned += scanned;
+      for (const run of runs) {
+        entries.push({ vaddr: run.start, nr_pages: run.pages, flags: PE_PRESENT });
+        const total = run.pages * PAGE_SIZE;
+        for (let off = 0; off < total; off += CHUNK) {
+          const n = Math.min(CHUNK, total - off);
+          mem.readInto(run.start + BigInt(off), buf, 0, n);
+          let w = 0;
+          while (w < n) w += fs.writeSync(pagesFd, buf, w, n - w);
+          onProgress?.(n);
+        }
+        pagesWritten += run.pages;
+      }
+    }
+  } finally {
+    mem.close();
+    fs.closeSync(pagemapFd);
+  }
+  return { entries, pagesScanned, pagesWritten };
+}

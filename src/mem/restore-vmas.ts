@@ -1,0 +1,135 @@
+/**
+ * Memory restore inside the stub: empty its address space (but the scratch area), put the vDSO
+ * where it was, map every VMA at its address (files from the real files), then fill pages with
+ * injected preads from pages-N.img: the kernel copies page cache straight into the task, once.
+ */
+import * as fs from 'node:fs';
+import { SYS } from '../arch/x86_64/syscalls';
+import { AmberError, ImageError } from '../errors';
+import { Entry } from '../images';
+import { Logger } from '../log';
+import { PAGE_SIZE } from '../proc/pagemap';
+import { parseMaps } from '../proc/maps';
+import { SCRATCH_SIZE } from '../compel';
+import { Injected, putString } from '../task/injected';
+import { PROT_WRITE, VMA } from './vma';
+
+const TASK_SIZE = 0x7ffffffff000n;
+const ARCH_MAP_VDSO_64 = 0x2003;
+const MAP_FIXED = 0x10;
+const AT_FDCWD = -100;
+const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
+const MAX_RW = 0x7ffff000;
+
+function vmaName(v: Entry): string {
+  return `VMA ${v.start.toString(16)}-${v.end.toString(16)}`;
+}
+
+/** Unmaps all of the stub's memory but the scratch area; drops its inherited rseq first (caller). */
+export function emptyAddressSpace(t: Injected, scratch: bigint): void {
+  t.remote.call(SYS.munmap, 0, scratch);
+  const after = scratch + BigInt(SCRATCH_SIZE);
+  t.remote.call(SYS.munmap, after, TASK_SIZE - after);
+}
+
+/** Maps the vDSO (with its vvar pages) at the dumped address; same kernel, same layout. */
+export function placeVdso(t: Injected, pid: number, vmas: Entry[]): void {
+  const special = vmas.filter((v) => v.status & (VMA.AREA_VDSO | VMA.AREA_VVAR));
+  if (special.length === 0) return;
+  const start = special.reduce((m, v) => (v.start < m ? v.start : m), special[0].start);
+  t.remote.call(SYS.arch_prctl, ARCH_MAP_VDSO_64, start);
+  const now = parseMaps(fs.readFileSync(`/proc/${pid}/maps`, 'utf8')).filter((m) => ['[vdso]', '[vvar]', '[vvar_vclock]'].includes(m.path));
+  for (const v of special) {
+    if (!now.some((m) => m.start === v.start && m.end === v.end)) {
+      throw new AmberError(`the vDSO of this kernel does not fit the dumped layout at ${vmaName(v)} (images from another kernel?)`);
+    }
+  }
+}
+
+export interface PagesSource {
+  file: string;
+  entries: Entry[]; // pagemap entries, in pages-file order
+}
+
+/** Maps and fills every regular VMA. `files` resolves file ids (vma.shmid) to files.img entries. */
+export function restoreVmas(t: Injected, vmas: Entry[], files: Map<number, Entry>, pages: PagesSource, log: Logger, onBytes?: (n: number) => void): void {
+  const pagesFd = Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, pages.file), O_RDONLY | O_CLOEXEC));
+  const fileFds = new Map<string, number>();
+  // File offset of each pagemap entry in the pages file.
+  let offset = 0;
+  const placed = pages.entries.map((e) => {
+    const p = { vaddr: e.vaddr as bigint, len: e.nr_pages * PAGE_SIZE, offset };
+    offset += p.len;
+    return p;
+  });
+  let next = 0;
+  try {
+    for (const v of vmas) {
+      if (!(v.status & VMA.AREA_REGULAR) || v.status & (VMA.AREA_VDSO | VMA.AREA_VVAR)) continue;
+      const len = v.end - v.start;
+      const mine = [];
+      while (next < placed.length && placed[next].vaddr < v.end) {
+        if (placed[next].vaddr < v.start) throw new ImageError('pagemap', next + 1, `pages at 0x${placed[next].vaddr.toString(16)} are not in order`);
+        mine.push(placed[next++]);
+      }
+      const prot = v.prot | (mine.length ? PROT_WRITE : 0);
+      let fd = -1;
+      if (v.status & (VMA.FILE_PRIVATE | VMA.FILE_SHARED)) {
+        const f = files.get(Number(v.shmid));
+        if (!f?.reg?.name) throw new ImageError('mm', undefined, `${vmaName(v)} maps file id ${v.shmid}, absent from files.img`);
+        const flags = v.fdflags ?? O_RDONLY;
+        const key = `${f.reg.name}\0${flags}`;
+        fd = fileFds.get(key) ?? -1;
+        if (fd < 0) {
+          fd = Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, f.reg.name), flags | O_CLOEXEC));
+          fileFds.set(key, fd);
+        }
+      }
+      const flags = v.flags | MAP_FIXED;
+      const got = t.remote.call(SYS.mmap, v.start, len, prot, flags, fd, fd >= 0 ? v.pgoff : 0);
+      if (got !== v.start) throw new AmberError(`${vmaName(v)} mapped at 0x${got.toString(16)}`);
+      for (const p of mine) {
+        for (let done = 0; done < p.len;) {
+          const n = Math.min(MAX_RW, p.len - done);
+          const r = Number(t.remote.call(SYS.pread64, pagesFd, p.vaddr + BigInt(done), n, p.offset + done));
+          if (r <= 0) throw new ImageError('pages', undefined, `short read at offset ${p.offset + done}`);
+          done += r;
+          onBytes?.(r);
+        }
+      }
+      if (prot !== v.prot) t.remote.call(SYS.mprotect, v.start, len, v.prot);
+      const madv = BigInt(v.madv ?? 0n);
+      for (let advice = 0n; advice < 64n; advice++) {
+        if ((madv >> advice) & 1n) t.remote.call(SYS.madvise, v.start, len, advice);
+      }
+    }
+    if (next !== placed.length) throw new ImageError('pagemap', next + 1, 'pages outside every VMA');
+  } finally {
+    t.remote.call(SYS.close, pagesFd);
+    for (const fd of fileFds.values()) t.remote.call(SYS.close, fd);
+  }
+  log.debug(`mapped ${vmas.length} VMAs, filled ${offset / PAGE_SIZE} pages`);
+}
+
+/** struct prctl_mm_map, with auxv written into the scratch buffer and the exe opened inside the task. */
+export function setMmMap(t: Injected, mm: Entry, exePath: string): void {
+  const PR_SET_MM = 35, PR_SET_MM_MAP = 14;
+  const auxv: bigint[] = mm.mm_saved_auxv ?? [];
+  const exeFd = Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, exePath), O_RDONLY | O_CLOEXEC));
+  try {
+    const auxvBuf = Buffer.alloc(auxv.length * 8);
+    auxv.forEach((v, i) => auxvBuf.writeBigUInt64LE(v, i * 8));
+    const auxvAddr = t.data + 1024n;
+    t.mem.write(auxvAddr, auxvBuf);
+    const b = Buffer.alloc(104);
+    const fields = [mm.mm_start_code, mm.mm_end_code, mm.mm_start_data, mm.mm_end_data, mm.mm_start_brk, mm.mm_brk,
+      mm.mm_start_stack, mm.mm_arg_start, mm.mm_arg_end, mm.mm_env_start, mm.mm_env_end, auxvAddr];
+    fields.forEach((v, i) => b.writeBigUInt64LE(BigInt(v), i * 8));
+    b.writeUInt32LE(auxvBuf.length, 96);
+    b.writeUInt32LE(exeFd, 100);
+    t.mem.write(t.data, b);
+    t.remote.call(SYS.prctl, PR_SET_MM, PR_SET_MM_MAP, t.data, 104, 0);
+  } finally {
+    t.remote.call(SYS.close, exeFd);
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * VMAs as CRIU's vma_entry describes them: classification of /proc/PID/smaps rows into
+ * status bits (VMA_AREA_*), mmap flags and madvise bits; which ones amber cannot carry yet.
+ */
+import { UnsupportedError } from '../errors';
+import { MapsEntry } from '../proc/maps';
+
+export const VMA = {
+  AREA_REGULAR: 1 << 0, AREA_STACK: 1 << 1, AREA_VSYSCALL: 1 << 2, AREA_VDSO: 1 << 3, AREA_HEAP: 1 << 5,
+  FILE_PRIVATE: 1 << 6, FILE_SHARED: 1 << 7, ANON_SHARED: 1 << 8, ANON_PRIVATE: 1 << 9,
+  AREA_SYSVIPC: 1 << 10, AREA_SOCKET: 1 << 11, AREA_VVAR: 1 << 12, AREA_AIORING: 1 << 13, UNSUPP: 1 << 31,
+} as const;
+
+export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+export const MAP_SHARED = 0x1, MAP_PRIVATE = 0x2, MAP_ANONYMOUS = 0x20, MAP_GROWSDOWN = 0x100;
+
+/** madvise advice recorded as bits (1 << advice) in vma_entry.madv, from smaps VmFlags. */
+export const MADV_BY_VMFLAG: Record<string, number> = { dc: 10, mg: 12, hg: 14, nh: 15, dd: 16, wf: 18 };
+
+export interface VmaEntry {
+  start: bigint; end: bigint; pgoff: bigint; shmid: bigint;
+  prot: number; flags: number; status: number; fd: bigint;
+  madv?: bigint; fdflags?: number;
+}
+
+/** A VMA plus what dump and restore need beside the image entry. */
+export interface VmaInfo {
+  entry: VmaEntry;
+  /** Path of the mapped file, for file-backed VMAs. */
+  path?: string;
+  /** Dump pages of this VMA; anonOnly: only pages that diverged from the file. */
+  pages: 'none' | 'all' | 'anon';
+}
+
+const O_RDONLY = 0, O_RDWR = 2;
+
+export function isSpecialPath(path: string): boolean {
+  return path === '[vdso]' || path === '[vvar]' || path === '[vvar_vclock]' || path === '[vsyscall]';
+}
+
+export function classifyVma(m: MapsEntry, pid: number): VmaInfo {
+  const prot = (m.read ? PROT_READ : 0) | (m.write ? PROT_WRITE : 0) | (m.exec ? PROT_EXEC : 0);
+  const flagsSet = m.vmFlags ?? new Set<string>();
+  let madv = 0n;
+  for (const [flag, advice] of Object.entries(MADV_BY_VMFLAG)) if (flagsSet.has(flag)) madv |= 1n << BigInt(advice);
+  const base: VmaEntry = {
+    start: m.start, end: m.end, pgoff: m.offset, shmid: 0n, prot,
+    flags: m.shared ? MAP_SHARED : MAP_PRIVATE, status: VMA.AREA_REGULAR, fd: -1n,
+  };
+  if (madv) base.madv = madv;
+  const where = `mapping ${m.start.toString(16)}-${m.end.toString(16)} ${m.path || '[anon]'}`;
+  if (flagsSet.has('ht')) throw new UnsupportedError(pid, where, 'hugetlbfs mappings are not supported yet');
+
+  switch (m.path) {
+    case '[vsyscall]':
+      return { entry: { ...base, status: VMA.AREA_VSYSCALL, flags: MAP_PRIVATE | MAP_ANONYMOUS }, pages: 'none' };
+    case '[vdso]':
+      return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.AREA_VDSO, flags: MAP_PRIVATE | MAP_ANONYMOUS }, pages: 'none' };
+    case '[vvar]':
+    case '[vvar_vclock]':
+      return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.AREA_VVAR, flags: MAP_PRIVATE | MAP_ANONYMOUS }, pages: 'none' };
+  }
+  if (flagsSet.has('io') || flagsSet.has('pf')) throw new UnsupportedError(pid, where, 'device I/O mappings cannot be checkpointed');
+  const growsDown = flagsSet.has('gd') || m.path === '[stack]' ? MAP_GROWSDOWN : 0;
+  if (m.inode === 0 || m.path === '[heap]' || m.path === '[stack]') {
+    if (m.path.startsWith('[') && !['[heap]', '[stack]', ''].includes(m.path) && !m.path.startsWith('[anon:')) {
+      throw new UnsupportedError(pid, where, 'special kernel mapping not supported');
+    }
+    if (m.shared) throw new UnsupportedError(pid, where, 'shared mapping without a file');
+    let status: number = VMA.AREA_REGULAR | VMA.ANON_PRIVATE;
+    if (m.path === '[heap]') status |= VMA.AREA_HEAP;
+    if (m.path === '[stack]') status |= VMA.AREA_STACK;
+    return { entry: { ...base, status, flags: MAP_PRIVATE | MAP_ANONYMOUS | growsDown, pgoff: 0n }, pages: 'all' };
+  }
+  // Shared anonymous memory shows as a deleted /dev/zero (or SYSV for IPC shm).
+  if (m.path.startsWith('/dev/zero') || m.path.startsWith('/SYSV')) {
+    if (m.path.startsWith('/SYSV')) throw new UnsupportedError(pid, where, 'System V shared memory is not supported yet');
+    return {
+      entry: { ...base, status: VMA.AREA_REGULAR | VMA.ANON_SHARED, flags: MAP_SHARED | MAP_ANONYMOUS, shmid: BigInt(m.inode), pgoff: 0n },
+      pages: 'all',
+    };
+  }
+  if (m.path.endsWith(' (deleted)')) throw new UnsupportedError(pid, where, 'the mapped file was deleted (not supported yet)');
+  if (!m.path.startsWith('/')) throw new UnsupportedError(pid, where, 'mapping of an unknown kind');
+  if (m.shared) {
+    return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.FILE_SHARED, fdflags: m.write || flagsSet.has('mw') ? O_RDWR : O_RDONLY }, path: m.path, pages: 'none' };
+  }
+  return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.FILE_PRIVATE, flags: MAP_PRIVATE | growsDown, fdflags: O_RDONLY }, path: m.path, pages: 'anon' };
+}

@@ -1,0 +1,80 @@
+/**
+ * Reads and cross-checks everything a restore needs before anything is created, so that a
+ * missing, truncated or inconsistent image fails the restore with nothing to clean up.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as img from '../images';
+import { ImageError } from '../errors';
+import { PAGE_SIZE } from '../proc/pagemap';
+
+export interface TaskImages {
+  pid: number;
+  pstree: img.Entry;
+  core: img.Entry;
+  mm: img.Entry;
+  ids: img.Entry;
+  pagemap: img.Entry[]; // entries after the head
+  pagesFile: string;
+  fdinfo: img.Entry[];
+  fs: img.Entry;
+}
+
+export interface ImageSet {
+  dir: string;
+  inventory: img.Entry;
+  files: Map<number, img.Entry>;
+  root: TaskImages;
+}
+
+function one(dir: string, file: string, kind: img.ImageKindName): img.Entry {
+  const entries = img.readImage(dir, file, kind);
+  if (entries.length !== 1) throw new ImageError(file, undefined, `expected one entry, found ${entries.length}`);
+  return entries[0];
+}
+
+export function readImageSet(dir: string): ImageSet {
+  if (!fs.existsSync(dir)) throw new ImageError(dir, undefined, 'images directory does not exist');
+  const inventory = one(dir, img.INVENTORY_IMG, 'INVENTORY');
+  if (inventory.img_version !== img.IMAGES_V1_1) throw new ImageError(img.INVENTORY_IMG, 0, `unsupported image version ${inventory.img_version}`);
+  const tree = img.readImage(dir, img.PSTREE_IMG, 'PSTREE');
+  if (tree.length !== 1) throw new ImageError(img.PSTREE_IMG, undefined, `${tree.length} tasks: process trees are not supported yet`);
+  const pstree = tree[0];
+  const pid: number = pstree.pid;
+  if ((pstree.threads ?? []).length !== 1 || pstree.threads[0] !== pid) {
+    throw new ImageError(img.PSTREE_IMG, 0, `task ${pid} has threads ${JSON.stringify(pstree.threads)}: multi-threaded tasks are not supported yet`);
+  }
+  const core = one(dir, img.coreImg(pid), 'CORE');
+  if (core.mtype !== 1 || !core.thread_info || !core.tc) throw new ImageError(img.coreImg(pid), 0, 'not an x86_64 task core (mtype, thread_info or tc missing)');
+  const ids = one(dir, img.idsImg(pid), 'IDS');
+  const mm = one(dir, img.mmImg(pid), 'MM');
+  const pm = img.readImage(dir, img.pagemapImg(pid), 'PAGEMAP');
+  if (pm.length === 0 || pm[0].pages_id === undefined) throw new ImageError(img.pagemapImg(pid), 0, 'no pagemap head');
+  const pagesFile = path.join(dir, img.pagesImg(pm[0].pages_id));
+  const pagemap = pm.slice(1);
+  const expected = pagemap.reduce((s, e) => s + e.nr_pages * PAGE_SIZE, 0);
+  let size: number;
+  try {
+    size = fs.statSync(pagesFile).size;
+  } catch {
+    throw new ImageError(path.basename(pagesFile), undefined, 'missing pages file');
+  }
+  if (size !== expected) {
+    throw new ImageError(path.basename(pagesFile), undefined, `holds ${size} bytes but ${img.pagemapImg(pid)} describes ${expected}`);
+  }
+  pagemap.forEach((e, i) => {
+    const inVma = (mm.vmas ?? []).some((v: img.Entry) => e.vaddr >= v.start && e.vaddr + BigInt(e.nr_pages * PAGE_SIZE) <= v.end);
+    if (!inVma) throw new ImageError(img.pagemapImg(pid), i + 1, `pages at 0x${e.vaddr.toString(16)} lie outside every VMA of ${img.mmImg(pid)}`);
+  });
+  const files = new Map<number, img.Entry>();
+  img.readImage(dir, img.FILES_IMG, 'FILES').forEach((f) => files.set(f.id, f));
+  const fdinfo = img.readImage(dir, img.fdinfoImg(ids.files_id), 'FDINFO');
+  fdinfo.forEach((f, i) => {
+    if (!files.has(f.id)) throw new ImageError(img.fdinfoImg(ids.files_id), i, `fd ${f.fd} refers to file id ${f.id}, absent from ${img.FILES_IMG}`);
+  });
+  const fsEntry = one(dir, img.fsImg(pid), 'FS');
+  for (const [what, id] of [['cwd', fsEntry.cwd_id], ['root', fsEntry.root_id], ['exe', mm.exe_file_id]] as const) {
+    if (!files.get(id)?.reg?.name) throw new ImageError(what === 'exe' ? img.mmImg(pid) : img.fsImg(pid), 0, `${what} refers to file id ${id}, absent from ${img.FILES_IMG}`);
+  }
+  return { dir, inventory, files, root: { pid, pstree, core, mm, ids, pagemap, pagesFile, fdinfo, fs: fsEntry } };
+}

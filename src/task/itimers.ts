@@ -1,0 +1,30 @@
+/** Interval timers ITIMER_REAL/VIRTUAL/PROF (core's task_timers_entry): getitimer/setitimer inside the task. */
+import { SYS } from '../arch/x86_64/syscalls';
+import { Injected } from './injected';
+
+export interface ItimerEntry { isec: bigint; iusec: bigint; vsec: bigint; vusec: bigint }
+export interface ItimersEntry { real: ItimerEntry; virt: ItimerEntry; prof: ItimerEntry }
+
+const WHICH = { real: 0, virt: 1, prof: 2 } as const;
+
+function get(t: Injected, which: number): ItimerEntry {
+  t.remote.call(SYS.getitimer, which, t.data);
+  const b = t.mem.read(t.data, 32);
+  return { isec: b.readBigUInt64LE(0), iusec: b.readBigUInt64LE(8), vsec: b.readBigUInt64LE(16), vusec: b.readBigUInt64LE(24) };
+}
+
+export function dumpItimers(t: Injected): ItimersEntry {
+  return { real: get(t, WHICH.real), virt: get(t, WHICH.virt), prof: get(t, WHICH.prof) };
+}
+
+export function restoreItimers(t: Injected, e: ItimersEntry): void {
+  for (const [name, which] of Object.entries(WHICH) as [keyof ItimersEntry, number][]) {
+    const v = e[name];
+    if (v.isec === 0n && v.iusec === 0n && v.vsec === 0n && v.vusec === 0n) continue;
+    const b = Buffer.alloc(32);
+    b.writeBigUInt64LE(v.isec, 0); b.writeBigUInt64LE(v.iusec, 8);
+    b.writeBigUInt64LE(v.vsec, 16); b.writeBigUInt64LE(v.vusec, 24);
+    t.mem.write(t.data, b);
+    t.remote.call(SYS.setitimer, which, t.data, 0);
+  }
+}

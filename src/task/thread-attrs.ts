@@ -1,0 +1,52 @@
+/**
+ * Per-thread attributes that only the thread can tell or set (thread_core_entry): alternate
+ * signal stack, robust futex list, clear_child_tid address, parent-death signal.
+ */
+import { SYS } from '../arch/x86_64/syscalls';
+import { Injected } from './injected';
+
+const PR_SET_PDEATHSIG = 1;
+const PR_GET_PDEATHSIG = 2;
+const PR_GET_TID_ADDRESS = 40;
+const SS_DISABLE = 2;
+
+export interface ThreadAttrs {
+  sas: { ss_sp: bigint; ss_size: bigint; ss_flags: number };
+  futexRla: bigint;
+  futexRlaLen: number;
+  clearTidAddr: bigint;
+  pdeathSig: number;
+}
+
+export function dumpThreadAttrs(t: Injected): ThreadAttrs {
+  t.remote.call(SYS.sigaltstack, 0, t.data);
+  const ss = t.mem.read(t.data, 24);
+  t.remote.call(SYS.get_robust_list, 0, t.data, t.data + 8n);
+  const rl = t.mem.read(t.data, 16);
+  t.remote.call(SYS.prctl, PR_GET_TID_ADDRESS, t.data);
+  const tid = t.mem.read(t.data, 8);
+  t.remote.call(SYS.prctl, PR_GET_PDEATHSIG, t.data);
+  const pd = t.mem.read(t.data, 4);
+  return {
+    sas: { ss_sp: ss.readBigUInt64LE(0), ss_flags: ss.readInt32LE(8), ss_size: ss.readBigUInt64LE(16) },
+    futexRla: rl.readBigUInt64LE(0),
+    futexRlaLen: Number(rl.readBigUInt64LE(8)),
+    clearTidAddr: tid.readBigUInt64LE(0),
+    pdeathSig: pd.readInt32LE(0),
+  };
+}
+
+export function restoreThreadAttrs(t: Injected, a: ThreadAttrs): void {
+  if (!(a.sas.ss_flags & SS_DISABLE)) {
+    const b = Buffer.alloc(24);
+    b.writeBigUInt64LE(a.sas.ss_sp, 0);
+    // SS_ONSTACK is a state, not a setting: the kernel derives it from the stack pointer.
+    b.writeInt32LE(a.sas.ss_flags & ~1, 8);
+    b.writeBigUInt64LE(a.sas.ss_size, 16);
+    t.mem.write(t.data, b);
+    t.remote.call(SYS.sigaltstack, t.data, 0);
+  }
+  if (a.futexRla !== 0n) t.remote.call(SYS.set_robust_list, a.futexRla, a.futexRlaLen);
+  t.remote.call(SYS.set_tid_address, a.clearTidAddr);
+  if (a.pdeathSig) t.remote.call(SYS.prctl, PR_SET_PDEATHSIG, a.pdeathSig);
+}
