@@ -5,7 +5,9 @@
 import * as fs from 'node:fs';
 import { TaskMemory } from '../compel/task-memory';
 import { PAGE_SIZE, scanPages } from '../proc/pagemap';
-import { VmaInfo } from './vma';
+import { native } from '../native';
+import { SysError } from '../errors';
+import { PROT_READ, VmaInfo } from './vma';
 
 export const PE_PRESENT = 1 << 2;
 const CHUNK = 8 << 20;
@@ -35,7 +37,8 @@ export function dumpPages(pid: number, vmas: VmaInfo[], pagesFd: number, onProgr
         const total = run.pages * PAGE_SIZE;
         for (let off = 0; off < total; off += CHUNK) {
           const n = Math.min(CHUNK, total - off);
-          mem.readInto(run.start + BigInt(off), buf, 0, n);
+          if (v.entry.prot & PROT_READ) vmRead(pid, run.start + BigInt(off), buf, n);
+          else mem.readInto(run.start + BigInt(off), buf, 0, n);
           let w = 0;
           while (w < n) w += fs.writeSync(pagesFd, buf, w, n - w);
           onProgress?.(n);
@@ -48,4 +51,14 @@ export function dumpPages(pid: number, vmas: VmaInfo[], pagesFd: number, onProgr
     fs.closeSync(pagemapFd);
   }
   return { entries, pagesScanned, pagesWritten };
+}
+
+/** process_vm_readv copies straight from the task's pages, faster than /proc/PID/mem's bounce page. */
+function vmRead(pid: number, addr: bigint, buf: Buffer, len: number): void {
+  let done = 0;
+  while (done < len) {
+    const n = native.processVmReadv(pid, addr + BigInt(done), buf, done, len - done);
+    if (n <= 0) throw new SysError(5, `process_vm_readv at 0x${(addr + BigInt(done)).toString(16)} (short)`, pid);
+    done += n;
+  }
 }

@@ -23,7 +23,12 @@ export function scanPages(fd: number, start: bigint, end: bigint, anonOnly: bool
   let run: PageRun | undefined;
   for (let done = 0; done < count; done += chunkPages) {
     const n = Math.min(chunkPages, count - done);
-    const got = fs.readSync(fd, buf, 0, n * 8, Number((first + BigInt(done)) * 8n));
+    let got = 0;
+    while (got < n * 8) {
+      const r = fs.readSync(fd, buf, got, n * 8 - got, Number((first + BigInt(done)) * 8n) + got);
+      if (r === 0) break;
+      got += r;
+    }
     for (let i = 0; i < got / 8; i++) {
       // The flag bits live in the high word: 31 present, 30 swapped, 29 file/shared.
       const hi = buf.readUInt32LE(i * 8 + 4);

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { decodeGpRegs, encodeGpRegs, GP_REGS_SIZE } from '../../src/arch/x86_64/regs';
+import { decodeXsave, encodeXsave } from '../../src/arch/x86_64/xsave';
+import { applySyscallRestart } from '../../src/compel/restart';
+
+function xsaveArea(size: number, seed: number): Buffer {
+  const b = Buffer.alloc(size);
+  for (let i = 0; i < 512; i++) b[i] = (i * 7 + seed) & 0xff;
+  b.writeBigUInt64LE(0x7n, 512); // x87, SSE, AVX in use
+  for (let i = 576; i < size; i++) b[i] = (i * 13 + seed) & 0xff;
+  return b;
+}
+
+describe('general registers', () => {
+  it('round-trip through user_regs_struct bytes', () => {
+    const raw = Buffer.alloc(GP_REGS_SIZE);
+    for (let i = 0; i < GP_REGS_SIZE / 8; i++) raw.writeBigUInt64LE(BigInt(i) * 0x0101010101010101n, i * 8);
+    const regs = decodeGpRegs(raw);
+    expect(regs.r15).toBe(0n);
+    expect(regs.ip).toBe(16n * 0x0101010101010101n);
+    expect(encodeGpRegs(regs).equals(raw)).toBe(true);
+  });
+});
+
+describe('xsave', () => {
+  it('round-trips legacy, header and AVX state over a template', () => {
+    const src = xsaveArea(832, 3);
+    const img = decodeXsave(src);
+    expect(img.xsave?.ymmh_space).toHaveLength(64);
+    expect(img.st_space).toHaveLength(32);
+    const template = xsaveArea(832, 99);
+    const out = encodeXsave(img, template);
+    expect(out.subarray(0, 416).equals(src.subarray(0, 416))).toBe(true);
+    expect(out.subarray(512, 520).equals(src.subarray(512, 520))).toBe(true);
+    expect(out.subarray(576, 832).equals(src.subarray(576, 832))).toBe(true);
+  });
+  it('refuses state this CPU cannot hold', () => {
+    const img = decodeXsave(xsaveArea(2696, 1));
+    img.xsave!.xstate_bv = 0xe7n; // AVX-512 in use
+    expect(() => encodeXsave(img, xsaveArea(832, 2))).toThrow(/lacks it/);
+  });
+});
+
+describe('syscall restart', () => {
+  const base = decodeGpRegs(Buffer.alloc(GP_REGS_SIZE));
+  const u = (v: bigint) => BigInt.asUintN(64, v);
+  it('rewinds ERESTARTSYS to the syscall', () => {
+    const r = applySyscallRestart({ ...base, ip: 0x1002n, ax: u(-512n), orig_ax: 0n }, false);
+    expect(r).toMatchObject({ ip: 0x1000n, ax: 0n, orig_ax: u(-1n) });
+  });
+  it('turns ERESTART_RESTARTBLOCK into restart_syscall when the block is kept, EINTR otherwise', () => {
+    const regs = { ...base, ip: 0x1002n, ax: u(-516n), orig_ax: 230n };
+    expect(applySyscallRestart(regs, true)).toMatchObject({ ip: 0x1000n, ax: 219n });
+    expect(applySyscallRestart(regs, false)).toMatchObject({ ip: 0x1002n, ax: u(-4n) });
+  });
+  it('leaves a task outside a syscall alone', () => {
+    const regs = { ...base, ip: 0x1002n, ax: u(-512n), orig_ax: u(-1n) };
+    expect(applySyscallRestart(regs, false)).toMatchObject({ ip: 0x1002n, ax: u(-512n) });
+  });
+});
