@@ -32,6 +32,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitPtrace(env, exports);
   InitProcess(env, exports);
   InitMemory(env, exports);
+  InitFiles(env, exports);
   return exports;
 }
 

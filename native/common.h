@@ -33,5 +33,6 @@ inline uint64_t ArgU64(const Napi::CallbackInfo& info, size_t i) {
 void InitPtrace(Napi::Env env, Napi::Object exports);
 void InitProcess(Napi::Env env, Napi::Object exports);
 void InitMemory(Napi::Env env, Napi::Object exports);
+void InitFiles(Napi::Env env, Napi::Object exports);
 
 }  // namespace amber

@@ -101,6 +101,15 @@ static Napi::Value CloneStub(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(r));
 }
 
+// kcmp(pid1, pid2, type, idx1, idx2): 0 equal, 1/2 ordered, 3 not equal (kernel object order).
+static Napi::Value Kcmp(const Napi::CallbackInfo& info) {
+  pid_t p1 = static_cast<pid_t>(ArgInt(info, 0));
+  long r = syscall(SYS_kcmp, p1, static_cast<pid_t>(ArgInt(info, 1)), static_cast<int>(ArgInt(info, 2)),
+                   static_cast<unsigned long>(ArgInt(info, 3)), static_cast<unsigned long>(ArgInt(info, 4)));
+  if (r < 0) return ThrowSys(info.Env(), errno, "kcmp", p1);
+  return Napi::Number::New(info.Env(), static_cast<double>(r));
+}
+
 void InitProcess(Napi::Env env, Napi::Object exports) {
   exports.Set("waitpid", Napi::Function::New(env, WaitPid));
   exports.Set("kill", Napi::Function::New(env, Kill));
@@ -109,6 +118,7 @@ void InitProcess(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd));
   exports.Set("prctl", Napi::Function::New(env, Prctl));
   exports.Set("cloneStub", Napi::Function::New(env, CloneStub));
+  exports.Set("kcmp", Napi::Function::New(env, Kcmp));
 }
 
 }  // namespace amber

@@ -54,7 +54,7 @@ export function main(argv: string[]): void {
         log = setupLog(args, dir, 'dump.log');
         log.info(`amber ${VERSION} dump -t ${pid} -D ${dir}`);
         const r = dump({ pid, imagesDir: dir, leaveRunning: args.opts.has('leave-running'), shellJob: args.opts.has('shell-job'), log });
-        log.info(`dump finished: ${r.pagesWritten} pages, frozen for ${r.frozenMs.toFixed(1)} ms`);
+        log.info(`dump finished: ${r.processes} processes, ${r.threads} threads, ${r.pagesWritten} pages, frozen for ${r.frozenMs.toFixed(1)} ms`);
         return;
       }
       case 'restore': {

@@ -30,7 +30,18 @@ export interface Infection {
   /** Registers and signal mask as the task had them when seized. */
   readonly savedRegs: GpRegs;
   readonly savedSigmask: bigint;
+  /** Injected syscalls in another thread of the same process, through the same scratch area. */
+  thread(tracee: Tracee): ThreadInjection;
   cure(): void;
+}
+
+export interface ThreadInjection {
+  readonly remote: RemoteSyscalls;
+  readonly mem: TaskMemory;
+  readonly data: bigint;
+  readonly dataSize: number;
+  /** Puts the thread's registers and signal mask back; call before the process's cure(). */
+  release(): void;
 }
 
 function findSyscallInsn(mem: TaskMemory, maps: MapsEntry[], pid: number): bigint {
@@ -68,6 +79,19 @@ export function infect(tracee: Tracee, maps: MapsEntry[]): Infection {
     remote, mem, scratch, savedRegs, savedSigmask,
     data: scratch + BigInt(SCRATCH_DATA_OFFSET),
     dataSize: SCRATCH_SIZE - SCRATCH_DATA_OFFSET,
+    thread(t: Tracee): ThreadInjection {
+      const regs = t.getRegs();
+      const mask = t.getSigmask();
+      t.setSigmask(~0n);
+      return {
+        remote: new RemoteSyscalls(t, scratch, regs), mem, dataSize: SCRATCH_SIZE - SCRATCH_DATA_OFFSET,
+        data: scratch + BigInt(SCRATCH_DATA_OFFSET),
+        release() {
+          t.setRegs(applySyscallRestart(regs, true));
+          t.setSigmask(mask);
+        },
+      };
+    },
     cure() {
       try {
         remote.callAtExit(SYS.munmap, scratch, scratch, SCRATCH_SIZE);

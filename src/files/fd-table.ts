@@ -28,15 +28,20 @@ export interface FdTableDump {
   files: Entry[];
 }
 
-/** Ids come from `nextId`, shared with other users of files.img (cwd, root, exe, mappings). */
-export function dumpFdTable(pid: number, ctx: FileDumpContext, nextId: () => number): FdTableDump {
+/** Open file descriptions already described, across the whole tree: dup'ed and inherited fds share one. */
+export type FileRegistry = { f: OpenFd; id: number }[];
+
+/**
+ * Ids come from `nextId`, shared with other users of files.img (cwd, root, exe, mappings).
+ * `reps` is shared by every process of the tree.
+ */
+export function dumpFdTable(pid: number, ctx: FileDumpContext, nextId: () => number, reps: FileRegistry): FdTableDump {
   const open = listOpenFds(pid);
   const fdinfo: Entry[] = [];
   const files: Entry[] = [];
-  const reps: { f: OpenFd; id: number }[] = [];
   for (const f of open) {
     const kind = kindForFd(f);
-    const same = reps.find((r) => r.f.stat.dev === f.stat.dev && r.f.stat.ino === f.stat.ino && native.kcmp(pid, pid, KCMP_FILE, r.f.fd, f.fd) === 0);
+    const same = reps.find((r) => r.f.stat.dev === f.stat.dev && r.f.stat.ino === f.stat.ino && native.kcmp(r.f.pid, pid, KCMP_FILE, r.f.fd, f.fd) === 0);
     let id: number;
     if (same) {
       id = same.id;

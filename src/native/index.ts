@@ -33,6 +33,12 @@ export interface NativeAddon {
   kcmp(pid1: number, pid2: number, type: number, idx1: number, idx2: number): number;
   cloneStub(tids: number[], scratch: bigint, scratchLen: number, code: Buffer): number;
 
+  pipe2(flags: number): [number, number];
+  tee(fdIn: number, fdOut: number, len: number, flags: number): number;
+  fcntl(fd: number, cmd: number, arg: number): number;
+  eventfd(initval: number, flags: number): number;
+  epollCreate(flags: number): number;
+
   processVmReadv(pid: number, remote: bigint, buf: Buffer, offset: number, length: number): number;
   processVmWritev(pid: number, remote: bigint, buf: Buffer, offset: number, length: number): number;
 }

@@ -1,0 +1,151 @@
+/**
+ * One process of a frozen tree: what /proc says of it, its memory, and what only its threads
+ * can tell (through injected syscalls). Produces the data its images are written from.
+ */
+import * as fs from 'node:fs';
+import { infect, Infection, Tracee } from '../compel';
+import { step } from '../errors';
+import { faultPoint } from '../fault';
+import { Logger } from '../log';
+import { Entry } from '../images';
+import { classifyVma, VMA, VmaInfo } from '../mem/vma';
+import { dumpPages, PagesDumpResult } from '../mem/dump-pages';
+import { dumpFdTable, FdTableDump, FileRegistry } from '../files/fd-table';
+import { FrozenProcess } from '../pstree/freeze';
+import { ProcSnapshot, readProcSnapshot } from './collect';
+import { dumpSigactions, SaEntry } from '../task/sigactions';
+import { dumpItimers, ItimersEntry } from '../task/itimers';
+import { dumpRlimits, RlimitEntry } from '../task/rlimits';
+import { dumpThreadAttrs, ThreadAttrs } from '../task/thread-attrs';
+import { dumpProcessAttrs, ProcessAttrs } from '../task/process-attrs';
+import { readRseq, RseqEntry } from '../task/rseq';
+import { peekPendingSignals } from '../task/signals';
+import { SYS } from '../arch/x86_64/syscalls';
+import { GpRegs } from '../arch/x86_64/regs';
+import { parseStat, ProcStat } from '../proc/stat';
+import { parseStatus, ProcStatus } from '../proc/status';
+import { Injected } from '../task/injected';
+
+const PR_GET_SECUREBITS = 27;
+
+export interface ThreadDump {
+  tid: number;
+  regs: GpRegs;
+  xstate: Buffer;
+  sigmask: bigint;
+  rseq?: RseqEntry;
+  sigPrivate: Buffer[];
+  attrs: ThreadAttrs;
+  stat: ProcStat;
+  status: ProcStatus;
+  secbits: number;
+}
+
+export interface ProcessDump {
+  proc: FrozenProcess;
+  snap: ProcSnapshot;
+  vmas: VmaInfo[];
+  fdTable: FdTableDump;
+  pagesId: number;
+  pages: PagesDumpResult;
+  sigShared: Buffer[];
+  sigactions: SaEntry[];
+  itimers: ItimersEntry;
+  rlimits: RlimitEntry[];
+  attrs: ProcessAttrs;
+  threads: ThreadDump[];
+}
+
+/** Tree-wide state shared by the dumps of all processes. */
+export interface DumpSession {
+  imagesDir: string;
+  shellJob: boolean;
+  log: Logger;
+  nextFileId(): number;
+  files: FileRegistry;
+  /** Shared anonymous memory objects (by inode) whose pages an earlier process dumped. */
+  shmemDumped: Set<bigint>;
+  pagesFd(id: number): number;
+}
+
+function readThreadProc(pid: number, tid: number): { stat: ProcStat; status: ProcStatus } {
+  return {
+    stat: parseStat(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')),
+    status: parseStatus(fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8')),
+  };
+}
+
+function threadState(t: Tracee, pid: number, inj: Injected): Omit<ThreadDump, 'regs' | 'sigmask'> {
+  return {
+    tid: t.pid,
+    xstate: t.getXstate(),
+    rseq: readRseq(t.pid),
+    sigPrivate: peekPendingSignals(t.pid, false),
+    attrs: dumpThreadAttrs(inj),
+    secbits: Number(inj.remote.call(SYS.prctl, PR_GET_SECUREBITS)),
+    ...readThreadProc(pid, t.pid),
+  };
+}
+
+export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number): ProcessDump {
+  const { pid } = proc;
+  const log = s.log.child(`(${pid})`);
+  faultPoint('dump:collect');
+  const snap = step('reading /proc', pid, () => readProcSnapshot(pid));
+  const vmas: VmaInfo[] = snap.maps.map((m) => classifyVma(m, pid));
+  for (const v of vmas) {
+    if (v.entry.status & VMA.ANON_SHARED) {
+      if (s.shmemDumped.has(v.entry.shmid)) v.pages = 'none';
+      else s.shmemDumped.add(v.entry.shmid);
+    }
+  }
+  faultPoint('dump:files');
+  const fdTable = step('reading the fd table', pid, () => dumpFdTable(pid, { shellJob: s.shellJob, log }, s.nextFileId, s.files));
+  // Registers and masks before anything is injected.
+  const before = proc.threads.map((t) => ({ t, regs: t.getRegs(), sigmask: t.getSigmask() }));
+  const sigShared = peekPendingSignals(pid, true);
+
+  faultPoint('dump:memory');
+  const t0 = process.hrtime.bigint();
+  const pages = step('dumping memory', pid, () => dumpPages(pid, vmas, s.pagesFd(pagesId)));
+  log.info(`memory: ${pages.pagesWritten} pages written of ${pages.pagesScanned} scanned in ${(process.hrtime.bigint() - t0) / 1000n} us`);
+
+  faultPoint('dump:infect');
+  let infection: Infection | undefined = step('injecting the syscall gadget', pid, () => infect(proc.threads[0], snap.maps));
+  try {
+    faultPoint('dump:task-state');
+    const inf = infection;
+    const state = step('reading task state through injected syscalls', pid, () => {
+      const threads: ThreadDump[] = [];
+      for (const b of before) {
+        if (b.t === proc.threads[0]) {
+          threads.push({ ...threadState(b.t, pid, inf), regs: b.regs, sigmask: b.sigmask });
+          continue;
+        }
+        const ti = inf.thread(b.t);
+        try {
+          threads.push({ ...threadState(b.t, pid, ti), regs: b.regs, sigmask: b.sigmask });
+        } finally {
+          ti.release();
+        }
+      }
+      return {
+        threads,
+        sigactions: dumpSigactions(inf),
+        itimers: dumpItimers(inf),
+        rlimits: dumpRlimits(inf),
+        attrs: dumpProcessAttrs(inf),
+      };
+    });
+    step('removing the syscall gadget', pid, () => inf.cure());
+    infection = undefined;
+    faultPoint('dump:after-cure');
+    return { proc, snap, vmas, fdTable, pagesId, pages, sigShared, ...state };
+  } finally {
+    if (infection) {
+      try { infection.cure(); } catch (e) { log.error(`curing task ${pid} failed: ${(e as Error).message}`); }
+    }
+  }
+}
+
+export type { Entry };

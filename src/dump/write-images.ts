@@ -1,0 +1,112 @@
+/** Images of a dumped tree, in CRIU's layout: one set per process, core per thread, shared files.img. */
+import * as fs from 'node:fs';
+import * as img from '../images';
+import { decodeXsave } from '../arch/x86_64/xsave';
+import { credsFromStatus } from './creds';
+import { ProcessDump, ThreadDump } from './process-dump';
+import { FrozenProcess, TASK_STATE_CODE } from '../pstree/freeze';
+
+const O_DIRECTORY = 0o200000;
+const NO_FOWN = { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 };
+
+function regFile(id: number, name: string, flags: number): img.Entry {
+  return { type: 1, id, reg: { id, flags, pos: 0n, fown: NO_FOWN, name } };
+}
+
+function threadCore(t: ThreadDump): img.Entry {
+  return {
+    futex_rla: t.attrs.futexRla, futex_rla_len: t.attrs.futexRlaLen,
+    sched_nice: t.stat.nice, sched_policy: t.stat.policy, sched_prio: t.stat.rtPriority,
+    blk_sigset: t.sigmask,
+    sas: t.attrs.sas,
+    pdeath_sig: t.attrs.pdeathSig,
+    signals_p: { signals: t.sigPrivate.map((siginfo) => ({ siginfo })) },
+    creds: credsFromStatus(t.status, t.secbits),
+    comm: t.stat.comm,
+    rseq_entry: t.rseq,
+  };
+}
+
+function threadInfo(t: ThreadDump): img.Entry {
+  return { clear_tid_addr: t.attrs.clearTidAddr, gpregs: { ...t.regs, mode: 1 }, fpregs: decodeXsave(t.xstate) };
+}
+
+export interface TreeImages {
+  files: img.Entry[];
+  pstree: img.Entry[];
+}
+
+/** Writes one live (or stopped) process's images; its files.img entries go to `tree.files`. */
+export function writeProcessImages(dir: string, d: ProcessDump, filesId: number, newId: () => number, tree: TreeImages): void {
+  const { pid } = d.proc;
+  const { snap } = d;
+  const st = snap.stat;
+  const ids = { vm_id: pid, files_id: filesId, fs_id: pid, sighand_id: pid };
+  tree.files.push(...d.fdTable.files);
+  const cwdId = newId();
+  tree.files.push(regFile(cwdId, snap.cwd, O_DIRECTORY));
+  const rootId = newId();
+  tree.files.push(regFile(rootId, snap.root, O_DIRECTORY));
+  const exeId = newId();
+  tree.files.push(regFile(exeId, snap.exe, 0));
+  const mapped = new Map<string, number>();
+  for (const v of d.vmas) {
+    if (!v.path) continue;
+    const key = `${v.path}\0${v.entry.fdflags ?? 0}`;
+    let id = mapped.get(key);
+    if (id === undefined) {
+      id = newId();
+      mapped.set(key, id);
+      tree.files.push(regFile(id, v.path, v.entry.fdflags ?? 0));
+    }
+    v.entry.shmid = BigInt(id);
+  }
+
+  d.threads.forEach((t, i) => {
+    const core: img.Entry = { mtype: 1, thread_info: threadInfo(t), thread_core: threadCore(t) };
+    if (i === 0) {
+      core.tc = {
+        task_state: TASK_STATE_CODE[d.proc.state], exit_code: 0, personality: snap.personality, flags: st.flags,
+        blk_sigset: t.sigmask, comm: st.comm,
+        timers: d.itimers,
+        rlimits: { rlimits: d.rlimits },
+        signals_s: { signals: d.sigShared.map((siginfo) => ({ siginfo })) },
+        oom_score_adj: snap.oomScoreAdj,
+        sigactions: d.sigactions,
+        child_subreaper: d.attrs.childSubreaper,
+      };
+    }
+    img.writeImage(dir, img.coreImg(t.tid), 'CORE', [core]);
+  });
+  img.writeImage(dir, img.idsImg(pid), 'IDS', [ids]);
+  img.writeImage(dir, img.mmImg(pid), 'MM', [{
+    mm_start_code: st.startCode, mm_end_code: st.endCode, mm_start_data: st.startData, mm_end_data: st.endData,
+    mm_start_stack: st.startStack, mm_start_brk: st.startBrk, mm_brk: d.attrs.brk,
+    mm_arg_start: st.argStart, mm_arg_end: st.argEnd, mm_env_start: st.envStart, mm_env_end: st.envEnd,
+    exe_file_id: exeId, mm_saved_auxv: snap.auxv,
+    vmas: d.vmas.map((v) => v.entry),
+    dumpable: d.attrs.dumpable, thp_disabled: d.attrs.thpDisabled,
+  }]);
+  img.writeImage(dir, img.pagemapImg(pid), 'PAGEMAP', [{ pages_id: d.pagesId }, ...d.pages.entries]);
+  img.writeImage(dir, img.fdinfoImg(filesId), 'FDINFO', d.fdTable.fdinfo);
+  img.writeImage(dir, img.fsImg(pid), 'FS', [{ cwd_id: cwdId, root_id: rootId, umask: Number.parseInt(snap.status.get('Umask') ?? '22', 8) }]);
+  tree.pstree.push({ pid, ppid: d.proc.ppid, pgid: st.pgrp, sid: st.session, threads: d.threads.map((t) => t.tid) });
+}
+
+/** A zombie: its pstree entry and a core with its exit code, nothing else. */
+export function writeZombieImages(dir: string, p: FrozenProcess, tree: TreeImages): void {
+  img.writeImage(dir, img.coreImg(p.pid), 'CORE', [{
+    mtype: 1,
+    tc: { task_state: TASK_STATE_CODE.zombie, exit_code: p.exitCode ?? 0, personality: 0, flags: 0, blk_sigset: 0n, comm: 'zombie' },
+  }]);
+  tree.pstree.push({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, sid: p.sid, threads: [p.pid] });
+}
+
+export function writeTreeImages(dir: string, rootIds: img.Entry, tree: TreeImages): void {
+  img.writeImage(dir, img.INVENTORY_IMG, 'INVENTORY', [{
+    img_version: img.IMAGES_V1_1, fdinfo_per_id: true, root_ids: rootIds, ns_per_id: true, lsmtype: 0,
+    dump_uptime: BigInt(Math.round(Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1e6)),
+  }]);
+  img.writeImage(dir, img.PSTREE_IMG, 'PSTREE', tree.pstree);
+  img.writeImage(dir, img.FILES_IMG, 'FILES', tree.files);
+}

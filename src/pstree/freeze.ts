@@ -1,0 +1,113 @@
+/**
+ * Freezing a process tree: every thread of every process under the root is seized and
+ * interrupted, parents before children, re-reading thread and child lists until they stop
+ * changing (a task can clone until the moment it is stopped). Zombies cannot be seized: they are
+ * recorded with their exit code.
+ */
+import * as fs from 'node:fs';
+import { Tracee } from '../compel';
+import { native } from '../native';
+import { Logger } from '../log';
+import { parseStat } from '../proc/stat';
+import { StepError } from '../errors';
+
+export type TaskState = 'alive' | 'stopped' | 'zombie';
+
+/** task_core_entry.task_state values. */
+export const TASK_STATE_CODE: Record<TaskState, number> = { alive: 1, zombie: 3, stopped: 6 };
+
+export interface FrozenProcess {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  state: TaskState;
+  /** Seized threads, the leader first. Empty for a zombie. */
+  threads: Tracee[];
+  exitCode?: number;
+}
+
+function listDir(dir: string): number[] {
+  try {
+    return fs.readdirSync(dir).map(Number).sort((a, b) => a - b);
+  } catch {
+    return [];
+  }
+}
+
+function childrenOf(pid: number, tids: number[]): number[] {
+  const out = new Set<number>();
+  for (const tid of tids) {
+    try {
+      for (const c of fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/)) if (c) out.add(Number(c));
+    } catch { /* thread gone */ }
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+function freezeProcess(pid: number, ppid: number, log: Logger): FrozenProcess {
+  const stat = parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  if (stat.state === 'Z') {
+    // exit_code (field 52) as waitpid would report it.
+    const raw = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = raw.slice(raw.lastIndexOf(')') + 2).trim().split(' ');
+    return { pid, ppid, pgid: stat.pgrp, sid: stat.session, state: 'zombie', threads: [], exitCode: Number(fields[52 - 3] ?? 0) };
+  }
+  const state = stat.state === 'T' ? 'stopped' : 'alive';
+  const seized = new Map<number, Tracee>();
+  try {
+    for (;;) {
+      const tids = listDir(`/proc/${pid}/task`).filter((t) => !seized.has(t));
+      if (tids.length === 0) break;
+      for (const tid of tids) {
+        try {
+          seized.set(tid, Tracee.seize(tid));
+        } catch (e) {
+          if (!fs.existsSync(`/proc/${pid}/task/${tid}`)) continue; // exited meanwhile
+          throw new StepError(`freezing thread ${tid}`, pid, { cause: e });
+        }
+      }
+    }
+  } catch (e) {
+    for (const t of seized.values()) try { t.detach(); } catch { /* gone */ }
+    throw e;
+  }
+  const threads = [...seized.values()].sort((a, b) => (a.pid === pid ? -1 : b.pid === pid ? 1 : a.pid - b.pid));
+  log.debug(`froze process ${pid} (${state}, threads ${threads.map((t) => t.pid).join(',')})`);
+  return { pid, ppid, pgid: stat.pgrp, sid: stat.session, state, threads };
+}
+
+/** Processes in tree order (each parent before its children). On failure nothing stays frozen. */
+export function freezeTree(root: number, log: Logger): FrozenProcess[] {
+  const out: FrozenProcess[] = [];
+  try {
+    const queue: [number, number][] = [[root, 0]];
+    while (queue.length) {
+      const [pid, ppid] = queue.shift()!;
+      const p = freezeProcess(pid, ppid, log);
+      out.push(p);
+      if (p.state !== 'zombie') for (const c of childrenOf(pid, p.threads.map((t) => t.pid))) queue.push([c, pid]);
+    }
+  } catch (e) {
+    releaseTree(out, 'resume', log);
+    throw e;
+  }
+  return out;
+}
+
+/** Lets the tree go: resumed as it was, or killed (after a dump). */
+export function releaseTree(procs: FrozenProcess[], how: 'resume' | 'kill', log: Logger): void {
+  for (const p of procs) {
+    if (how === 'kill') {
+      try { native.kill(p.pid, 9); } catch { /* gone */ }
+    }
+    for (const t of p.threads) {
+      try {
+        if (how === 'kill') native.waitpid(t.pid, 0x40000000);
+        else t.detach();
+      } catch (e) {
+        log.debug(`releasing ${t.pid}: ${(e as Error).message}`);
+      }
+    }
+  }
+}
