@@ -63,8 +63,8 @@ export interface DumpSession {
   log: Logger;
   nextFileId(): number;
   files: FileRegistry;
-  /** Shared anonymous memory objects (by inode) whose pages an earlier process dumped. */
-  shmemDumped: Set<bigint>;
+  /** Ranges of shared anonymous memory objects (inode:pgoff:len) whose pages are dumped already. */
+  shmemDumped: Set<string>;
   pagesFd(id: number): number;
 }
 
@@ -95,8 +95,9 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
   const vmas: VmaInfo[] = snap.maps.map((m) => classifyVma(m, pid));
   for (const v of vmas) {
     if (v.entry.status & VMA.ANON_SHARED) {
-      if (s.shmemDumped.has(v.entry.shmid)) v.pages = 'none';
-      else s.shmemDumped.add(v.entry.shmid);
+      const key = `${v.entry.shmid}:${v.entry.pgoff}:${v.entry.end - v.entry.start}`;
+      if (s.shmemDumped.has(key)) v.pages = 'none';
+      else s.shmemDumped.add(key);
     }
   }
   faultPoint('dump:files');

@@ -12,7 +12,8 @@ import { PAGE_SIZE } from '../proc/pagemap';
 import { parseMaps } from '../proc/maps';
 import { SCRATCH_SIZE } from '../compel';
 import { Injected, putString } from '../task/injected';
-import { PROT_WRITE, VMA } from './vma';
+import { MAP_ANONYMOUS, PROT_WRITE, VMA } from './vma';
+import { takeRestorerFd } from '../restore/fds';
 
 const TASK_SIZE = 0x7ffffffff000n;
 const ARCH_MAP_VDSO_64 = 0x2003;
@@ -46,13 +47,19 @@ export function placeVdso(t: Injected, pid: number, vmas: Entry[]): void {
   }
 }
 
+/**
+ * Shared anonymous memory objects already created in this restore, by their dumped inode: later
+ * mappings of the same object (in the same or another process) map it through /proc/PID/map_files.
+ */
+export type ShmemRegistry = Map<bigint, { pid: number; start: bigint; end: bigint }>;
+
 export interface PagesSource {
   file: string;
   entries: Entry[]; // pagemap entries, in pages-file order
 }
 
 /** Maps and fills every regular VMA. `files` resolves file ids (vma.shmid) to files.img entries. */
-export function restoreVmas(t: Injected, vmas: Entry[], files: Map<number, Entry>, pages: PagesSource, log: Logger, onBytes?: (n: number) => void): void {
+export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<number, Entry>, shmem: ShmemRegistry, pages: PagesSource, log: Logger, onBytes?: (n: number) => void): void {
   const pagesFd = Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, pages.file), O_RDONLY | O_CLOEXEC));
   const fileFds = new Map<string, number>();
   // File offset of each pagemap entry in the pages file.
@@ -74,19 +81,34 @@ export function restoreVmas(t: Injected, vmas: Entry[], files: Map<number, Entry
       }
       const prot = v.prot | (mine.length ? PROT_WRITE : 0);
       let fd = -1;
-      if (v.status & (VMA.FILE_PRIVATE | VMA.FILE_SHARED)) {
+      let flags = v.flags | MAP_FIXED;
+      let pgoff = v.pgoff;
+      const shared = v.status & VMA.ANON_SHARED ? shmem.get(v.shmid) : undefined;
+      if (shared) {
+        // Same object as an earlier mapping: map its file, no longer anonymous.
+        const rfd = fs.openSync(`/proc/${shared.pid}/map_files/${shared.start.toString(16)}-${shared.end.toString(16)}`, 'r+');
+        try {
+          fd = takeRestorerFd(t, rfd);
+        } finally {
+          fs.closeSync(rfd);
+        }
+        fileFds.set(`shmem ${v.start}`, fd);
+        flags &= ~MAP_ANONYMOUS;
+      } else if (v.status & VMA.ANON_SHARED) {
+        shmem.set(v.shmid, { pid, start: v.start, end: v.end });
+        pgoff = 0n;
+      } else if (v.status & (VMA.FILE_PRIVATE | VMA.FILE_SHARED)) {
         const f = files.get(Number(v.shmid));
         if (!f?.reg?.name) throw new ImageError('mm', undefined, `${vmaName(v)} maps file id ${v.shmid}, absent from files.img`);
-        const flags = v.fdflags ?? O_RDONLY;
-        const key = `${f.reg.name}\0${flags}`;
+        const oflags = v.fdflags ?? O_RDONLY;
+        const key = `${f.reg.name}\0${oflags}`;
         fd = fileFds.get(key) ?? -1;
         if (fd < 0) {
-          fd = Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, f.reg.name), flags | O_CLOEXEC));
+          fd = Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, f.reg.name), oflags | O_CLOEXEC));
           fileFds.set(key, fd);
         }
       }
-      const flags = v.flags | MAP_FIXED;
-      const got = t.remote.call(SYS.mmap, v.start, len, prot, flags, fd, fd >= 0 ? v.pgoff : 0);
+      const got = t.remote.call(SYS.mmap, v.start, len, prot, flags, fd, fd >= 0 ? pgoff : 0);
       if (got !== v.start) throw new AmberError(`${vmaName(v)} mapped at 0x${got.toString(16)}`);
       for (const p of mine) {
         for (let done = 0; done < p.len;) {

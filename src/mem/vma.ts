@@ -76,7 +76,7 @@ export function classifyVma(m: MapsEntry, pid: number): VmaInfo {
   if (m.path.startsWith('/dev/zero') || m.path.startsWith('/SYSV')) {
     if (m.path.startsWith('/SYSV')) throw new UnsupportedError(pid, where, 'System V shared memory is not supported yet');
     return {
-      entry: { ...base, status: VMA.AREA_REGULAR | VMA.ANON_SHARED, flags: MAP_SHARED | MAP_ANONYMOUS, shmid: BigInt(m.inode), pgoff: 0n },
+      entry: { ...base, status: VMA.AREA_REGULAR | VMA.ANON_SHARED, flags: MAP_SHARED | MAP_ANONYMOUS, shmid: BigInt(m.inode) },
       pages: 'all',
     };
   }

@@ -101,7 +101,8 @@ export function releaseTree(procs: FrozenProcess[], how: 'resume' | 'kill', log:
     if (how === 'kill') {
       try { native.kill(p.pid, 9); } catch { /* gone */ }
     }
-    for (const t of p.threads) {
+    // A killed leader reports its exit only after every other thread is reaped: leader last.
+    for (const t of [...p.threads.slice(1), ...p.threads.slice(0, 1)]) {
       try {
         if (how === 'kill') native.waitpid(t.pid, 0x40000000);
         else t.detach();

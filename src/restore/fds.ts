@@ -41,6 +41,16 @@ export function closeOpened(opened: Map<number, OpenedFile>): void {
   }
 }
 
+/** Gives the task a copy of one of the restorer's fds; returns its number in the task (close-on-exec). */
+export function takeRestorerFd(t: Injected, fd: number): number {
+  const pidfd = Number(t.remote.call(SYS.pidfd_open, process.pid, 0));
+  try {
+    return Number(t.remote.call(SYS.pidfd_getfd, pidfd, fd, 0));
+  } finally {
+    t.remote.call(SYS.close, pidfd);
+  }
+}
+
 /** Closes all the task's fds, then installs the table. */
 export function installFds(t: Injected, fdinfo: Entry[], opened: Map<number, OpenedFile>): void {
   t.remote.call(SYS.close_range, 0, 0xffffffff, 0);

@@ -8,10 +8,12 @@ import * as img from '../images';
 import { ImageError } from '../errors';
 import { PAGE_SIZE } from '../proc/pagemap';
 
-export interface TaskImages {
+export interface ProcessImages {
   pid: number;
   pstree: img.Entry;
-  core: img.Entry;
+  zombie: boolean;
+  /** Core of each thread, the leader first (tid = pstree.threads[i]). */
+  cores: img.Entry[];
   mm: img.Entry;
   ids: img.Entry;
   pagemap: img.Entry[]; // entries after the head
@@ -24,7 +26,8 @@ export interface ImageSet {
   dir: string;
   inventory: img.Entry;
   files: Map<number, img.Entry>;
-  root: TaskImages;
+  /** Every process in pstree order (parents before children). */
+  processes: ProcessImages[];
 }
 
 function one(dir: string, file: string, kind: img.ImageKindName): img.Entry {
@@ -33,19 +36,19 @@ function one(dir: string, file: string, kind: img.ImageKindName): img.Entry {
   return entries[0];
 }
 
-export function readImageSet(dir: string): ImageSet {
-  if (!fs.existsSync(dir)) throw new ImageError(dir, undefined, 'images directory does not exist');
-  const inventory = one(dir, img.INVENTORY_IMG, 'INVENTORY');
-  if (inventory.img_version !== img.IMAGES_V1_1) throw new ImageError(img.INVENTORY_IMG, 0, `unsupported image version ${inventory.img_version}`);
-  const tree = img.readImage(dir, img.PSTREE_IMG, 'PSTREE');
-  if (tree.length !== 1) throw new ImageError(img.PSTREE_IMG, undefined, `${tree.length} tasks: process trees are not supported yet`);
-  const pstree = tree[0];
+function readProcess(dir: string, pstree: img.Entry, files: Map<number, img.Entry>): ProcessImages {
   const pid: number = pstree.pid;
-  if ((pstree.threads ?? []).length !== 1 || pstree.threads[0] !== pid) {
-    throw new ImageError(img.PSTREE_IMG, 0, `task ${pid} has threads ${JSON.stringify(pstree.threads)}: multi-threaded tasks are not supported yet`);
+  const threads: number[] = pstree.threads ?? [];
+  if (threads[0] !== pid) throw new ImageError(img.PSTREE_IMG, undefined, `task ${pid}: its first thread is ${threads[0]}, not itself`);
+  const leader = one(dir, img.coreImg(pid), 'CORE');
+  if (leader.mtype !== 1 || !leader.tc) throw new ImageError(img.coreImg(pid), 0, 'not an x86_64 task core (mtype or tc missing)');
+  if (leader.tc.task_state === 3) {
+    return { pid, pstree, zombie: true, cores: [leader], mm: {}, ids: {}, pagemap: [], pagesFile: '', fdinfo: [], fs: {} };
   }
-  const core = one(dir, img.coreImg(pid), 'CORE');
-  if (core.mtype !== 1 || !core.thread_info || !core.tc) throw new ImageError(img.coreImg(pid), 0, 'not an x86_64 task core (mtype, thread_info or tc missing)');
+  const cores = [leader, ...threads.slice(1).map((tid) => one(dir, img.coreImg(tid), 'CORE'))];
+  cores.forEach((c, i) => {
+    if (!c.thread_info?.gpregs || !c.thread_info?.fpregs) throw new ImageError(img.coreImg(threads[i]), 0, 'thread registers missing');
+  });
   const ids = one(dir, img.idsImg(pid), 'IDS');
   const mm = one(dir, img.mmImg(pid), 'MM');
   const pm = img.readImage(dir, img.pagemapImg(pid), 'PAGEMAP');
@@ -66,8 +69,6 @@ export function readImageSet(dir: string): ImageSet {
     const inVma = (mm.vmas ?? []).some((v: img.Entry) => e.vaddr >= v.start && e.vaddr + BigInt(e.nr_pages * PAGE_SIZE) <= v.end);
     if (!inVma) throw new ImageError(img.pagemapImg(pid), i + 1, `pages at 0x${e.vaddr.toString(16)} lie outside every VMA of ${img.mmImg(pid)}`);
   });
-  const files = new Map<number, img.Entry>();
-  img.readImage(dir, img.FILES_IMG, 'FILES').forEach((f) => files.set(f.id, f));
   const fdinfo = img.readImage(dir, img.fdinfoImg(ids.files_id), 'FDINFO');
   fdinfo.forEach((f, i) => {
     if (!files.has(f.id)) throw new ImageError(img.fdinfoImg(ids.files_id), i, `fd ${f.fd} refers to file id ${f.id}, absent from ${img.FILES_IMG}`);
@@ -76,5 +77,24 @@ export function readImageSet(dir: string): ImageSet {
   for (const [what, id] of [['cwd', fsEntry.cwd_id], ['root', fsEntry.root_id], ['exe', mm.exe_file_id]] as const) {
     if (!files.get(id)?.reg?.name) throw new ImageError(what === 'exe' ? img.mmImg(pid) : img.fsImg(pid), 0, `${what} refers to file id ${id}, absent from ${img.FILES_IMG}`);
   }
-  return { dir, inventory, files, root: { pid, pstree, core, mm, ids, pagemap, pagesFile, fdinfo, fs: fsEntry } };
+  return { pid, pstree, zombie: false, cores, mm, ids, pagemap, pagesFile, fdinfo, fs: fsEntry };
+}
+
+export function readImageSet(dir: string): ImageSet {
+  if (!fs.existsSync(dir)) throw new ImageError(dir, undefined, 'images directory does not exist');
+  const inventory = one(dir, img.INVENTORY_IMG, 'INVENTORY');
+  if (inventory.img_version !== img.IMAGES_V1_1) throw new ImageError(img.INVENTORY_IMG, 0, `unsupported image version ${inventory.img_version}`);
+  const tree = img.readImage(dir, img.PSTREE_IMG, 'PSTREE');
+  if (tree.length === 0) throw new ImageError(img.PSTREE_IMG, undefined, 'no tasks');
+  const pids = new Set<number>();
+  tree.forEach((t, i) => {
+    if (pids.has(t.pid)) throw new ImageError(img.PSTREE_IMG, i, `task ${t.pid} listed twice`);
+    if (i > 0 && !pids.has(t.ppid)) throw new ImageError(img.PSTREE_IMG, i, `task ${t.pid}: parent ${t.ppid} is not listed before it`);
+    pids.add(t.pid);
+  });
+  const files = new Map<number, img.Entry>();
+  img.readImage(dir, img.FILES_IMG, 'FILES').forEach((f) => files.set(f.id, f));
+  const processes = tree.map((t) => readProcess(dir, t, files));
+  if (processes[0].zombie) throw new ImageError(img.coreImg(processes[0].pid), 0, 'the root task is a zombie');
+  return { dir, inventory, files, processes };
 }

@@ -1,32 +1,23 @@
 /**
- * amber restore: read and check every image first, open the files, then morph a stub with the
- * dumped PID into the task by injected syscalls, in stages. Any failure kills the stub.
+ * amber restore: read and check every image first and open the files; then create the tree of
+ * stubs with the dumped PIDs (each child forked by its own parent), morph each into its process
+ * by injected syscalls, and let them all go at once. Any failure kills every stub.
  */
 import * as fs from 'node:fs';
 import { native } from '../native';
-import { encodeXsave } from '../arch/x86_64/xsave';
-import { GpRegs } from '../arch/x86_64/regs';
-import { SYS } from '../arch/x86_64/syscalls';
-import { applySyscallRestart } from '../compel';
 import { AmberError, step } from '../errors';
 import { faultPoint } from '../fault';
 import { Logger } from '../log';
 import { Progress } from '../progress';
 import * as img from '../images';
 import { __WALL, decodeWaitStatus } from '../compel/wait-status';
-import { emptyAddressSpace, placeVdso, restoreVmas, setMmMap } from '../mem/restore-vmas';
-import { readImageSet, TaskImages } from './read-images';
+import { emptyAddressSpace, ShmemRegistry } from '../mem/restore-vmas';
+import { readImageSet, ProcessImages } from './read-images';
 import { pickScratch, Stub } from './stub';
-import { closeOpened, installFds, openFiles } from './fds';
-import { putString } from '../task/injected';
-import { registerRseq, readRseq, unregisterRseq } from '../task/rseq';
-import { restoreSigactions } from '../task/sigactions';
-import { restoreItimers } from '../task/itimers';
-import { restoreRlimits } from '../task/rlimits';
-import { restoreThreadAttrs } from '../task/thread-attrs';
-import { restoreComm, restoreProcessAttrs } from '../task/process-attrs';
-import { queuePendingSignals } from '../task/signals';
-import { restoreCreds } from '../task/creds';
+import { closeOpened, openFiles } from './fds';
+import { SYS } from '../arch/x86_64/syscalls';
+import { readRseq, unregisterRseq } from '../task/rseq';
+import { finishProcess, makeZombie, releaseProcess, restoreMemory, restoreProcessState, RestoreContext, RestoringProcess } from './process-restore';
 
 export interface RestoreOptions {
   imagesDir: string;
@@ -42,112 +33,104 @@ export interface RestoreResult {
   exitCode?: number;
 }
 
+const STOPPED = 6;
+
 export function restore(opts: RestoreOptions): RestoreResult {
   const { log } = opts;
   const t0 = process.hrtime.bigint();
   faultPoint('restore:read-images');
   const set = readImageSet(opts.imagesDir);
-  const task = set.root;
-  log.info(`restoring task ${task.pid} from ${opts.imagesDir}`);
+  const rootPid = set.processes[0].pid;
+  log.info(`restoring ${set.processes.length} processes of tree ${rootPid} from ${opts.imagesDir}`);
 
   faultPoint('restore:files');
-  const opened = openFiles(task.fdinfo, set.files, { shellJob: opts.shellJob, log });
-  let stub: Stub | undefined;
-  const progress = new Progress(`restore ${task.pid}`);
+  const live = set.processes.filter((p) => !p.zombie);
+  const opened = openFiles(live.flatMap((p) => p.fdinfo), set.files, { shellJob: opts.shellJob, log });
+  const stubs = new Map<number, Stub>();
+  const progress = new Progress(`restore ${rootPid}`);
+  const ctx: RestoreContext = { files: set.files, opened, shmem: new Map() as ShmemRegistry, shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n) };
+  const restoring: RestoringProcess[] = [];
   try {
     faultPoint('restore:clone');
-    const scratch = pickScratch(task.mm.vmas ?? []);
-    stub = step('creating the task', task.pid, () => Stub.create(task.pid, scratch, log));
-    const s = stub;
-    log.debug(`stub ${s.pid} up, scratch at 0x${scratch.toString(16)}`);
+    const scratch = pickScratch(live.flatMap((p) => p.mm.vmas ?? []));
+    step('creating the process tree', rootPid, () => createTree(set.processes, scratch, stubs, opts));
+    for (const p of live) restoring.push({ images: p, leader: stubs.get(p.pid)!, threads: [] });
 
-    faultPoint('restore:memory');
-    step('restoring memory', task.pid, () => {
-      const own = readRseq(s.pid);
-      if (own) unregisterRseq(s, own);
-      emptyAddressSpace(s, scratch);
-      placeVdso(s, s.pid, task.mm.vmas ?? []);
-      restoreVmas(s, task.mm.vmas ?? [], set.files, { file: task.pagesFile, entries: task.pagemap }, log, (n) => progress.add(n));
-    });
-    faultPoint('restore:mm');
-    step('setting mm bounds, auxv and exe (PR_SET_MM_MAP)', task.pid, () => setMmMap(s, task.mm, set.files.get(task.mm.exe_file_id)!.reg.name));
-
-    faultPoint('restore:fds');
-    step('installing file descriptors', task.pid, () => installFds(s, task.fdinfo, opened));
-    closeOpened(opened);
-    opened.clear();
-
-    faultPoint('restore:task-state');
-    step('restoring task state', task.pid, () => restoreTaskState(s, task, set.files, opts));
+    for (const p of restoring) restoreMemory(p, ctx);
+    for (const p of restoring) restoreProcessState(p, ctx);
 
     faultPoint('restore:finish');
-    step('resuming the task', task.pid, () => finish(s, task));
-    stub = undefined;
+    step('making zombies', rootPid, () => {
+      for (const p of set.processes) if (p.zombie) makeZombie(stubs.get(p.pid)!, p);
+    });
+    step('resuming the tree', rootPid, () => {
+      for (const p of restoring) finishProcess(p, false);
+    });
+    for (const p of restoring) releaseProcess(p, p.images.cores[0].tc.task_state === STOPPED);
+    stubs.clear();
   } catch (e) {
-    stub?.kill();
+    killAll(stubs, restoring);
     throw e;
   } finally {
     closeOpened(opened);
     progress.done();
   }
   const restoreUs = Number((process.hrtime.bigint() - t0) / 1000n);
-  writeStats(opts.imagesDir, task, restoreUs, log);
-  log.info(`task ${task.pid} restored in ${(restoreUs / 1000).toFixed(1)} ms`);
-  if (opts.pidfile) fs.writeFileSync(opts.pidfile, `${task.pid}`);
-  if (opts.detached) return { pid: task.pid };
-  const [, raw] = native.waitpid(task.pid, __WALL);
+  writeStats(opts.imagesDir, live, restoreUs, log);
+  log.info(`tree ${rootPid} restored in ${(restoreUs / 1000).toFixed(1)} ms`);
+  if (opts.pidfile) fs.writeFileSync(opts.pidfile, `${rootPid}`);
+  if (opts.detached) return { pid: rootPid };
+  const [, raw] = native.waitpid(rootPid, __WALL);
   const st = decodeWaitStatus(raw);
-  return { pid: task.pid, exitCode: st.kind === 'exited' ? st.code : st.kind === 'signaled' ? 128 + st.signal : 1 };
+  return { pid: rootPid, exitCode: st.kind === 'exited' ? st.code : st.kind === 'signaled' ? 128 + st.signal : 1 };
 }
 
-function restoreTaskState(s: Stub, task: TaskImages, files: Map<number, img.Entry>, opts: RestoreOptions): void {
-  const { core, pstree, log } = { ...task, log: opts.log };
-  const tc = core.tc;
-  const th = core.thread_core ?? {};
-  s.remote.call(SYS.chdir, putString(s, files.get(task.fs.cwd_id)!.reg.name));
-  const root = files.get(task.fs.root_id)!.reg.name;
-  if (root !== '/') s.remote.call(SYS.chroot, putString(s, root));
-  // Session and group: a session leader makes its own; a shell job stays in the caller's.
-  if (pstree.sid === task.pid) s.remote.call(SYS.setsid);
-  else if (!opts.shellJob) throw new AmberError(`task ${task.pid} belongs to session ${pstree.sid}, outside the dumped tree: restore it with --shell-job`);
-  if (pstree.pgid === task.pid && pstree.sid !== task.pid) s.remote.call(SYS.setpgid, 0, 0);
-  else if (pstree.pgid !== task.pid && pstree.sid !== task.pid && opts.shellJob) log.debug(`task ${task.pid} keeps the caller's process group`);
-
-  restoreComm(s, th.comm ?? tc.comm);
-  restoreSigactions(s, tc.sigactions ?? []);
-  if (tc.timers) restoreItimers(s, tc.timers);
-  restoreRlimits(s, tc.rlimits?.rlimits ?? [], log);
-  restoreThreadAttrs(s, {
-    sas: th.sas ?? { ss_sp: 0n, ss_size: 0n, ss_flags: 2 },
-    futexRla: th.futex_rla ?? 0n, futexRlaLen: th.futex_rla_len ?? 0,
-    clearTidAddr: core.thread_info.clear_tid_addr ?? 0n, pdeathSig: th.pdeath_sig ?? 0,
-  });
-  if (th.rseq_entry) registerRseq(s, th.rseq_entry);
-  queuePendingSignals(s, task.pid, task.pid, (tc.signals_s?.signals ?? []).map((x: img.Entry) => x.siginfo), true);
-  queuePendingSignals(s, task.pid, task.pid, (th.signals_p?.signals ?? []).map((x: img.Entry) => x.siginfo), false);
-  const umask = task.fs.umask ?? 0o22;
-  restoreProcessAttrs(s, {
-    dumpable: task.mm.dumpable ?? 1, thpDisabled: task.mm.thp_disabled ?? false, childSubreaper: tc.child_subreaper ?? false,
-  }, tc.personality ?? 0, umask);
-  if (th.creds) restoreCreds(s, th.creds);
+/**
+ * The root stub comes from the restorer; every other process is forked by its parent's stub, so
+ * parentage is the dumped one. Each stub starts with an empty address space and no fds; session
+ * leaders make their session before forking, so children inherit it; groups are joined last.
+ */
+function createTree(processes: ProcessImages[], scratch: bigint, stubs: Map<number, Stub>, opts: RestoreOptions): void {
+  const root = processes[0];
+  const rs = Stub.create(root.pid, scratch, opts.log);
+  stubs.set(root.pid, rs);
+  const own = readRseq(rs.pid);
+  if (own) unregisterRseq(rs, own);
+  emptyAddressSpace(rs, scratch);
+  rs.remote.call(SYS.close_range, 0, 0xffffffff, 0);
+  const sessionOf = (p: ProcessImages, s: Stub) => {
+    if (p.pstree.sid === p.pid) s.remote.call(SYS.setsid);
+  };
+  if (root.pstree.sid !== root.pid && !opts.shellJob) {
+    throw new AmberError(`task ${root.pid} belongs to session ${root.pstree.sid}, outside the dumped tree: restore it with --shell-job`);
+  }
+  sessionOf(root, rs);
+  for (const p of processes.slice(1)) {
+    const parent = stubs.get(p.pstree.ppid);
+    if (!parent) throw new AmberError(`task ${p.pid}: parent ${p.pstree.ppid} is not a live task of the tree`);
+    const s = parent.clone(p.pid, 0n);
+    stubs.set(p.pid, s);
+    sessionOf(p, s);
+  }
+  // Groups: leaders first, then members.
+  const ordered = [...processes].sort((a, b) => Number(b.pstree.pgid === b.pid) - Number(a.pstree.pgid === a.pid));
+  for (const p of ordered) {
+    const s = stubs.get(p.pid)!;
+    if (p.pstree.pgid === p.pstree.sid && p.pstree.sid === p.pid) continue;
+    const inTree = processes.some((q) => q.pid === p.pstree.pgid);
+    if (p.pstree.pgid === p.pid) s.remote.call(SYS.setpgid, 0, 0);
+    else if (inTree) s.remote.call(SYS.setpgid, 0, p.pstree.pgid);
+    else if (!opts.shellJob) throw new AmberError(`task ${p.pid}: process group ${p.pstree.pgid} has no leader in the tree`);
+  }
 }
 
-/** Removes the scratch area (stopping at the munmap's exit), then registers, FPU, mask; detach. */
-function finish(s: Stub, task: TaskImages): void {
-  const core = task.core;
-  const xstate = encodeXsave(core.thread_info.fpregs, s.tracee.getXstate());
-  s.remote.callAtExit(SYS.munmap, s.scratch, s.scratch, 64 * 1024);
-  s.mem.close();
-  s.tracee.setSigmask(BigInt(core.tc.blk_sigset ?? 0n));
-  s.tracee.setXstate(xstate);
-  const regs = { ...core.thread_info.gpregs } as GpRegs & { mode?: number };
-  delete regs.mode;
-  s.tracee.setRegs(applySyscallRestart(regs, false));
-  s.tracee.detach();
+function killAll(stubs: Map<number, Stub>, restoring: RestoringProcess[]): void {
+  for (const p of restoring) for (const t of p.threads) t.kill();
+  for (const s of [...stubs.values()].reverse()) s.kill();
 }
 
-function writeStats(dir: string, task: TaskImages, restoreUs: number, log: Logger): void {
-  const pages = task.pagemap.reduce((n, e) => n + e.nr_pages, 0);
+function writeStats(dir: string, procs: ProcessImages[], restoreUs: number, log: Logger): void {
+  const pages = procs.reduce((n, p) => n + p.pagemap.reduce((m, e) => m + e.nr_pages, 0), 0);
   try {
     img.writeImage(dir, img.STATS_RESTORE_IMG, 'STATS', [{
       restore: { pages_compared: 0n, pages_skipped_cow: 0n, forking_time: 0, restore_time: restoreUs, pages_restored: BigInt(pages) },

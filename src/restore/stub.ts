@@ -9,12 +9,20 @@ import { SYSCALL_GADGET } from '../arch/x86_64/regs';
 import { AmberError, SysError } from '../errors';
 import { Logger } from '../log';
 import { PTRACE_O_EXITKILL, PTRACE_O_TRACESYSGOOD, RemoteSyscalls, SCRATCH_SIZE, TaskMemory, Tracee } from '../compel';
+import { SYS } from '../arch/x86_64/syscalls';
 import { SCRATCH_DATA_OFFSET } from '../compel/infect';
 import { __WALL, decodeWaitStatus, describeWaitStatus, SIGKILL, SIGSTOP } from '../compel/wait-status';
 import { Injected } from '../task/injected';
 import { parseMaps } from '../proc/maps';
 
 const EEXIST = 17;
+const PTRACE_O_TRACEFORK = 0x2;
+const PTRACE_O_TRACECLONE = 0x8;
+const STUB_OPTIONS = PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE;
+const CLONE_VM = 0x100n, CLONE_FS = 0x200n, CLONE_FILES = 0x400n, CLONE_SIGHAND = 0x800n, CLONE_THREAD = 0x10000n, CLONE_SYSVSEM = 0x40000n;
+export const CLONE_THREAD_FLAGS = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+const SIGCHLD = 17;
+const CLONE_ARGS_SIZE = 88;
 const PID_WAIT_MS = 5000;
 
 export class Stub implements Injected {
@@ -62,13 +70,57 @@ export class Stub implements Injected {
     }
     const tracee = new Tracee(child);
     try {
-      tracee.setOptions(PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD);
+      tracee.setOptions(STUB_OPTIONS);
       tracee.setSigmask(~0n);
       return new Stub(tracee, scratch);
     } catch (e) {
       native.kill(child, SIGKILL);
       native.waitpid(child, __WALL);
       throw e;
+    }
+  }
+
+  /**
+   * Injects clone3 with set_tid = [id]: a child process (flags 0) or a thread (CLONE_THREAD_FLAGS).
+   * The new task starts as a copy of this one at the gadget, stopped by the tracer's auto-attach.
+   */
+  clone(id: number, flags: bigint): Stub {
+    const args = Buffer.alloc(CLONE_ARGS_SIZE);
+    args.writeBigUInt64LE(flags, 0);
+    args.writeBigUInt64LE(flags & CLONE_THREAD ? 0n : BigInt(SIGCHLD), 32);
+    const tidArray = this.data + 512n;
+    args.writeBigUInt64LE(tidArray, 64);
+    args.writeBigUInt64LE(1n, 72);
+    const tid = Buffer.alloc(4);
+    tid.writeInt32LE(id, 0);
+    this.mem.write(tidArray, tid);
+    this.mem.write(this.data, args);
+    const got = Number(this.remote.call(SYS.clone3, this.data, CLONE_ARGS_SIZE));
+    if (got !== id) throw new AmberError(`clone3 inside ${this.pid} gave ${got}, not ${id}`);
+    const child = new Tracee(got);
+    try {
+      child.waitFor(`starting ${flags & CLONE_THREAD ? 'thread' : 'child'} ${got}`, (st) => st.signal === SIGSTOP || st.event !== 0);
+      child.setOptions(STUB_OPTIONS);
+      return new Stub(child, this.scratch);
+    } catch (e) {
+      try { native.kill(got, SIGKILL); } catch { /* gone */ }
+      throw e;
+    }
+  }
+
+  /**
+   * Runs exit_group(code) in the stub. The tracer's wait sees the exit first; the task then stays
+   * a zombie for its real parent, as a dumped zombie was.
+   */
+  exitWith(code: number): void {
+    this.mem.close();
+    const regs = this.tracee.getRegs();
+    this.tracee.setRegs({ ...regs, ip: this.scratch, ax: BigInt(SYS.exit_group), di: BigInt(code), orig_ax: BigInt.asUintN(64, -1n) });
+    native.ptraceCont(this.pid, 0);
+    for (;;) {
+      const st = decodeWaitStatus(native.waitpid(this.pid, __WALL)[1]);
+      if (st.kind === 'exited' || st.kind === 'signaled') return;
+      native.ptraceCont(this.pid, 0);
     }
   }
 

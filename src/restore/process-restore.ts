@@ -1,0 +1,137 @@
+/**
+ * Restore stages for one process, applied to its stub: memory, mm, fds, process state, threads,
+ * and the final hand-over of registers. Each takes the stub and the process's images.
+ */
+import * as img from '../images';
+import { SYS } from '../arch/x86_64/syscalls';
+import { encodeXsave } from '../arch/x86_64/xsave';
+import { GpRegs } from '../arch/x86_64/regs';
+import { AmberError, step } from '../errors';
+import { faultPoint } from '../fault';
+import { Logger } from '../log';
+import { applySyscallRestart, SCRATCH_SIZE } from '../compel';
+import { placeVdso, restoreVmas, setMmMap, ShmemRegistry } from '../mem/restore-vmas';
+import { ProcessImages } from './read-images';
+import { CLONE_THREAD_FLAGS, Stub } from './stub';
+import { installFds } from './fds';
+import { OpenedFile } from '../files/types';
+import { putString } from '../task/injected';
+import { registerRseq } from '../task/rseq';
+import { restoreSigactions } from '../task/sigactions';
+import { restoreItimers } from '../task/itimers';
+import { restoreRlimits } from '../task/rlimits';
+import { restoreThreadAttrs } from '../task/thread-attrs';
+import { restoreComm, restoreProcessAttrs } from '../task/process-attrs';
+import { queuePendingSignals } from '../task/signals';
+import { restoreCreds } from '../task/creds';
+
+export interface RestoreContext {
+  files: Map<number, img.Entry>;
+  opened: Map<number, OpenedFile>;
+  shmem: ShmemRegistry;
+  shellJob: boolean;
+  log: Logger;
+  onBytes(n: number): void;
+}
+
+/** A process being restored: its leader's stub and, once created, its other threads' stubs. */
+export interface RestoringProcess {
+  images: ProcessImages;
+  leader: Stub;
+  threads: Stub[];
+}
+
+export function restoreMemory(p: RestoringProcess, ctx: RestoreContext): void {
+  const { leader: s, images } = p;
+  const vmas = images.mm.vmas ?? [];
+  faultPoint('restore:memory');
+  step('restoring memory', p.images.pid, () => {
+    placeVdso(s, s.pid, vmas);
+    restoreVmas(s, s.pid, vmas, ctx.files, ctx.shmem, { file: images.pagesFile, entries: images.pagemap }, ctx.log, ctx.onBytes);
+  });
+  faultPoint('restore:mm');
+  step('setting mm bounds, auxv and exe (PR_SET_MM_MAP)', images.pid, () => setMmMap(s, images.mm, ctx.files.get(images.mm.exe_file_id)!.reg.name));
+}
+
+export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): void {
+  const { leader: s, images } = p;
+  faultPoint('restore:fds');
+  step('installing file descriptors', images.pid, () => installFds(s, images.fdinfo, ctx.opened));
+  faultPoint('restore:task-state');
+  step('restoring process state', images.pid, () => {
+    const tc = images.cores[0].tc;
+    s.remote.call(SYS.chdir, putString(s, ctx.files.get(images.fs.cwd_id)!.reg.name));
+    const root = ctx.files.get(images.fs.root_id)!.reg.name;
+    if (root !== '/') s.remote.call(SYS.chroot, putString(s, root));
+    restoreSigactions(s, tc.sigactions ?? []);
+    if (tc.timers) restoreItimers(s, tc.timers);
+    restoreRlimits(s, tc.rlimits?.rlimits ?? [], ctx.log);
+    queuePendingSignals(s, images.pid, images.pid, (tc.signals_s?.signals ?? []).map((x: img.Entry) => x.siginfo), true);
+    restoreProcessAttrs(s, {
+      dumpable: images.mm.dumpable ?? 1, thpDisabled: images.mm.thp_disabled ?? false, childSubreaper: tc.child_subreaper ?? false,
+    }, tc.personality ?? 0, images.fs.umask ?? 0o22);
+  });
+  step('creating threads', images.pid, () => {
+    const tids: number[] = images.pstree.threads;
+    for (const tid of tids.slice(1)) p.threads.push(p.leader.clone(tid, CLONE_THREAD_FLAGS));
+  });
+  [p.leader, ...p.threads].forEach((t, i) => step(`restoring thread ${t.pid}`, images.pid, () => restoreThread(t, images, i)));
+}
+
+function restoreThread(t: Stub, images: ProcessImages, index: number): void {
+  const core = images.cores[index];
+  const th = core.thread_core ?? {};
+  restoreComm(t, th.comm ?? images.cores[0].tc.comm);
+  restoreThreadAttrs(t, {
+    sas: th.sas ?? { ss_sp: 0n, ss_size: 0n, ss_flags: 2 },
+    futexRla: th.futex_rla ?? 0n, futexRlaLen: th.futex_rla_len ?? 0,
+    clearTidAddr: core.thread_info.clear_tid_addr ?? 0n, pdeathSig: th.pdeath_sig ?? 0,
+  });
+  if (th.rseq_entry) registerRseq(t, th.rseq_entry);
+  queuePendingSignals(t, images.pid, t.pid, (th.signals_p?.signals ?? []).map((x: img.Entry) => x.siginfo), false);
+  if (th.creds) restoreCreds(t, th.creds);
+}
+
+/**
+ * Makes a zombie: the stub exits the way the dumped task did (exit code, or killed by a signal,
+ * as the wait status says), and stays unreaped for its parent.
+ */
+export function makeZombie(s: Stub, images: ProcessImages): void {
+  const status: number = images.cores[0].tc.exit_code ?? 0;
+  const sig = status & 0x7f;
+  if (sig) {
+    // Default action for the signal, nothing blocked, then deliver it.
+    const act = Buffer.alloc(32);
+    s.mem.write(s.data, act);
+    s.remote.call(SYS.rt_sigaction, sig, s.data, 0, 8);
+    s.tracee.setSigmask(0n);
+    s.mem.close();
+    s.tracee.detach(sig);
+  } else {
+    s.exitWith((status >> 8) & 0xff);
+  }
+}
+
+/** Registers, FPU and masks of every thread; the leader removes the scratch area first. */
+export function finishProcess(p: RestoringProcess, stopped: boolean): void {
+  const set = (t: Stub, core: img.Entry) => {
+    const xstate = encodeXsave(core.thread_info.fpregs, t.tracee.getXstate());
+    t.tracee.setSigmask(BigInt(core.thread_core?.blk_sigset ?? core.tc?.blk_sigset ?? 0n));
+    t.tracee.setXstate(xstate);
+    const regs = { ...core.thread_info.gpregs } as GpRegs & { mode?: number };
+    delete regs.mode;
+    t.tracee.setRegs(applySyscallRestart(regs, false));
+  };
+  p.threads.forEach((t, i) => set(t, p.images.cores[i + 1]));
+  p.leader.remote.callAtExit(SYS.munmap, p.leader.scratch, p.leader.scratch, SCRATCH_SIZE);
+  set(p.leader, p.images.cores[0]);
+  if (p.threads.length + 1 !== p.images.cores.length) throw new AmberError(`process ${p.images.pid}: ${p.threads.length + 1} threads restored of ${p.images.cores.length}`);
+}
+
+/** Lets every thread of the process run (a stopped process stays stopped). */
+export function releaseProcess(p: RestoringProcess, stopped: boolean): void {
+  for (const t of [...p.threads, p.leader]) {
+    t.mem.close();
+    t.tracee.detach(stopped && t === p.leader ? 19 : 0);
+  }
+}
