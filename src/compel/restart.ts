@@ -11,7 +11,6 @@ const ERESTARTSYS = -512n;
 const ERESTARTNOINTR = -513n;
 const ERESTARTNOHAND = -514n;
 const ERESTART_RESTARTBLOCK = -516n;
-const EINTR = -4n;
 const NR_RESTART_SYSCALL = 219n;
 
 /**
@@ -31,7 +30,12 @@ export function applySyscallRestart(regs: GpRegs, restartBlockKept: boolean): Gp
         out.ax = NR_RESTART_SYSCALL;
         out.ip = regs.ip - SYSCALL_INSN_LEN;
       } else {
-        out.ax = BigInt.asUintN(64, EINTR);
+        // The kernel's restart block (remaining time of a sleep, a poll, a futex wait) did not
+        // survive: issue the original syscall again with its original arguments. A relative
+        // timeout starts over, which the program cannot tell from a late wake-up; EINTR (what
+        // restart_syscall would give without its block) would be a spurious error to it.
+        out.ax = regs.orig_ax;
+        out.ip = regs.ip - SYSCALL_INSN_LEN;
       }
     }
   }

@@ -23,7 +23,11 @@ export function restoreItimers(t: Injected, e: ItimersEntry): void {
     if (v.isec === 0n && v.iusec === 0n && v.vsec === 0n && v.vusec === 0n) continue;
     const b = Buffer.alloc(32);
     b.writeBigUInt64LE(v.isec, 0); b.writeBigUInt64LE(v.iusec, 8);
-    b.writeBigUInt64LE(v.vsec, 16); b.writeBigUInt64LE(v.vusec, 24);
+    // A periodic ITIMER_REAL that fired while the task was frozen reads 0 until its SIGALRM (dumped
+    // as pending) is dequeued; setting 0 would disarm it, so it restarts from a full interval.
+    const expired = v.vsec === 0n && v.vusec === 0n;
+    b.writeBigUInt64LE(expired ? v.isec : v.vsec, 16);
+    b.writeBigUInt64LE(expired ? v.iusec : v.vusec, 24);
     t.mem.write(t.data, b);
     t.remote.call(SYS.setitimer, which, t.data, 0);
   }

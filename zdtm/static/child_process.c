@@ -1,6 +1,6 @@
 /*
- * child_process: a forked child waiting (not supported by amber yet: the
- * dump must fail cleanly and leave the test running; flag crfail).
+ * child_process: a forked child waiting, restored as the child of the
+ * restored parent with its own PID.
  *
  * State: a child process in pause(), with SIGKILL as its parent-death
  * signal and a SIGUSR1 handler that makes it exit with a status derived

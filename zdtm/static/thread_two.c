@@ -1,6 +1,5 @@
 /*
- * thread_two: a second thread (not supported by amber yet: the dump must
- * fail cleanly and leave the test running; flag crfail).
+ * thread_two: a second thread, restored with its own TID.
  *
  * State: a second pthread with SIGTERM blocked (so SIGTERM reaches the
  * main thread), its own thread-local counter and a pattern on its stack,
