@@ -4,9 +4,12 @@
  */
 import { constants as osConstants } from 'node:os';
 
-const errnoNames: Record<number, string> = Object.fromEntries(
-  Object.entries(osConstants.errno).map(([name, num]) => [num, name]),
-);
+// Linux has aliases (EWOULDBLOCK = EAGAIN, ...): the canonical name is the one the kernel's docs use.
+const CANONICAL = new Set(['EAGAIN', 'EDEADLK', 'EOPNOTSUPP']);
+const errnoNames: Record<number, string> = {};
+for (const [name, num] of Object.entries(osConstants.errno)) {
+  if (!(num in errnoNames) || CANONICAL.has(name)) errnoNames[num] = name;
+}
 
 export function errnoName(errno: number): string {
   return errnoNames[errno] ?? `E${errno}`;

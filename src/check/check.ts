@@ -16,8 +16,8 @@ export const FEATURES: Feature[] = [
 
 /** Features of amber itself (not of the kernel) that test runners ask about; false until built. */
 export const ENGINE_FEATURES: Record<string, boolean> = {
-  threads: false,
-  'process-tree': false,
+  threads: true,
+  'process-tree': true,
   'pre-dump': false,
   'lazy-pages': false,
   namespaces: false,

@@ -47,7 +47,18 @@ export function dump(opts: DumpOptions): DumpResult {
 
   const pagesFds = new Map<number, number>();
   let nextFileId = 1;
+  const seen = new Set<string>();
+  const extraImages = new Map<string, { kind: img.ImageKindName; entries: img.Entry[] }>();
   const session: DumpSession = {
+    fileCtx: {
+      shellJob: opts.shellJob, log,
+      once: (key) => !seen.has(key) && !!seen.add(key),
+      addImageEntry: (file, kind, entry) => {
+        let e = extraImages.get(file);
+        if (!e) extraImages.set(file, (e = { kind, entries: [] }));
+        e.entries.push(entry);
+      },
+    },
     imagesDir: opts.imagesDir, shellJob: opts.shellJob, log,
     nextFileId: () => nextFileId++,
     files: [],
@@ -83,6 +94,7 @@ export function dump(opts: DumpOptions): DumpResult {
         rootIds ??= { vm_id: p.pid, files_id: p.pid, fs_id: p.pid, sighand_id: p.pid };
       }
       writeTreeImages(opts.imagesDir, rootIds!, tree);
+      for (const [file, e] of extraImages) img.writeImage(opts.imagesDir, file, e.kind, e.entries);
       const pagesWritten = dumps.reduce((n, d) => n + d.pages.pagesWritten, 0);
       const pagesScanned = dumps.reduce((n, d) => n + d.pages.pagesScanned, 0);
       img.writeImage(opts.imagesDir, img.STATS_DUMP_IMG, 'STATS', [{

@@ -11,6 +11,7 @@ import { Entry } from '../images';
 import { classifyVma, VMA, VmaInfo } from '../mem/vma';
 import { dumpPages, PagesDumpResult } from '../mem/dump-pages';
 import { dumpFdTable, FdTableDump, FileRegistry } from '../files/fd-table';
+import { FileDumpContext } from '../files/types';
 import { FrozenProcess } from '../pstree/freeze';
 import { ProcSnapshot, readProcSnapshot } from './collect';
 import { dumpSigactions, SaEntry } from '../task/sigactions';
@@ -66,6 +67,8 @@ export interface DumpSession {
   /** Ranges of shared anonymous memory objects (inode:pgoff:len) whose pages are dumped already. */
   shmemDumped: Set<string>;
   pagesFd(id: number): number;
+  /** Context for fd kinds, shared by every process. */
+  fileCtx: FileDumpContext;
 }
 
 function readThreadProc(pid: number, tid: number): { stat: ProcStat; status: ProcStatus } {
@@ -101,7 +104,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
     }
   }
   faultPoint('dump:files');
-  const fdTable = step('reading the fd table', pid, () => dumpFdTable(pid, { shellJob: s.shellJob, log }, s.nextFileId, s.files));
+  const fdTable = step('reading the fd table', pid, () => dumpFdTable(pid, s.fileCtx, s.nextFileId, s.files));
   // Registers and masks before anything is injected.
   const before = proc.threads.map((t) => ({ t, regs: t.getRegs(), sigmask: t.getSigmask() }));
   const sigShared = peekPendingSignals(pid, true);

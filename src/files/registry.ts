@@ -5,9 +5,12 @@
 import { UnsupportedError } from '../errors';
 import { regularFile } from './regular';
 import { terminal } from './tty';
+import { pipe } from './pipe';
+import { eventfd } from './eventfd';
+import { epoll } from './epoll';
 import { FileKind, OpenFd } from './types';
 
-export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile];
+export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile, pipe, eventfd, epoll];
 
 /** What an fd the registry does not handle is, for the error message. */
 export function describeUnsupported(f: OpenFd): string {

@@ -1,6 +1,7 @@
 /** What every fd kind module sees and provides: its dump side and its open (restore) side. */
 import type { Stats } from 'node:fs';
-import type { Entry } from '../images';
+import type { Entry, ImageKindName } from '../images';
+import type { Injected } from '../task/injected';
 import type { FdInfo } from '../proc/fdinfo';
 import type { Logger } from '../log';
 
@@ -25,11 +26,20 @@ export interface OpenFd {
 export interface FileDumpContext {
   shellJob: boolean;
   log: Logger;
+  /** True the first time `key` is seen in this dump (for data dumped once per kernel object). */
+  once(key: string): boolean;
+  /** Adds an entry to an image written at the end of the dump (pipes-data.img...). */
+  addImageEntry(file: string, kind: ImageKindName, entry: Entry): void;
 }
 
 export interface FileRestoreContext {
   shellJob: boolean;
   log: Logger;
+  imagesDir: string;
+  /** Per-kind state of this restore (the restorer's ends of pipes...), by key. */
+  shared: Map<string, unknown>;
+  /** Runs when the restore ends, failed or not (closing what the restorer still holds). */
+  onCleanup(fn: () => void): void;
 }
 
 export interface OpenedFile {
@@ -49,4 +59,6 @@ export interface FileKind {
    * `pos` is set inside the task once it holds the file (Node has no lseek).
    */
   open(entry: Entry, ctx: FileRestoreContext): OpenedFile;
+  /** Once every fd of the task is in place: state that refers to other fds (epoll interest lists). */
+  afterInstall?(entry: Entry, taskFd: number, t: Injected, ctx: FileRestoreContext): void;
 }

@@ -134,10 +134,13 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
 }
 
 /** struct prctl_mm_map, with auxv written into the scratch buffer and the exe opened inside the task. */
-export function setMmMap(t: Injected, mm: Entry, exePath: string): void {
+export function setMmMap(t: Injected, pid: number, mm: Entry, exePath: string): void {
   const PR_SET_MM = 35, PR_SET_MM_MAP = 14;
   const auxv: bigint[] = mm.mm_saved_auxv ?? [];
-  const exeFd = Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, exePath), O_RDONLY | O_CLOEXEC));
+  // The stub's exe is the restorer's (node). The kernel refuses to replace an exe link whose file
+  // is still mapped, so when the task is itself a node process its exe is already right: keep it.
+  const sameExe = sameFile(`/proc/${pid}/exe`, exePath);
+  const exeFd = sameExe ? -1 : Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, exePath), O_RDONLY | O_CLOEXEC));
   try {
     const auxvBuf = Buffer.alloc(auxv.length * 8);
     auxv.forEach((v, i) => auxvBuf.writeBigUInt64LE(v, i * 8));
@@ -148,10 +151,19 @@ export function setMmMap(t: Injected, mm: Entry, exePath: string): void {
       mm.mm_start_stack, mm.mm_arg_start, mm.mm_arg_end, mm.mm_env_start, mm.mm_env_end, auxvAddr];
     fields.forEach((v, i) => b.writeBigUInt64LE(BigInt(v), i * 8));
     b.writeUInt32LE(auxvBuf.length, 96);
-    b.writeUInt32LE(exeFd, 100);
+    b.writeUInt32LE(exeFd >>> 0, 100);
     t.mem.write(t.data, b);
     t.remote.call(SYS.prctl, PR_SET_MM, PR_SET_MM_MAP, t.data, 104, 0);
   } finally {
-    t.remote.call(SYS.close, exeFd);
+    if (exeFd >= 0) t.remote.call(SYS.close, exeFd);
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = fs.statSync(a), y = fs.statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
   }
 }

@@ -5,6 +5,8 @@ export interface FdInfo {
   mntId: number;
   ino?: number;
   rows: Map<string, string>;
+  /** The whole text, for kinds with repeated rows (epoll's tfd lines). */
+  text: string;
 }
 
 export function parseFdinfo(text: string): FdInfo {
@@ -19,5 +21,6 @@ export function parseFdinfo(text: string): FdInfo {
     mntId: Number(rows.get('mnt_id') ?? '-1'),
     ino: rows.has('ino') ? Number(rows.get('ino')) : undefined,
     rows,
+    text,
   };
 }

@@ -51,8 +51,8 @@ export function takeRestorerFd(t: Injected, fd: number): number {
   }
 }
 
-/** Closes all the task's fds, then installs the table. */
-export function installFds(t: Injected, fdinfo: Entry[], opened: Map<number, OpenedFile>): void {
+/** Closes all the task's fds, then installs the table, then the kinds' after-install state. */
+export function installFds(t: Injected, fdinfo: Entry[], opened: Map<number, OpenedFile>, files: Map<number, Entry>, ctx: FileRestoreContext, registered: Set<number>): void {
   t.remote.call(SYS.close_range, 0, 0xffffffff, 0);
   const top = fdinfo.reduce((m, f) => Math.max(m, f.fd), 2) + 1;
   const low = Number(t.remote.call(SYS.pidfd_open, process.pid, 0));
@@ -77,5 +77,13 @@ export function installFds(t: Injected, fdinfo: Entry[], opened: Map<number, Ope
     }
   } finally {
     t.remote.call(SYS.close, pidfd);
+  }
+  for (const fi of fdinfo) {
+    if (registered.has(fi.id)) continue;
+    const f = files.get(fi.id)!;
+    const kind = kindForType(f.type);
+    if (!kind?.afterInstall) continue;
+    registered.add(fi.id);
+    kind.afterInstall(f, fi.fd, t, ctx);
   }
 }

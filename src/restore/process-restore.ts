@@ -14,7 +14,7 @@ import { placeVdso, restoreVmas, setMmMap, ShmemRegistry } from '../mem/restore-
 import { ProcessImages } from './read-images';
 import { CLONE_THREAD_FLAGS, Stub } from './stub';
 import { installFds } from './fds';
-import { OpenedFile } from '../files/types';
+import { FileRestoreContext, OpenedFile } from '../files/types';
 import { putString } from '../task/injected';
 import { registerRseq } from '../task/rseq';
 import { restoreSigactions } from '../task/sigactions';
@@ -28,6 +28,9 @@ import { restoreCreds } from '../task/creds';
 export interface RestoreContext {
   files: Map<number, img.Entry>;
   opened: Map<number, OpenedFile>;
+  fileCtx: FileRestoreContext;
+  /** File ids whose after-install state (epoll targets) is done, for files shared by processes. */
+  registered: Set<number>;
   shmem: ShmemRegistry;
   shellJob: boolean;
   log: Logger;
@@ -50,13 +53,13 @@ export function restoreMemory(p: RestoringProcess, ctx: RestoreContext): void {
     restoreVmas(s, s.pid, vmas, ctx.files, ctx.shmem, { file: images.pagesFile, entries: images.pagemap }, ctx.log, ctx.onBytes);
   });
   faultPoint('restore:mm');
-  step('setting mm bounds, auxv and exe (PR_SET_MM_MAP)', images.pid, () => setMmMap(s, images.mm, ctx.files.get(images.mm.exe_file_id)!.reg.name));
+  step('setting mm bounds, auxv and exe (PR_SET_MM_MAP)', images.pid, () => setMmMap(s, s.pid, images.mm, ctx.files.get(images.mm.exe_file_id)!.reg.name));
 }
 
 export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): void {
   const { leader: s, images } = p;
   faultPoint('restore:fds');
-  step('installing file descriptors', images.pid, () => installFds(s, images.fdinfo, ctx.opened));
+  step('installing file descriptors', images.pid, () => installFds(s, images.fdinfo, ctx.opened, ctx.files, ctx.fileCtx, ctx.registered));
   faultPoint('restore:task-state');
   step('restoring process state', images.pid, () => {
     const tc = images.cores[0].tc;

@@ -15,6 +15,7 @@ import { emptyAddressSpace, ShmemRegistry } from '../mem/restore-vmas';
 import { readImageSet, ProcessImages } from './read-images';
 import { pickScratch, Stub } from './stub';
 import { closeOpened, openFiles } from './fds';
+import { FileRestoreContext, OpenedFile } from '../files/types';
 import { SYS } from '../arch/x86_64/syscalls';
 import { readRseq, unregisterRseq } from '../task/rseq';
 import { finishProcess, makeZombie, releaseProcess, restoreMemory, restoreProcessState, RestoreContext, RestoringProcess } from './process-restore';
@@ -45,10 +46,18 @@ export function restore(opts: RestoreOptions): RestoreResult {
 
   faultPoint('restore:files');
   const live = set.processes.filter((p) => !p.zombie);
-  const opened = openFiles(live.flatMap((p) => p.fdinfo), set.files, { shellJob: opts.shellJob, log });
+  const cleanups: (() => void)[] = [];
+  const fileCtx: FileRestoreContext = { shellJob: opts.shellJob, log, imagesDir: opts.imagesDir, shared: new Map(), onCleanup: (fn) => cleanups.push(fn) };
+  let opened: Map<number, OpenedFile>;
+  try {
+    opened = openFiles(live.flatMap((p) => p.fdinfo), set.files, fileCtx);
+  } catch (e) {
+    runCleanups(cleanups, log);
+    throw e;
+  }
   const stubs = new Map<number, Stub>();
   const progress = new Progress(`restore ${rootPid}`);
-  const ctx: RestoreContext = { files: set.files, opened, shmem: new Map() as ShmemRegistry, shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n) };
+  const ctx: RestoreContext = { files: set.files, opened, fileCtx, registered: new Set(), shmem: new Map() as ShmemRegistry, shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n) };
   const restoring: RestoringProcess[] = [];
   try {
     faultPoint('restore:clone');
@@ -73,6 +82,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
     throw e;
   } finally {
     closeOpened(opened);
+    runCleanups(cleanups, log);
     progress.done();
   }
   const restoreUs = Number((process.hrtime.bigint() - t0) / 1000n);
@@ -122,6 +132,13 @@ function createTree(processes: ProcessImages[], scratch: bigint, stubs: Map<numb
     else if (inTree) s.remote.call(SYS.setpgid, 0, p.pstree.pgid);
     else if (!opts.shellJob) throw new AmberError(`task ${p.pid}: process group ${p.pstree.pgid} has no leader in the tree`);
   }
+}
+
+function runCleanups(cleanups: (() => void)[], log: Logger): void {
+  for (const fn of cleanups) {
+    try { fn(); } catch (e) { log.warn(`cleanup: ${(e as Error).message}`); }
+  }
+  cleanups.length = 0;
 }
 
 function killAll(stubs: Map<number, Stub>, restoring: RestoringProcess[]): void {

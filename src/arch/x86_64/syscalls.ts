@@ -40,6 +40,7 @@ export const SYS = {
   chroot: 161,
   gettid: 186,
   set_tid_address: 218,
+  epoll_ctl: 233,
   exit_group: 231,
   set_robust_list: 273,
   get_robust_list: 274,
