@@ -1,0 +1,59 @@
+/**
+ * Restores from missing, truncated and corrupt images must fail before creating anything,
+ * naming the file (and entry), and leave no process behind.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { becomeSubreaper, defaultAmberBin, loadTests } from '../../zdtm/runner';
+import * as amber from '../../zdtm/runner/amber';
+import { startTest, stopTest, testFiles } from '../../zdtm/runner/program';
+import { waitPidsFree } from '../../zdtm/runner/reaper';
+
+const isRoot = process.getuid?.() === 0;
+const victim = loadTests().find((t) => t.name === 'anon_private_pattern');
+const ready = isRoot && victim !== undefined && fs.existsSync(victim.programFile) && fs.existsSync(defaultAmberBin);
+
+type Damage = { name: string; expect: RegExp; apply(dir: string, pid: number): void };
+
+const damages: Damage[] = [
+  { name: 'a missing core image', expect: /core-\d+\.img/, apply: (d, pid) => fs.unlinkSync(path.join(d, `core-${pid}.img`)) },
+  { name: 'a truncated mm image', expect: /mm-\d+\.img.*(truncated|entry)/, apply: (d, pid) => { const f = path.join(d, `mm-${pid}.img`); fs.truncateSync(f, fs.statSync(f).size - 7); } },
+  { name: 'a corrupt pstree magic', expect: /pstree\.img.*magic/, apply: (d) => { const f = path.join(d, 'pstree.img'); const b = fs.readFileSync(f); b[5] ^= 0xff; fs.writeFileSync(f, b); } },
+  { name: 'a pages file shorter than its pagemap', expect: /pages-1\.img.*describes/, apply: (d) => { const f = path.join(d, 'pages-1.img'); fs.truncateSync(f, fs.statSync(f).size - 4096); } },
+  { name: 'garbage in files.img', expect: /files\.img/, apply: (d) => { const f = path.join(d, 'files.img'); const b = fs.readFileSync(f); b.fill(0xee, 12, Math.min(b.length, 40)); fs.writeFileSync(f, b); } },
+];
+
+describe.skipIf(!ready)('restore from damaged images', () => {
+  let pid = 0;
+  let files: ReturnType<typeof testFiles>;
+  let good = '';
+  const base = fs.mkdtempSync('/tmp/amber-badimg-');
+
+  beforeAll(async () => {
+    becomeSubreaper();
+    files = testFiles(base, victim!.name);
+    pid = await startTest(victim!, files, 10_000);
+    good = path.join(base, 'good');
+    expect((await amber.dump({ bin: defaultAmberBin, dir: good, timeoutMs: 30_000 }, pid, { leaveRunning: false, extra: [] })).code).toBe(0);
+    expect(await waitPidsFree([pid], 5_000)).toEqual([]);
+  });
+
+  for (const d of damages) {
+    it(`refuses ${d.name}`, async () => {
+      const dir = path.join(base, d.name.replace(/\W+/g, '-'));
+      fs.cpSync(good, dir, { recursive: true });
+      d.apply(dir, pid);
+      const r = await amber.restore({ bin: defaultAmberBin, dir, timeoutMs: 30_000 }, path.join(dir, 'r.pid'), []);
+      expect(r.code).toBe(1);
+      expect(fs.readFileSync(r.output, 'utf8')).toMatch(d.expect);
+      expect(await waitPidsFree([pid], 2_000)).toEqual([]);
+    });
+  }
+
+  it('still restores from the intact images, and the test passes', async () => {
+    const r = await amber.restore({ bin: defaultAmberBin, dir: good, timeoutMs: 30_000 }, path.join(good, 'r.pid'), []);
+    expect(r.code).toBe(0);
+    await stopTest(pid, files, 10_000);
+  });
+});
