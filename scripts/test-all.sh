@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 report=$(mktemp -d /tmp/amber-test.XXXXXX)
-npx vitest run --project unit --project zdtm-quick --reporter=default --reporter=json --outputFile.json="$report/vitest.json"
+npx vitest run --project unit --project zdtm --reporter=default --reporter=json --outputFile.json="$report/vitest.json"
 rc=$?
 node -e '
 const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
