@@ -24,6 +24,8 @@ import { restoreThreadAttrs } from '../task/thread-attrs';
 import { restoreComm, restoreProcessAttrs } from '../task/process-attrs';
 import { queuePendingSignals } from '../task/signals';
 import { restoreCreds } from '../task/creds';
+import { restoreSched } from '../task/sched';
+import * as fs from 'node:fs';
 
 export interface RestoreContext {
   files: Map<number, img.Entry>;
@@ -70,6 +72,7 @@ export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): v
     if (tc.timers) restoreItimers(s, tc.timers);
     restoreRlimits(s, tc.rlimits?.rlimits ?? [], ctx.log);
     queuePendingSignals(s, images.pid, images.pid, (tc.signals_s?.signals ?? []).map((x: img.Entry) => x.siginfo), true);
+    if (tc.oom_score_adj !== undefined) fs.writeFileSync(`/proc/${s.pid}/oom_score_adj`, String(tc.oom_score_adj));
     restoreProcessAttrs(s, {
       dumpable: images.mm.dumpable ?? 1, thpDisabled: images.mm.thp_disabled ?? false, childSubreaper: tc.child_subreaper ?? false,
     }, tc.personality ?? 0, images.fs.umask ?? 0o22);
@@ -92,6 +95,7 @@ function restoreThread(t: Stub, images: ProcessImages, index: number): void {
   });
   if (th.rseq_entry) registerRseq(t, th.rseq_entry);
   queuePendingSignals(t, images.pid, t.pid, (th.signals_p?.signals ?? []).map((x: img.Entry) => x.siginfo), false);
+  restoreSched(t, t.pid, th);
   if (th.creds) restoreCreds(t, th.creds);
 }
 
