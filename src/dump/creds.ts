@@ -16,5 +16,6 @@ export function credsFromStatus(st: ProcStatus, secbits: number): Record<string,
     cap_bnd: capWords(statusHex(st, 'CapBnd')),
     secbits,
     groups: statusNumbers(st, 'Groups'),
+    no_new_privs: Number(st.get('NoNewPrivs') ?? '0'),
   };
 }
