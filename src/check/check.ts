@@ -1,7 +1,19 @@
 /** amber check: probes the kernel features amber relies on. Prints "Looks good." or what is missing. */
 import * as fs from 'node:fs';
+import { native } from '../native';
 
-interface Feature { name: string; what: string; probe(): boolean }
+function prctlWorks(option: number, arg: number): () => boolean {
+  return () => {
+    try {
+      native.prctl(option, arg);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
+interface Feature { name: string; what: string; probe(): boolean; /** Only some tasks need it. */ optional?: boolean }
 
 const exists = (p: string) => () => fs.existsSync(p);
 
@@ -12,6 +24,7 @@ export const FEATURES: Feature[] = [
   { name: 'pagemap', what: '/proc/PID/pagemap', probe: exists('/proc/self/pagemap') },
   { name: 'clone3_set_tid', what: 'clone3 with set_tid (5.5+)', probe: exists('/proc/sys/kernel/ns_last_pid') },
   { name: 'rseq', what: 'PTRACE_GET_RSEQ_CONFIGURATION (5.13+)', probe: () => true },
+  { name: 'timer_restore_ids', what: 'PR_TIMER_CREATE_RESTORE_IDS, for POSIX timers (6.13+)', probe: prctlWorks(77, 2), optional: true },
 ];
 
 /** Features of amber itself (not of the kernel) that test runners ask about; false until built. */
@@ -35,7 +48,9 @@ export function runCheck(feature: string | undefined): number {
     console.log(`${f.name} is ${ok ? 'supported' : 'NOT supported'}`);
     return ok ? 0 : 1;
   }
-  const missing = FEATURES.filter((f) => !f.probe());
+  const absent = FEATURES.filter((f) => !f.probe());
+  for (const f of absent.filter((x) => x.optional)) console.log(`Warn: missing ${f.what}`);
+  const missing = absent.filter((f) => !f.optional);
   if (process.getuid?.() !== 0) missing.push({ name: 'root', what: 'running as root', probe: () => false });
   if (missing.length === 0) {
     console.log('Looks good.');

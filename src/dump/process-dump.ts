@@ -16,6 +16,7 @@ import { FrozenProcess } from '../pstree/freeze';
 import { ProcSnapshot, readProcSnapshot } from './collect';
 import { dumpSigactions, SaEntry } from '../task/sigactions';
 import { dumpItimers, ItimersEntry } from '../task/itimers';
+import { dumpPosixTimers, PosixTimerEntry } from '../task/posix-timers';
 import { dumpRlimits, RlimitEntry } from '../task/rlimits';
 import { dumpThreadAttrs, ThreadAttrs } from '../task/thread-attrs';
 import { dumpProcessAttrs, ProcessAttrs } from '../task/process-attrs';
@@ -52,6 +53,7 @@ export interface ProcessDump {
   sigShared: Buffer[];
   sigactions: SaEntry[];
   itimers: ItimersEntry;
+  posixTimers: PosixTimerEntry[];
   rlimits: RlimitEntry[];
   attrs: ProcessAttrs;
   threads: ThreadDump[];
@@ -137,6 +139,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
         threads,
         sigactions: dumpSigactions(inf),
         itimers: dumpItimers(inf),
+        posixTimers: dumpPosixTimers(inf, pid),
         rlimits: dumpRlimits(inf),
         attrs: dumpProcessAttrs(inf),
       };

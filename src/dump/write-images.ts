@@ -68,7 +68,7 @@ export function writeProcessImages(dir: string, d: ProcessDump, filesId: number,
       core.tc = {
         task_state: TASK_STATE_CODE[d.proc.state], exit_code: 0, personality: snap.personality, flags: st.flags,
         blk_sigset: t.sigmask, comm: st.comm,
-        timers: d.itimers,
+        timers: { ...d.itimers, posix: d.posixTimers },
         rlimits: { rlimits: d.rlimits },
         signals_s: { signals: d.sigShared.map((siginfo) => ({ siginfo })) },
         oom_score_adj: snap.oomScoreAdj,

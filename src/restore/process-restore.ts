@@ -19,6 +19,7 @@ import { putString } from '../task/injected';
 import { registerRseq } from '../task/rseq';
 import { restoreSigactions } from '../task/sigactions';
 import { restoreItimers } from '../task/itimers';
+import { restorePosixTimers } from '../task/posix-timers';
 import { restoreRlimits } from '../task/rlimits';
 import { restoreThreadAttrs } from '../task/thread-attrs';
 import { restoreComm, restoreProcessAttrs } from '../task/process-attrs';
@@ -81,6 +82,8 @@ export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): v
     const tids: number[] = images.pstree.threads;
     for (const tid of tids.slice(1)) p.threads.push(p.leader.clone(tid, CLONE_THREAD_FLAGS));
   });
+  // After the threads: a timer may notify one of them (SIGEV_THREAD_ID).
+  step('restoring POSIX timers', images.pid, () => restorePosixTimers(s, images.pid, images.cores[0].tc.timers?.posix ?? []));
   [p.leader, ...p.threads].forEach((t, i) => step(`restoring thread ${t.pid}`, images.pid, () => restoreThread(t, images, i)));
 }
 
