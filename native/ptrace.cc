@@ -114,6 +114,26 @@ static Napi::Value GetEventMsg(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(msg));
 }
 
+#ifndef PTRACE_SECCOMP_GET_FILTER
+#define PTRACE_SECCOMP_GET_FILTER 0x420c
+#endif
+
+// PTRACE_SECCOMP_GET_FILTER: the BPF program of the thread's index-th filter (0 = newest), as
+// raw struct sock_filter bytes; null when there is no such filter (ENOENT).
+static Napi::Value SeccompGetFilter(const Napi::CallbackInfo& info) {
+  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  unsigned long index = static_cast<unsigned long>(ArgInt(info, 1));
+  long n = Req(PTRACE_SECCOMP_GET_FILTER, pid, reinterpret_cast<void*>(index), nullptr);
+  if (n < 0) {
+    if (errno == ENOENT) return info.Env().Null();
+    return ThrowSys(info.Env(), errno, "ptrace(PTRACE_SECCOMP_GET_FILTER)", pid);
+  }
+  std::vector<uint8_t> buf(static_cast<size_t>(n) * 8);
+  n = Req(PTRACE_SECCOMP_GET_FILTER, pid, reinterpret_cast<void*>(index), buf.data());
+  if (n < 0) return ThrowSys(info.Env(), errno, "ptrace(PTRACE_SECCOMP_GET_FILTER)", pid);
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), buf.data(), static_cast<size_t>(n) * 8);
+}
+
 void InitPtrace(Napi::Env env, Napi::Object exports) {
   exports.Set("ptraceSeize", Napi::Function::New(env, Seize));
   exports.Set("ptraceInterrupt", Napi::Function::New(env, Interrupt));
@@ -129,6 +149,7 @@ void InitPtrace(Napi::Env env, Napi::Object exports) {
   exports.Set("ptracePeekSiginfo", Napi::Function::New(env, PeekSiginfo));
   exports.Set("ptraceGetSiginfo", Napi::Function::New(env, GetSiginfo));
   exports.Set("ptraceGetEventMsg", Napi::Function::New(env, GetEventMsg));
+  exports.Set("ptraceSeccompGetFilter", Napi::Function::New(env, SeccompGetFilter));
 }
 
 }  // namespace amber

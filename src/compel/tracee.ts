@@ -21,8 +21,11 @@ export class TaskGoneError extends AmberError {
 export class Tracee {
   constructor(readonly pid: number) {}
 
-  /** PTRACE_SEIZE + PTRACE_INTERRUPT, then wait for the interrupt stop. */
-  static seize(pid: number, options = PTRACE_O_TRACESYSGOOD): Tracee {
+  /**
+   * PTRACE_SEIZE + PTRACE_INTERRUPT, then wait for the interrupt stop. Seccomp is suspended while
+   * we hold the task: its filters must not judge the syscalls we inject.
+   */
+  static seize(pid: number, options = PTRACE_O_TRACESYSGOOD | PTRACE_O_SUSPEND_SECCOMP): Tracee {
     native.ptraceSeize(pid, options);
     const t = new Tracee(pid);
     try {

@@ -11,6 +11,7 @@ import * as img from '../images';
 import { ensureImagesDir, createImageFile } from '../images-dir';
 import { freezeTree, FrozenProcess, releaseTree } from '../pstree/freeze';
 import { dumpProcess, DumpSession, ProcessDump } from './process-dump';
+import { SeccompFilters } from '../task/seccomp';
 import { TreeImages, writeProcessImages, writeTreeImages, writeZombieImages } from './write-images';
 
 export interface DumpOptions {
@@ -50,6 +51,7 @@ export function dump(opts: DumpOptions): DumpResult {
   const seen = new Set<string>();
   const extraImages = new Map<string, { kind: img.ImageKindName; entries: img.Entry[] }>();
   const session: DumpSession = {
+    seccomp: new SeccompFilters(),
     fileCtx: {
       shellJob: opts.shellJob, log,
       once: (key) => !seen.has(key) && !!seen.add(key),
@@ -95,6 +97,7 @@ export function dump(opts: DumpOptions): DumpResult {
       }
       writeTreeImages(opts.imagesDir, rootIds!, tree);
       for (const [file, e] of extraImages) img.writeImage(opts.imagesDir, file, e.kind, e.entries);
+      if (session.seccomp.entries.length) img.writeImage(opts.imagesDir, img.SECCOMP_IMG, 'SECCOMP', [{ seccomp_filters: session.seccomp.entries }]);
       const pagesWritten = dumps.reduce((n, d) => n + d.pages.pagesWritten, 0);
       const pagesScanned = dumps.reduce((n, d) => n + d.pages.pagesScanned, 0);
       img.writeImage(opts.imagesDir, img.STATS_DUMP_IMG, 'STATS', [{

@@ -27,6 +27,7 @@ import { GpRegs } from '../arch/x86_64/regs';
 import { parseStat, ProcStat } from '../proc/stat';
 import { parseStatus, ProcStatus } from '../proc/status';
 import { Injected } from '../task/injected';
+import { SeccompFilters } from '../task/seccomp';
 
 const PR_GET_SECUREBITS = 27;
 
@@ -41,6 +42,8 @@ export interface ThreadDump {
   stat: ProcStat;
   status: ProcStatus;
   secbits: number;
+  seccompMode: number;
+  seccompFilter?: number;
 }
 
 export interface ProcessDump {
@@ -71,6 +74,7 @@ export interface DumpSession {
   pagesFd(id: number): number;
   /** Context for fd kinds, shared by every process. */
   fileCtx: FileDumpContext;
+  seccomp: SeccompFilters;
 }
 
 function readThreadProc(pid: number, tid: number): { stat: ProcStat; status: ProcStatus } {
@@ -80,15 +84,19 @@ function readThreadProc(pid: number, tid: number): { stat: ProcStat; status: Pro
   };
 }
 
-function threadState(t: Tracee, pid: number, inj: Injected): Omit<ThreadDump, 'regs' | 'sigmask'> {
+function threadState(s: DumpSession, t: Tracee, pid: number, inj: Injected): Omit<ThreadDump, 'regs' | 'sigmask'> {
+  const proc = readThreadProc(pid, t.pid);
+  const seccompMode = Number(proc.status.get('Seccomp') ?? '0');
   return {
+    seccompMode,
+    seccompFilter: seccompMode === 2 ? s.seccomp.addThread(t.pid) : undefined,
     tid: t.pid,
     xstate: t.getXstate(),
     rseq: readRseq(t.pid),
     sigPrivate: peekPendingSignals(t.pid, false),
     attrs: dumpThreadAttrs(inj),
     secbits: Number(inj.remote.call(SYS.prctl, PR_GET_SECUREBITS)),
-    ...readThreadProc(pid, t.pid),
+    ...proc,
   };
 }
 
@@ -125,12 +133,12 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
       const threads: ThreadDump[] = [];
       for (const b of before) {
         if (b.t === proc.threads[0]) {
-          threads.push({ ...threadState(b.t, pid, inf), regs: b.regs, sigmask: b.sigmask });
+          threads.push({ ...threadState(s, b.t, pid, inf), regs: b.regs, sigmask: b.sigmask });
           continue;
         }
         const ti = inf.thread(b.t);
         try {
-          threads.push({ ...threadState(b.t, pid, ti), regs: b.regs, sigmask: b.sigmask });
+          threads.push({ ...threadState(s, b.t, pid, ti), regs: b.regs, sigmask: b.sigmask });
         } finally {
           ti.release();
         }

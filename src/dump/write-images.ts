@@ -24,6 +24,8 @@ function threadCore(t: ThreadDump): img.Entry {
     creds: credsFromStatus(t.status, t.secbits),
     comm: t.stat.comm,
     rseq_entry: t.rseq,
+    seccomp_mode: t.seccompMode,
+    seccomp_filter: t.seccompFilter,
   };
 }
 

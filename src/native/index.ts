@@ -23,6 +23,7 @@ export interface NativeAddon {
   ptracePeekSiginfo(pid: number, offset: number, count: number, shared: boolean): Buffer;
   ptraceGetSiginfo(pid: number): Buffer;
   ptraceGetEventMsg(pid: number): bigint;
+  ptraceSeccompGetFilter(pid: number, index: number): Buffer | null;
 
   waitpid(pid: number, flags: number): [number, number];
   kill(pid: number, sig: number): void;

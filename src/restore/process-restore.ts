@@ -26,6 +26,7 @@ import { restoreComm, restoreProcessAttrs } from '../task/process-attrs';
 import { queuePendingSignals } from '../task/signals';
 import { restoreCreds } from '../task/creds';
 import { restoreSched } from '../task/sched';
+import { restoreSeccomp } from '../task/seccomp';
 import * as fs from 'node:fs';
 
 export interface RestoreContext {
@@ -35,6 +36,7 @@ export interface RestoreContext {
   /** File ids whose after-install state (epoll targets) is done, for files shared by processes. */
   registered: Set<number>;
   shmem: ShmemRegistry;
+  seccompFilters: img.Entry[];
   shellJob: boolean;
   log: Logger;
   onBytes(n: number): void;
@@ -84,10 +86,10 @@ export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): v
   });
   // After the threads: a timer may notify one of them (SIGEV_THREAD_ID).
   step('restoring POSIX timers', images.pid, () => restorePosixTimers(s, images.pid, images.cores[0].tc.timers?.posix ?? []));
-  [p.leader, ...p.threads].forEach((t, i) => step(`restoring thread ${t.pid}`, images.pid, () => restoreThread(t, images, i)));
+  [p.leader, ...p.threads].forEach((t, i) => step(`restoring thread ${t.pid}`, images.pid, () => restoreThread(t, images, i, ctx)));
 }
 
-function restoreThread(t: Stub, images: ProcessImages, index: number): void {
+function restoreThread(t: Stub, images: ProcessImages, index: number, ctx: RestoreContext): void {
   const core = images.cores[index];
   const th = core.thread_core ?? {};
   restoreComm(t, th.comm ?? images.cores[0].tc.comm);
@@ -99,6 +101,8 @@ function restoreThread(t: Stub, images: ProcessImages, index: number): void {
   if (th.rseq_entry) registerRseq(t, th.rseq_entry);
   queuePendingSignals(t, images.pid, t.pid, (th.signals_p?.signals ?? []).map((x: img.Entry) => x.siginfo), false);
   restoreSched(t, t.pid, th);
+  // Before creds, while the stub may still install filters; suspended for our syscalls until detach.
+  restoreSeccomp(t, th.seccomp_mode ?? 0, th.seccomp_filter, ctx.seccompFilters);
   if (th.creds) restoreCreds(t, th.creds);
 }
 

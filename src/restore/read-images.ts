@@ -26,6 +26,8 @@ export interface ImageSet {
   dir: string;
   inventory: img.Entry;
   files: Map<number, img.Entry>;
+  /** seccomp filters of every thread (seccomp.img), empty when none. */
+  seccompFilters: img.Entry[];
   /** Every process in pstree order (parents before children). */
   processes: ProcessImages[];
 }
@@ -96,5 +98,6 @@ export function readImageSet(dir: string): ImageSet {
   img.readImage(dir, img.FILES_IMG, 'FILES').forEach((f) => files.set(f.id, f));
   const processes = tree.map((t) => readProcess(dir, t, files));
   if (processes[0].zombie) throw new ImageError(img.coreImg(processes[0].pid), 0, 'the root task is a zombie');
-  return { dir, inventory, files, processes };
+  const seccompFilters = img.readImageOptional(dir, img.SECCOMP_IMG, 'SECCOMP')?.[0]?.seccomp_filters ?? [];
+  return { dir, inventory, files, seccompFilters, processes };
 }

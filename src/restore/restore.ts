@@ -57,7 +57,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
   }
   const stubs = new Map<number, Stub>();
   const progress = new Progress(`restore ${rootPid}`);
-  const ctx: RestoreContext = { files: set.files, opened, fileCtx, registered: new Set(), shmem: new Map() as ShmemRegistry, shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n) };
+  const ctx: RestoreContext = { files: set.files, opened, fileCtx, registered: new Set(), seccompFilters: set.seccompFilters, shmem: new Map() as ShmemRegistry, shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n) };
   const restoring: RestoringProcess[] = [];
   try {
     faultPoint('restore:clone');
