@@ -1,6 +1,6 @@
 /**
  * seccomp (seccomp.img + thread_core_entry seccomp_mode/seccomp_filter). Each thread's filter
- * chain is read with PTRACE_SECCOMP_GET_FILTER (index 0 is the newest); chains are stored once
+ * chain is read with PTRACE_SECCOMP_GET_FILTER (index 0 is the oldest); chains are stored once
  * as a list where each filter names the one installed before it (prev = its index + 1, 0 none).
  * Restore installs a thread's chain oldest first, after everything else that thread needs;
  * PTRACE_O_SUSPEND_SECCOMP keeps the filters from judging the syscalls we inject meanwhile.
@@ -28,7 +28,7 @@ export class SeccompFilters {
       chain.push(f);
     }
     let prev = 0; // 1-based index of the previous filter, 0 for none
-    for (const prog of chain.reverse()) {
+    for (const prog of chain) {
       const key = `${prev}:${prog.toString('base64')}`;
       let idx = this.index.get(key);
       if (idx === undefined) {
