@@ -8,9 +8,10 @@ import { terminal } from './tty';
 import { pipe } from './pipe';
 import { eventfd } from './eventfd';
 import { epoll } from './epoll';
+import { fifo } from './fifo';
 import { FileKind, OpenFd } from './types';
 
-export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile, pipe, eventfd, epoll];
+export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile, pipe, fifo, eventfd, epoll];
 
 /** What an fd the registry does not handle is, for the error message. */
 export function describeUnsupported(f: OpenFd): string {

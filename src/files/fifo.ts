@@ -1,0 +1,63 @@
+/**
+ * Named pipes (fifo_entry, with the path in a reg_file_entry beside it, and their queued bytes in
+ * fifo-data.img). At restore the restorer holds the FIFO open for reading and writing first, so
+ * that every end can be opened without blocking and the data can be put back before anyone reads.
+ */
+import * as fs from 'node:fs';
+import { native } from '../native';
+import { ImageError } from '../errors';
+import { Entry, FIFO_DATA_IMG, readImageOptional } from '../images';
+import { FdType, FileKind, FileRestoreContext, OpenFd } from './types';
+import { peekPipe } from './pipe';
+
+const O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000, O_RDONLY = 0, O_WRONLY = 1;
+const F_SETFL = 4, F_SETPIPE_SZ = 1031;
+const NO_FOWN = { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 };
+
+function holdFifo(path: string, pipeId: number, ctx: FileRestoreContext): void {
+  const key = `fifo:${pipeId}`;
+  if (ctx.shared.has(key)) return;
+  const r = fs.openSync(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  const w = fs.openSync(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  ctx.shared.set(key, true);
+  ctx.onCleanup(() => { fs.closeSync(r); fs.closeSync(w); });
+  let data = ctx.shared.get('fifo-data') as Map<number, Entry> | undefined;
+  if (!data) {
+    data = new Map((readImageOptional(ctx.imagesDir, FIFO_DATA_IMG, 'FIFO_DATA') ?? []).map((e) => [e.pipe_id, e]));
+    ctx.shared.set('fifo-data', data);
+  }
+  const d = data.get(pipeId);
+  if (!d) return;
+  if (d.size) native.fcntl(w, F_SETPIPE_SZ, d.size);
+  const bytes: Buffer = d.extra ?? Buffer.alloc(0);
+  if (bytes.length !== d.bytes) throw new ImageError(FIFO_DATA_IMG, undefined, `fifo ${pipeId}: ${bytes.length} bytes, ${d.bytes} declared`);
+  let off = 0;
+  while (off < bytes.length) off += fs.writeSync(w, bytes, off, bytes.length - off);
+}
+
+export const fifo: FileKind = {
+  name: 'FIFO',
+  type: FdType.FIFO,
+  matches: (f: OpenFd) => f.stat.isFIFO() && f.link.startsWith('/'),
+  dump(f: OpenFd, id: number, ctx) {
+    const pipeId = f.stat.ino;
+    if (ctx.once(`fifo:${f.stat.dev}:${pipeId}`)) {
+      const { data, size } = peekPipe(`/proc/${f.pid}/fd/${f.fd}`);
+      ctx.addImageEntry(FIFO_DATA_IMG, 'FIFO_DATA', { pipe_id: pipeId, bytes: data.length, size, extra: data });
+    }
+    const flags = f.info.flags & ~O_CLOEXEC;
+    return {
+      type: FdType.FIFO, id,
+      fifo: { id, pipe_id: pipeId, regf_id: id },
+      reg: { id, flags, pos: 0n, fown: NO_FOWN, name: f.link },
+    };
+  },
+  open(entry: Entry, ctx) {
+    const path: string | undefined = entry.reg?.name;
+    if (!path) throw new ImageError('files.img', entry.id, 'FIFO entry without its path');
+    holdFifo(path, entry.fifo.pipe_id, ctx);
+    const fd = fs.openSync(path, entry.reg.flags | O_NONBLOCK | O_CLOEXEC);
+    native.fcntl(fd, F_SETFL, entry.reg.flags & O_NONBLOCK);
+    return { fd };
+  },
+};
