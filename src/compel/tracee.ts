@@ -11,6 +11,8 @@ export const PTRACE_O_TRACESYSGOOD = 0x1;
 export const PTRACE_O_EXITKILL = 0x100000;
 export const PTRACE_O_SUSPEND_SECCOMP = 0x200000;
 
+const FAULTS = new Set([4, 7, 8, 11]); // SIGILL SIGBUS SIGFPE SIGSEGV
+
 export class TaskGoneError extends AmberError {
   override readonly code = 'ETASKGONE';
   constructor(readonly pid: number, readonly status: WaitStatus, doing: string) {
@@ -19,7 +21,21 @@ export class TaskGoneError extends AmberError {
 }
 
 export class Tracee {
+  /** Seized while in a job-control (group) stop: see leaveJobStop(). */
+  inJobStop = false;
+
   constructor(readonly pid: number) {}
+
+  /**
+   * For a task seized in a job-control stop, once that stop is cleared (SIGCONT): resume into the
+   * still pending interrupt trap, so the task is held by ptrace alone and can run injected code.
+   */
+  leaveJobStop(): void {
+    if (!this.inJobStop) return;
+    native.ptraceCont(this.pid, 0);
+    this.waitFor('moving out of its job-control stop', (s) => s.event === PTRACE_EVENT_STOP && s.signal === SIGTRAP);
+    this.inJobStop = false;
+  }
 
   /**
    * PTRACE_SEIZE + PTRACE_INTERRUPT, then wait for the interrupt stop. Seccomp is suspended while
@@ -30,7 +46,9 @@ export class Tracee {
     const t = new Tracee(pid);
     try {
       native.ptraceInterrupt(pid);
-      t.waitFor('freezing', (s) => s.event === PTRACE_EVENT_STOP || s.signal !== 0);
+      // The interrupt's trap, or the report of a job-control stop the task was already in.
+      const st = t.waitFor('freezing', (s) => s.event === PTRACE_EVENT_STOP);
+      t.inJobStop = st.signal !== SIGTRAP;
     } catch (e) {
       try { native.ptraceDetach(pid, 0); } catch { /* already gone */ }
       throw e;
@@ -46,6 +64,10 @@ export class Tracee {
       if (st.kind === 'exited' || st.kind === 'signaled') throw new TaskGoneError(this.pid, st, doing);
       if (st.kind !== 'stopped') continue;
       if (accept(st)) return st;
+      if (st.event === 0 && FAULTS.has(st.signal)) {
+        // Our injected code faulted: resuming would only fault again.
+        throw new AmberError(`task ${this.pid} faulted (signal ${st.signal}) while ${doing}`);
+      }
       // Every blockable signal is blocked while we work, so this is a stop signal or a group-stop:
       // resume past it rather than leave the task stopped under our hands.
       native.ptraceCont(this.pid, 0);

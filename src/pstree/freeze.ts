@@ -12,6 +12,7 @@ import { parseStat } from '../proc/stat';
 import { StepError } from '../errors';
 
 export type TaskState = 'alive' | 'stopped' | 'zombie';
+const SIGCONT = 18, SIGSTOP = 19;
 
 /** task_core_entry.task_state values. */
 export const TASK_STATE_CODE: Record<TaskState, number> = { alive: 1, zombie: 3, stopped: 6 };
@@ -72,6 +73,12 @@ function freezeProcess(pid: number, ppid: number, log: Logger): FrozenProcess {
     for (const t of seized.values()) try { t.detach(); } catch { /* gone */ }
     throw e;
   }
+  if (state === 'stopped') {
+    // A job-control stop would be re-entered each time we run the task (injected syscalls):
+    // SIGCONT clears it while ptrace keeps every thread stopped; release puts it back.
+    native.kill(pid, SIGCONT);
+    for (const t of seized.values()) t.leaveJobStop();
+  }
   const threads = [...seized.values()].sort((a, b) => (a.pid === pid ? -1 : b.pid === pid ? 1 : a.pid - b.pid));
   log.debug(`froze process ${pid} (${state}, threads ${threads.map((t) => t.pid).join(',')})`);
   return { pid, ppid, pgid: stat.pgrp, sid: stat.session, state, threads };
@@ -105,7 +112,7 @@ export function releaseTree(procs: FrozenProcess[], how: 'resume' | 'kill', log:
     for (const t of [...p.threads.slice(1), ...p.threads.slice(0, 1)]) {
       try {
         if (how === 'kill') native.waitpid(t.pid, 0x40000000);
-        else t.detach();
+        else t.detach(p.state === 'stopped' && t.pid === p.pid ? SIGSTOP : 0);
       } catch (e) {
         log.debug(`releasing ${t.pid}: ${(e as Error).message}`);
       }
