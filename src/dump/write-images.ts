@@ -99,7 +99,7 @@ export function writeProcessImages(dir: string, d: ProcessDump, filesId: number,
 export function writeZombieImages(dir: string, p: FrozenProcess, tree: TreeImages): void {
   img.writeImage(dir, img.coreImg(p.pid), 'CORE', [{
     mtype: 1,
-    tc: { task_state: TASK_STATE_CODE.zombie, exit_code: p.exitCode ?? 0, personality: 0, flags: 0, blk_sigset: 0n, comm: 'zombie' },
+    tc: { task_state: TASK_STATE_CODE.zombie, exit_code: p.exitCode ?? 0, personality: 0, flags: 0, blk_sigset: 0n, comm: p.comm },
   }]);
   tree.pstree.push({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, sid: p.sid, threads: [p.pid] });
 }

@@ -22,6 +22,7 @@ export interface FrozenProcess {
   ppid: number;
   pgid: number;
   sid: number;
+  comm: string;
   state: TaskState;
   /** Seized threads, the leader first. Empty for a zombie. */
   threads: Tracee[];
@@ -52,7 +53,7 @@ function freezeProcess(pid: number, ppid: number, log: Logger): FrozenProcess {
     // exit_code (field 52) as waitpid would report it.
     const raw = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = raw.slice(raw.lastIndexOf(')') + 2).trim().split(' ');
-    return { pid, ppid, pgid: stat.pgrp, sid: stat.session, state: 'zombie', threads: [], exitCode: Number(fields[52 - 3] ?? 0) };
+    return { pid, ppid, pgid: stat.pgrp, sid: stat.session, comm: stat.comm, state: 'zombie', threads: [], exitCode: Number(fields[52 - 3] ?? 0) };
   }
   const state = stat.state === 'T' ? 'stopped' : 'alive';
   const seized = new Map<number, Tracee>();
@@ -81,7 +82,7 @@ function freezeProcess(pid: number, ppid: number, log: Logger): FrozenProcess {
   }
   const threads = [...seized.values()].sort((a, b) => (a.pid === pid ? -1 : b.pid === pid ? 1 : a.pid - b.pid));
   log.debug(`froze process ${pid} (${state}, threads ${threads.map((t) => t.pid).join(',')})`);
-  return { pid, ppid, pgid: stat.pgrp, sid: stat.session, state, threads };
+  return { pid, ppid, pgid: stat.pgrp, sid: stat.session, comm: stat.comm, state, threads };
 }
 
 /** Processes in tree order (each parent before its children). On failure nothing stays frozen. */

@@ -113,11 +113,13 @@ function restoreThread(t: Stub, images: ProcessImages, index: number, ctx: Resto
 export function makeZombie(s: Stub, images: ProcessImages): void {
   const status: number = images.cores[0].tc.exit_code ?? 0;
   const sig = status & 0x7f;
+  restoreComm(s, images.cores[0].tc.comm);
   if (sig) {
-    // Default action for the signal, nothing blocked, then deliver it.
-    const act = Buffer.alloc(32);
-    s.mem.write(s.data, act);
-    s.remote.call(SYS.rt_sigaction, sig, s.data, 0, 8);
+    // Default action for the signal (SIGKILL and SIGSTOP have nothing else), nothing blocked, then deliver it.
+    if (sig !== 9 && sig !== 19) {
+      s.mem.write(s.data, Buffer.alloc(32));
+      s.remote.call(SYS.rt_sigaction, sig, s.data, 0, 8);
+    }
     s.tracee.setSigmask(0n);
     s.mem.close();
     s.tracee.detach(sig);

@@ -58,7 +58,9 @@ export function normalizeMaps(maps: MapEntry[]): string[] {
   }
   return merged.map((m) => {
     const offset = m.inode === 0 ? '-' : m.offset;
-    return `${m.start}-${m.end} ${m.perms} ${offset} ${m.dev} ${m.inode} ${m.path}`.trimEnd();
+    // Shared anonymous memory lives in an internal shmem inode: a restore makes a new one.
+    const inode = m.path.startsWith('/dev/zero (deleted)') ? 'shmem' : m.inode;
+    return `${m.start}-${m.end} ${m.perms} ${offset} ${m.dev} ${inode} ${m.path}`.trimEnd();
   });
 }
 
@@ -93,11 +95,15 @@ function compareTask(before: TaskSnap, after: TaskSnap, isRoot: boolean, bl: Map
   return out;
 }
 
-/** Tasks left stopped or still traced: a checkpointer must let them go. */
-export function checkReleased(snap: TreeSnap): string[] {
+/**
+ * Tasks left stopped or still traced: a checkpointer must let them go. A task that was stopped
+ * (SIGSTOP) in `before` must come back stopped, so it is not flagged.
+ */
+export function checkReleased(snap: TreeSnap, before?: TreeSnap): string[] {
   const out: string[] = [];
+  const wasStopped = new Set((before?.tasks ?? []).filter((t) => t.state === 'T').map((t) => t.pid));
   for (const t of snap.tasks) {
-    if (t.state === 'T' || t.state === 't') out.push(`pid ${t.pid}: left ${t.state === 't' ? 'in a trace stop' : 'stopped'}`);
+    if (t.state === 't' || (t.state === 'T' && !wasStopped.has(t.pid))) out.push(`pid ${t.pid}: left ${t.state === 't' ? 'in a trace stop' : 'stopped'}`);
     if (t.tracerPid !== 0) out.push(`pid ${t.pid}: still traced by ${t.tracerPid}`);
   }
   return out;
@@ -120,7 +126,9 @@ export function compareTrees(before: TreeSnap, after: TreeSnap): string[] {
     out.push(...compareTask(b, a, b.pid === before.root, bl.get(b) as Map<number, string>, al.get(a) as Map<number, string>));
   }
   for (const a of afterByPid.values()) out.push(`pid ${a.pid} (${a.comm}) is new`);
-  out.push(...checkReleased(after));
+  const bz = (before.zombies ?? []).join(','), az = (after.zombies ?? []).join(',');
+  if (bz !== az) out.push(`zombies ${bz || 'none'} -> ${az || 'none'}`);
+  out.push(...checkReleased(after, before));
   if (out.length > MAX_LINES) return [...out.slice(0, MAX_LINES), `... and ${out.length - MAX_LINES} more`];
   return out;
 }

@@ -32,6 +32,8 @@ export interface TreeSnap {
   root: number;
   /** Sorted by pid. */
   tasks: TaskSnap[];
+  /** Zombies of the tree (not yet reaped), sorted. */
+  zombies?: number[];
 }
 
 const read = (p: string): string => fs.readFileSync(p, 'utf8');
@@ -109,6 +111,7 @@ export function snapshotTree(root: number): TreeSnap {
   const tasks: TaskSnap[] = [];
   const queue = [root];
   const seen = new Set<number>();
+  const zombies: number[] = [];
   while (queue.length > 0) {
     const pid = queue.shift() as number;
     if (seen.has(pid)) continue;
@@ -120,16 +123,21 @@ export function snapshotTree(root: number): TreeSnap {
     }
     if (task.state === 'Z' || task.state === 'X') {
       if (pid === root) throw new Error(`task ${root} is a zombie`);
+      zombies.push(pid);
       continue;
     }
     tasks.push(task);
     queue.push(...childrenOf(pid, task.threads));
   }
   tasks.sort((a, b) => a.pid - b.pid);
-  return { root, tasks };
+  zombies.sort((a, b) => a - b);
+  return { root, tasks, zombies };
 }
 
-/** Every pid and tid in the snapshot: what must be gone after a dump and free for a restore. */
+/**
+ * Every pid and tid in the snapshot, zombies included: what must be gone after a dump and free for
+ * a restore (an unreaped zombie also keeps its session and group ids taken).
+ */
 export function allIds(snap: TreeSnap): number[] {
-  return [...new Set(snap.tasks.flatMap((t) => [t.pid, ...t.threads]))].sort((a, b) => a - b);
+  return [...new Set([...snap.tasks.flatMap((t) => [t.pid, ...t.threads]), ...(snap.zombies ?? [])])].sort((a, b) => a - b);
 }
