@@ -17,7 +17,7 @@ import { ProcSnapshot, readProcSnapshot } from './collect';
 import { dumpSigactions, SaEntry } from '../task/sigactions';
 import { dumpItimers, ItimersEntry } from '../task/itimers';
 import { dumpPosixTimers, PosixTimerEntry } from '../task/posix-timers';
-import { dumpRlimits, RlimitEntry } from '../task/rlimits';
+import { readProcLimits, RlimitEntry } from '../task/rlimits';
 import { dumpThreadAttrs, ThreadAttrs } from '../task/thread-attrs';
 import { dumpProcessAttrs, ProcessAttrs } from '../task/process-attrs';
 import { readRseq, RseqEntry } from '../task/rseq';
@@ -30,6 +30,7 @@ import { Injected } from '../task/injected';
 import { SeccompFilters } from '../task/seccomp';
 
 const PR_GET_SECUREBITS = 27;
+const SYS_sched_getscheduler = 145;
 
 export interface ThreadDump {
   tid: number;
@@ -44,6 +45,8 @@ export interface ThreadDump {
   secbits: number;
   seccompMode: number;
   seccompFilter?: number;
+  /** sched_getscheduler: the policy with SCHED_RESET_ON_FORK, which /proc does not show. */
+  schedPolicy: number;
 }
 
 export interface ProcessDump {
@@ -96,6 +99,7 @@ function threadState(s: DumpSession, t: Tracee, pid: number, inj: Injected): Omi
     sigPrivate: peekPendingSignals(t.pid, false),
     attrs: dumpThreadAttrs(inj),
     secbits: Number(inj.remote.call(SYS.prctl, PR_GET_SECUREBITS)),
+    schedPolicy: Number(inj.remote.call(SYS_sched_getscheduler, 0)),
     ...proc,
   };
 }
@@ -148,7 +152,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
         sigactions: dumpSigactions(inf),
         itimers: dumpItimers(inf),
         posixTimers: dumpPosixTimers(inf, pid),
-        rlimits: dumpRlimits(inf),
+        rlimits: readProcLimits(pid),
         attrs: dumpProcessAttrs(inf),
       };
     });

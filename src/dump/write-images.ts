@@ -16,9 +16,9 @@ function regFile(id: number, name: string, flags: number): img.Entry {
 function threadCore(t: ThreadDump): img.Entry {
   return {
     futex_rla: t.attrs.futexRla, futex_rla_len: t.attrs.futexRlaLen,
-    sched_nice: t.stat.nice, sched_policy: t.stat.policy, sched_prio: t.stat.rtPriority,
+    sched_nice: t.stat.nice, sched_policy: t.schedPolicy, sched_prio: t.stat.rtPriority,
     blk_sigset: t.sigmask,
-    sas: t.attrs.sas,
+    sas: { ...t.attrs.sas, ss_flags: t.attrs.sas.ss_flags >>> 0 },
     pdeath_sig: t.attrs.pdeathSig,
     signals_p: { signals: t.sigPrivate.map((siginfo) => ({ siginfo })) },
     creds: credsFromStatus(t.status, t.secbits),

@@ -30,7 +30,9 @@ export function dumpPages(pid: number, vmas: VmaInfo[], pagesFd: number, onProgr
   try {
     for (const v of vmas) {
       if (v.pages === 'none') continue;
-      const { runs, scanned } = scanPages(pagemapFd, v.entry.start, v.entry.end, v.pages === 'anon');
+      const { runs, scanned } = v.pages === 'object'
+        ? { runs: [{ start: v.entry.start, pages: Number((v.entry.end - v.entry.start) / BigInt(PAGE_SIZE)) }], scanned: Number((v.entry.end - v.entry.start) / BigInt(PAGE_SIZE)) }
+        : scanPages(pagemapFd, v.entry.start, v.entry.end, v.pages === 'anon');
       pagesScanned += scanned;
       for (const run of runs) {
         entries.push({ vaddr: run.start, nr_pages: run.pages, flags: PE_PRESENT });

@@ -29,7 +29,8 @@ export interface VmaInfo {
   /** Path of the mapped file, for file-backed VMAs. */
   path?: string;
   /** Dump pages of this VMA; anonOnly: only pages that diverged from the file. */
-  pages: 'none' | 'all' | 'anon';
+  /** none; all present pages; anon: present and diverged from the file; object: every page (shared memory, whose pages may be present only in other tasks). */
+  pages: 'none' | 'all' | 'anon' | 'object';
 }
 
 const O_RDONLY = 0, O_RDWR = 2;
@@ -77,7 +78,7 @@ export function classifyVma(m: MapsEntry, pid: number): VmaInfo {
     if (m.path.startsWith('/SYSV')) throw new UnsupportedError(pid, where, 'System V shared memory is not supported yet');
     return {
       entry: { ...base, status: VMA.AREA_REGULAR | VMA.ANON_SHARED, flags: MAP_SHARED | MAP_ANONYMOUS, shmid: BigInt(m.inode) },
-      pages: 'all',
+      pages: 'object',
     };
   }
   if (m.path.endsWith(' (deleted)')) throw new UnsupportedError(pid, where, 'the mapped file was deleted (not supported yet)');

@@ -18,8 +18,8 @@ export function scanPages(fd: number, start: bigint, end: bigint, anonOnly: bool
   const first = start >> PAGE_SHIFT;
   const count = Number((end - start) >> PAGE_SHIFT);
   const runs: PageRun[] = [];
-  const chunkPages = 65536;
-  const buf = Buffer.allocUnsafe(chunkPages * 8);
+  const chunkPages = Math.min(65536, count);
+  const buf = Buffer.allocUnsafe(Math.max(chunkPages, 1) * 8);
   let run: PageRun | undefined;
   for (let done = 0; done < count; done += chunkPages) {
     const n = Math.min(chunkPages, count - done);

@@ -20,7 +20,8 @@ import { registerRseq } from '../task/rseq';
 import { restoreSigactions } from '../task/sigactions';
 import { restoreItimers } from '../task/itimers';
 import { restorePosixTimers } from '../task/posix-timers';
-import { restoreRlimits } from '../task/rlimits';
+import { readProcLimits, restoreRlimits } from '../task/rlimits';
+import { parseStatus, statusHex } from '../proc/status';
 import { restoreThreadAttrs } from '../task/thread-attrs';
 import { restoreComm, restoreProcessAttrs } from '../task/process-attrs';
 import { queuePendingSignals } from '../task/signals';
@@ -71,9 +72,10 @@ export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): v
     s.remote.call(SYS.chdir, putString(s, ctx.files.get(images.fs.cwd_id)!.reg.name));
     const root = ctx.files.get(images.fs.root_id)!.reg.name;
     if (root !== '/') s.remote.call(SYS.chroot, putString(s, root));
-    restoreSigactions(s, tc.sigactions ?? []);
+    const now = parseStatus(fs.readFileSync(`/proc/${s.pid}/status`, 'utf8'));
+    restoreSigactions(s, tc.sigactions ?? [], statusHex(now, 'SigCgt') | statusHex(now, 'SigIgn'));
     if (tc.timers) restoreItimers(s, tc.timers);
-    restoreRlimits(s, tc.rlimits?.rlimits ?? [], ctx.log);
+    restoreRlimits(s, tc.rlimits?.rlimits ?? [], ctx.log, readProcLimits(s.pid));
     queuePendingSignals(s, images.pid, images.pid, (tc.signals_s?.signals ?? []).map((x: img.Entry) => x.siginfo), true);
     if (tc.oom_score_adj !== undefined) fs.writeFileSync(`/proc/${s.pid}/oom_score_adj`, String(tc.oom_score_adj));
     restoreProcessAttrs(s, {

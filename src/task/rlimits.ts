@@ -1,4 +1,5 @@
 /** Resource limits (core's task_rlimits_entry): prlimit64 inside the task, both ways. */
+import * as fs from 'node:fs';
 import { SYS } from '../arch/x86_64/syscalls';
 import { isErrorResult } from '../compel/remote-syscalls';
 import { Logger } from '../log';
@@ -9,13 +10,18 @@ const RLIMIT_NAMES = ['CPU', 'FSIZE', 'DATA', 'STACK', 'CORE', 'RSS', 'NPROC', '
 
 export interface RlimitEntry { cur: bigint; max: bigint }
 
-export function dumpRlimits(t: Injected): RlimitEntry[] {
-  const out: RlimitEntry[] = [];
-  for (let r = 0; r < RLIM_NLIMITS; r++) {
-    t.remote.call(SYS.prlimit64, 0, r, 0, t.data);
-    const b = t.mem.read(t.data, 16);
-    out.push({ cur: b.readBigUInt64LE(0), max: b.readBigUInt64LE(8) });
-  }
+const RLIM_INFINITY = 0xffffffffffffffffn;
+
+/** /proc/PID/limits, in RLIMIT_* order: the same numbers prlimit gives, with no syscall injected. */
+export function readProcLimits(pid: number): RlimitEntry[] {
+  const rows = fs.readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').slice(1).filter(Boolean);
+  const val = (v: string) => (v === 'unlimited' ? RLIM_INFINITY : BigInt(v));
+  const out = rows.map((row) => {
+    const m = /^.{26}(\S+)\s+(\S+)/.exec(row);
+    if (!m) throw new Error(`unparsable /proc/${pid}/limits row: ${row}`);
+    return { cur: val(m[1]), max: val(m[2]) };
+  });
+  if (out.length !== RLIM_NLIMITS) throw new Error(`/proc/${pid}/limits has ${out.length} limits, expected ${RLIM_NLIMITS}`);
   return out;
 }
 
@@ -23,9 +29,10 @@ export function dumpRlimits(t: Injected): RlimitEntry[] {
  * Sets each limit. Without CAP_SYS_RESOURCE a hard limit cannot rise above the restorer's own:
  * such a limit is set as high as allowed and reported, rather than failing the restore.
  */
-export function restoreRlimits(t: Injected, entries: RlimitEntry[], log: Logger): void {
+export function restoreRlimits(t: Injected, entries: RlimitEntry[], log: Logger, current?: RlimitEntry[]): void {
   entries.forEach((e, r) => {
     if (r >= RLIM_NLIMITS) return;
+    if (current && current[r].cur === e.cur && current[r].max === e.max) return;
     const b = Buffer.alloc(16);
     b.writeBigUInt64LE(e.cur, 0);
     b.writeBigUInt64LE(e.max, 8);

@@ -5,14 +5,13 @@ import { Injected } from './injected';
 const SYS_setpriority = 141;
 const SYS_sched_setscheduler = 144;
 const PRIO_PROCESS = 0;
-const SCHED_RESET_ON_FORK = 0x40000000;
 
 export interface SchedEntry { sched_policy?: number; sched_prio?: number; sched_nice?: number }
 
 /** policy 0 (SCHED_OTHER) with nice 0 is what a stub already has: nothing to do then. */
 export function restoreSched(t: Injected, tid: number, e: SchedEntry): void {
-  const policy = (e.sched_policy ?? 0) & ~SCHED_RESET_ON_FORK;
-  if (policy !== 0 || (e.sched_prio ?? 0) !== 0) {
+  // SCHED_RESET_ON_FORK rides along in the policy word, as sched_setscheduler takes it.
+  if ((e.sched_policy ?? 0) !== 0 || (e.sched_prio ?? 0) !== 0) {
     const param = Buffer.alloc(4);
     param.writeInt32LE(e.sched_prio ?? 0, 0);
     t.mem.write(t.data, param);

@@ -9,12 +9,20 @@ const KSIGACTION_SIZE = 32; // handler, flags, restorer, mask
 
 export interface SaEntry { sigaction: bigint; flags: bigint; restorer: bigint; mask: bigint }
 
-/** One entry per signal 1..64; SIGKILL and SIGSTOP get zeroes (they cannot have handlers). */
-export function dumpSigactions(t: Injected): SaEntry[] {
+const SIGCHLD = 17;
+const DEFAULT: SaEntry = { sigaction: 0n, flags: 0n, restorer: 0n, mask: 0n };
+
+/**
+ * One entry per signal 1..64, each asked of the task: even a SIG_DFL handler carries flags and a
+ * restorer that the program can read back. `nonDefault` (a mask) limits the questions when the
+ * caller knows the rest are untouched.
+ */
+export function dumpSigactions(t: Injected, nonDefault: bigint = ~0n): SaEntry[] {
   const out: SaEntry[] = [];
   for (let sig = 1; sig <= NSIG; sig++) {
-    if (sig === SIGKILL || sig === SIGSTOP) {
-      out.push({ sigaction: 0n, flags: 0n, restorer: 0n, mask: 0n });
+    const asked = sig === SIGCHLD || ((nonDefault >> BigInt(sig - 1)) & 1n) === 1n;
+    if (sig === SIGKILL || sig === SIGSTOP || !asked) {
+      out.push({ ...DEFAULT });
       continue;
     }
     t.remote.call(SYS.rt_sigaction, sig, 0, t.data, 8);
@@ -24,10 +32,16 @@ export function dumpSigactions(t: Injected): SaEntry[] {
   return out;
 }
 
-export function restoreSigactions(t: Injected, entries: SaEntry[]): void {
+/**
+ * Sets every handler of the image. `current` (SigCgt | SigIgn of the task now) says which of the
+ * task's own handlers are not SIG_DFL: only those and the image's non-default ones are set.
+ */
+export function restoreSigactions(t: Injected, entries: SaEntry[], current: bigint = ~0n): void {
   entries.forEach((e, i) => {
     const sig = i + 1;
     if (sig === SIGKILL || sig === SIGSTOP || sig > NSIG) return;
+    const isDefault = e.sigaction === 0n && e.flags === 0n && e.mask === 0n && e.restorer === 0n;
+    if (isDefault && ((current >> BigInt(sig - 1)) & 1n) === 0n) return;
     const b = Buffer.alloc(KSIGACTION_SIZE);
     b.writeBigUInt64LE(e.sigaction, 0);
     b.writeBigUInt64LE(e.flags, 8);

@@ -41,7 +41,7 @@ export function restoreThreadAttrs(t: Injected, a: ThreadAttrs): void {
     const b = Buffer.alloc(24);
     b.writeBigUInt64LE(a.sas.ss_sp, 0);
     // SS_ONSTACK is a state, not a setting: the kernel derives it from the stack pointer.
-    b.writeInt32LE(a.sas.ss_flags & ~1, 8);
+    b.writeInt32LE((a.sas.ss_flags & ~1) | 0, 8);
     b.writeBigUInt64LE(a.sas.ss_size, 16);
     t.mem.write(t.data, b);
     t.remote.call(SYS.sigaltstack, t.data, 0);

@@ -1,0 +1,50 @@
+/** Summaries of the runs and the printed table. */
+
+export function median(xs: number[]): number | undefined {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export const GiB = 1024 ** 3;
+export const MiB = 1024 ** 2;
+
+/** GiB per second for bytes in ms. */
+export function gibps(bytes: number | undefined, ms: number | undefined): number | undefined {
+  if (bytes === undefined || ms === undefined || ms <= 0) return undefined;
+  return bytes / GiB / (ms / 1000);
+}
+
+export function fmt(x: number | undefined, digits = 0): string {
+  return x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
+}
+
+/**
+ * A table with a header row: the first `lead` columns and the last are text (left-aligned),
+ * the others numbers. A row shorter than the header spans its cells after the first `lead`.
+ */
+export function table(header: string[], rows: string[][], lead = 2): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.filter((r) => r.length === header.length).map((r) => r[i].length)));
+  const right = (i: number): boolean => i >= lead && i < header.length - 1;
+  const line = (cells: string[]): string => {
+    if (cells.length < header.length) {
+      const head = cells.slice(0, lead).map((c, i) => c.padEnd(widths[i])).join('  ');
+      return `${head}  ${cells.slice(lead).join(' ')}`.trimEnd();
+    }
+    return cells.map((c, i) => (right(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  };
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+/** The same table in Markdown. */
+export function markdown(header: string[], rows: string[][], lead = 2): string {
+  const align = header.map((_, i) => (i >= lead && i < header.length - 1 ? '---:' : '---'));
+  const out = [`| ${header.join(' | ')} |`, `| ${align.join(' | ')} |`];
+  for (const r of rows) {
+    const cells = r.length < header.length ? [...r.slice(0, lead), r.slice(lead).join(' '), ...Array(header.length - lead - 1).fill('')] : r;
+    out.push(`| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,120 @@
+/**
+ * The checkpointers under test, driven through their command lines (amber speaks CRIU's), each
+ * in its own process: spawnSync, timed from spawn to exit.
+ */
+import * as child_process from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readImage, STATS_DUMP_IMG, STATS_RESTORE_IMG } from '../src/images';
+import { ROOT } from './proc';
+
+export interface Tool {
+  name: string;
+  /** The command, before the subcommand. */
+  argv: string[];
+}
+
+export function amberTool(): Tool {
+  return { name: 'amber', argv: [process.execPath, path.join(ROOT, 'bin', 'amber')] };
+}
+
+export function criuTool(bin: string): Tool {
+  return { name: 'criu', argv: [bin] };
+}
+
+export interface Invocation {
+  ok: boolean;
+  ms: number;
+  /** Exit status or signal, and the last lines of the log (or of the output) when it failed. */
+  failure?: string;
+  logTail?: string[];
+}
+
+const TIMEOUT_MS = 600_000;
+
+function invoke(tool: Tool, args: string[], dir: string, logName: string): Invocation {
+  const t0 = process.hrtime.bigint();
+  const r = child_process.spawnSync(tool.argv[0], [...tool.argv.slice(1), ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: TIMEOUT_MS,
+    maxBuffer: 64 << 20,
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (!r.error && r.status === 0) return { ok: true, ms };
+  const how = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
+  const tail = logTail(path.join(dir, logName), `${r.stderr ?? ''}${r.stdout ?? ''}`);
+  return { ok: false, ms, failure: `${how}: ${firstError(tail)}`, logTail: tail };
+}
+
+/** The last lines of the log, else of the command's output. */
+function logTail(log: string, output: string): string[] {
+  let text = '';
+  try {
+    text = fs.readFileSync(log, 'utf8');
+  } catch {
+    /* no log */
+  }
+  if (!text.trim()) text = output;
+  return text.trimEnd().split('\n').slice(-12);
+}
+
+/** The first error line of a log tail, without its timestamp: usually the cause. */
+function firstError(tail: string[]): string {
+  const line = tail.find((l) => /\berror\b/i.test(l)) ?? tail[tail.length - 1] ?? '(no log)';
+  return line.replace(/^\(\s*[\d.]+\)\s*/, '').trim();
+}
+
+export function dump(tool: Tool, pid: number, dir: string): Invocation {
+  return invoke(tool, ['dump', '-t', String(pid), '-D', dir, '-o', 'dump.log', '-v4'], dir, 'dump.log');
+}
+
+export function restore(tool: Tool, dir: string, pidfile: string): Invocation {
+  return invoke(tool, ['restore', '-d', '-D', dir, '--pidfile', pidfile, '-o', 'restore.log', '-v4'], dir, 'restore.log');
+}
+
+export interface DumpStats {
+  freezingUs: number;
+  frozenUs: number;
+  memdumpUs: number;
+  memwriteUs: number;
+  pagesWritten: number;
+}
+
+export function readDumpStats(dir: string): DumpStats | undefined {
+  try {
+    const d = readImage(dir, STATS_DUMP_IMG, 'STATS')[0]?.dump;
+    if (!d) return undefined;
+    return {
+      freezingUs: Number(d.freezing_time ?? 0),
+      frozenUs: Number(d.frozen_time ?? 0),
+      memdumpUs: Number(d.memdump_time ?? 0),
+      memwriteUs: Number(d.memwrite_time ?? 0),
+      pagesWritten: Number(d.pages_written ?? 0),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export function readRestoreUs(dir: string): number | undefined {
+  try {
+    const r = readImage(dir, STATS_RESTORE_IMG, 'STATS')[0]?.restore;
+    return r ? Number(r.restore_time ?? 0) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bytes of the images in dir (every *.img), and of the raw pages images among them. */
+export function imageBytes(dir: string): { total: number; pages: number } {
+  let total = 0;
+  let pages = 0;
+  for (const name of fs.readdirSync(dir)) {
+    if (!name.endsWith('.img')) continue;
+    const size = fs.statSync(path.join(dir, name)).size;
+    total += size;
+    if (name.startsWith('pages-')) pages += size;
+  }
+  return { total, pages };
+}
