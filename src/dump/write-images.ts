@@ -5,9 +5,9 @@ import { decodeXsave } from '../arch/x86_64/xsave';
 import { credsFromStatus } from './creds';
 import { ProcessDump, ThreadDump } from './process-dump';
 import { FrozenProcess, TASK_STATE_CODE } from '../pstree/freeze';
+import { NO_FOWN } from '../files/types';
 
 const O_DIRECTORY = 0o200000;
-const NO_FOWN = { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 };
 
 function regFile(id: number, name: string, flags: number): img.Entry {
   return { type: 1, id, reg: { id, flags, pos: 0n, fown: NO_FOWN, name } };

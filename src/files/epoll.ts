@@ -6,12 +6,11 @@
 import { native } from '../native';
 import { Entry } from '../images';
 import { SYS } from '../arch/x86_64/syscalls';
-import { FdType, FileKind, OpenFd } from './types';
+import { FdType, FileKind, NO_FOWN, OpenFd } from './types';
 
 const O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000;
 const F_SETFL = 4;
 const EPOLL_CTL_ADD = 1;
-const NO_FOWN = { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 };
 const TFD = /^tfd:\s*(\d+)\s+events:\s*([0-9a-f]+)\s+data:\s*([0-9a-f]+)\s+pos:\s*(\d+)\s+ino:\s*([0-9a-f]+)\s+sdev:\s*([0-9a-f]+)/;
 
 export function parseEpollTargets(fdinfoText: string, id: number): Entry[] {

@@ -2,13 +2,12 @@
 import * as fs from 'node:fs';
 import { native } from '../native';
 import { Entry } from '../images';
-import { FdType, FileKind, OpenFd } from './types';
+import { FdType, FileKind, NO_FOWN, OpenFd } from './types';
 
 const O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000;
 const F_SETFL = 4;
 /** amber keeps EFD_SEMAPHORE in bit 0 of flags, which file status flags of an eventfd never use. */
 export const EFD_SEMAPHORE = 1;
-const NO_FOWN = { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 };
 
 export const eventfd: FileKind = {
   name: 'eventfd',

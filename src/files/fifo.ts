@@ -6,13 +6,12 @@
 import * as fs from 'node:fs';
 import { native } from '../native';
 import { ImageError } from '../errors';
-import { Entry, FIFO_DATA_IMG, readImageOptional } from '../images';
-import { FdType, FileKind, FileRestoreContext, OpenFd } from './types';
-import { peekPipe } from './pipe';
+import { Entry, FIFO_DATA_IMG } from '../images';
+import { FdType, FileKind, FileRestoreContext, NO_FOWN, OpenFd } from './types';
+import { peekPipe, refillPipe } from './pipe';
 
 const O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000, O_RDONLY = 0, O_WRONLY = 1;
-const F_SETFL = 4, F_SETPIPE_SZ = 1031;
-const NO_FOWN = { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 };
+const F_SETFL = 4;
 
 function holdFifo(path: string, pipeId: number, ctx: FileRestoreContext): void {
   const key = `fifo:${pipeId}`;
@@ -21,18 +20,7 @@ function holdFifo(path: string, pipeId: number, ctx: FileRestoreContext): void {
   const w = fs.openSync(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   ctx.shared.set(key, true);
   ctx.onCleanup(() => { fs.closeSync(r); fs.closeSync(w); });
-  let data = ctx.shared.get('fifo-data') as Map<number, Entry> | undefined;
-  if (!data) {
-    data = new Map((readImageOptional(ctx.imagesDir, FIFO_DATA_IMG, 'FIFO_DATA') ?? []).map((e) => [e.pipe_id, e]));
-    ctx.shared.set('fifo-data', data);
-  }
-  const d = data.get(pipeId);
-  if (!d) return;
-  if (d.size) native.fcntl(w, F_SETPIPE_SZ, d.size);
-  const bytes: Buffer = d.extra ?? Buffer.alloc(0);
-  if (bytes.length !== d.bytes) throw new ImageError(FIFO_DATA_IMG, undefined, `fifo ${pipeId}: ${bytes.length} bytes, ${d.bytes} declared`);
-  let off = 0;
-  while (off < bytes.length) off += fs.writeSync(w, bytes, off, bytes.length - off);
+  refillPipe(w, pipeId, FIFO_DATA_IMG, 'FIFO_DATA', ctx);
 }
 
 export const fifo: FileKind = {

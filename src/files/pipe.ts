@@ -7,13 +7,12 @@ import * as fs from 'node:fs';
 import { native } from '../native';
 import { ImageError } from '../errors';
 import { Entry, readImageOptional } from '../images';
-import { FdType, FileKind, FileRestoreContext, OpenFd } from './types';
+import { FdType, FileKind, FileRestoreContext, NO_FOWN, OpenFd } from './types';
 
 export const PIPES_DATA_IMG = 'pipes-data.img';
 const O_ACCMODE = 3, O_WRONLY = 1, O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000;
 const F_SETFL = 4, F_GETPIPE_SZ = 1032, F_SETPIPE_SZ = 1031;
 const SPLICE_F_NONBLOCK = 2;
-const NO_FOWN = { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 };
 
 /** The queued bytes of the pipe behind /proc/PID/fd/FD, and its buffer size. */
 export function peekPipe(procFdPath: string): { data: Buffer; size: number } {
@@ -39,20 +38,29 @@ export function peekPipe(procFdPath: string): { data: Buffer; size: number } {
 
 interface RestorerPipe { r: number; w: number; handedR: boolean; handedW: boolean }
 
-function pipeData(ctx: FileRestoreContext): Map<number, Entry> {
-  let m = ctx.shared.get('pipes-data') as Map<number, Entry> | undefined;
-  if (!m) {
-    m = new Map();
-    for (const e of readImageOptional(ctx.imagesDir, PIPES_DATA_IMG, 'PIPES_DATA') ?? []) m.set(e.pipe_id, e);
-    ctx.shared.set('pipes-data', m);
+/**
+ * Puts back what pipes-data.img (or fifo-data.img, same entries) holds for pipeId into the
+ * write end `w`: its buffer size first, then the queued bytes.
+ */
+export function refillPipe(w: number, pipeId: number, file: string, kind: 'PIPES_DATA' | 'FIFO_DATA', ctx: FileRestoreContext): void {
+  let byId = ctx.shared.get(file) as Map<number, Entry> | undefined;
+  if (!byId) {
+    byId = new Map((readImageOptional(ctx.imagesDir, file, kind) ?? []).map((e) => [e.pipe_id, e]));
+    ctx.shared.set(file, byId);
   }
-  return m;
+  const d = byId.get(pipeId);
+  if (!d) return;
+  if (d.size) native.fcntl(w, F_SETPIPE_SZ, d.size);
+  const data: Buffer = d.extra ?? Buffer.alloc(0);
+  if (data.length !== d.bytes) throw new ImageError(file, undefined, `pipe ${pipeId}: ${data.length} bytes, ${d.bytes} declared`);
+  let off = 0;
+  while (off < data.length) off += fs.writeSync(w, data, off, data.length - off);
 }
 
 /** The restorer's pipe for pipe_id, made on first use with its size and queued data. */
 function restorerPipe(pipeId: number, ctx: FileRestoreContext): RestorerPipe {
   const key = `pipe:${pipeId}`;
-  let p = ctx.shared.get(key) as RestorerPipe | undefined;
+  const p = ctx.shared.get(key) as RestorerPipe | undefined;
   if (p) return p;
   const [r, w] = native.pipe2(O_CLOEXEC);
   const made: RestorerPipe = { r, w, handedR: false, handedW: false };
@@ -61,16 +69,8 @@ function restorerPipe(pipeId: number, ctx: FileRestoreContext): RestorerPipe {
     if (!made.handedR) fs.closeSync(made.r);
     if (!made.handedW) fs.closeSync(made.w);
   });
-  const d = pipeData(ctx).get(pipeId);
-  if (d) {
-    if (d.size) native.fcntl(w, F_SETPIPE_SZ, d.size);
-    const data: Buffer = d.extra ?? Buffer.alloc(0);
-    if (data.length !== d.bytes) throw new ImageError(PIPES_DATA_IMG, undefined, `pipe ${pipeId}: ${data.length} bytes, ${d.bytes} declared`);
-    let off = 0;
-    while (off < data.length) off += fs.writeSync(w, data, off, data.length - off);
-  }
-  p = made;
-  return p;
+  refillPipe(w, pipeId, PIPES_DATA_IMG, 'PIPES_DATA', ctx);
+  return made;
 }
 
 export const pipe: FileKind = {

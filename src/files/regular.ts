@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { ImageError, SysError, UnsupportedError } from '../errors';
 import { Entry } from '../images';
-import { FdType, FileKind, OpenFd } from './types';
+import { FdType, FileKind, NO_FOWN, OpenFd } from './types';
 import { isTerminal } from './tty';
 
 const O_CLOEXEC = 0o2000000;
@@ -26,7 +26,7 @@ export const regularFile: FileKind = {
       type: FdType.REG, id,
       reg: {
         id, flags: f.info.flags & ~O_CLOEXEC, pos: f.info.pos,
-        fown: { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 },
+        fown: NO_FOWN,
         name: f.link, mnt_id: f.info.mntId,
         size: f.stat.isFile() ? BigInt(f.stat.size) : undefined, mode: f.stat.mode,
       },

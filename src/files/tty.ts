@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { ImageError, UnsupportedError } from '../errors';
 import { Entry } from '../images';
-import { FdType, FileKind, OpenFd } from './types';
+import { FdType, FileKind, NO_FOWN, OpenFd } from './types';
 
 const O_CLOEXEC = 0o2000000;
 
@@ -36,9 +36,9 @@ export const terminal: FileKind = {
     }
     return {
       type: FdType.TTY, id,
-      tty: { id, tty_info_id: 0, flags: f.info.flags & ~O_CLOEXEC, fown: { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 } },
+      tty: { id, tty_info_id: 0, flags: f.info.flags & ~O_CLOEXEC, fown: NO_FOWN },
       // amber keeps the terminal's path beside it, for restores that are not shell jobs.
-      reg: { id, flags: f.info.flags & ~O_CLOEXEC, pos: 0n, fown: { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 }, name: f.link },
+      reg: { id, flags: f.info.flags & ~O_CLOEXEC, pos: 0n, fown: NO_FOWN, name: f.link },
     };
   },
   open(entry: Entry, ctx) {

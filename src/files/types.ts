@@ -12,6 +12,9 @@ export const FdType = {
   TIMERFD: 17, MEMFD: 18, BPFMAP: 19,
 } as const;
 
+/** fown_entry of a file with no F_SETOWN owner (amber does not record owners yet). */
+export const NO_FOWN = { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 } as const;
+
 /** One fd of a task being dumped, as /proc shows it. */
 export interface OpenFd {
   pid: number;
