@@ -64,7 +64,7 @@ export function normalizeMaps(maps: MapEntry[]): string[] {
   });
 }
 
-function compareTask(before: TaskSnap, after: TaskSnap, isRoot: boolean, bl: Map<number, string>, al: Map<number, string>): string[] {
+function compareTask(before: TaskSnap, after: TaskSnap, isRoot: boolean, bl: Map<number, string>, al: Map<number, string>, opts: CompareOptions): string[] {
   const out: string[] = [];
   const p = `pid ${before.pid}`;
   const field = (name: string, a: unknown, b: unknown): void => {
@@ -86,8 +86,9 @@ function compareTask(before: TaskSnap, after: TaskSnap, isRoot: boolean, bl: Map
   }
   for (const a of afterFds.values()) out.push(`${p}: fd ${a.fd} is new: ${describeFd(a, al.get(a.fd) ?? a.link)}`);
 
-  const bm = normalizeMaps(before.maps);
-  const am = normalizeMaps(after.maps);
+  const keep = (m: { inode: number; path: string }) => !opts.anonMapsMayChange || m.inode !== 0 || (m.path !== '' && m.path !== '[heap]');
+  const bm = normalizeMaps(before.maps.filter(keep));
+  const am = normalizeMaps(after.maps.filter(keep));
   const amSet = new Set(am);
   const bmSet = new Set(bm);
   for (const line of bm) if (!amSet.has(line)) out.push(`${p}: map - ${line}`);
@@ -110,7 +111,15 @@ export function checkReleased(snap: TreeSnap, before?: TreeSnap): string[] {
 }
 
 /** Differences as readable lines (empty: the same), at most MAX_LINES of them. */
-export function compareTrees(before: TreeSnap, after: TreeSnap): string[] {
+export interface CompareOptions {
+  /**
+   * The program's runtime maps and unmaps anonymous memory on its own while it runs (Node's V8
+   * and malloc arenas), between the snapshot and the dump: compare only file-backed mappings.
+   */
+  anonMapsMayChange?: boolean;
+}
+
+export function compareTrees(before: TreeSnap, after: TreeSnap, opts: CompareOptions = {}): string[] {
   const out: string[] = [];
   if (before.root !== after.root) out.push(`root pid ${before.root} -> ${after.root}`);
   const bl = normalizeLinks(before.tasks);
@@ -123,7 +132,7 @@ export function compareTrees(before: TreeSnap, after: TreeSnap): string[] {
       continue;
     }
     afterByPid.delete(b.pid);
-    out.push(...compareTask(b, a, b.pid === before.root, bl.get(b) as Map<number, string>, al.get(a) as Map<number, string>));
+    out.push(...compareTask(b, a, b.pid === before.root, bl.get(b) as Map<number, string>, al.get(a) as Map<number, string>, opts));
   }
   for (const a of afterByPid.values()) out.push(`pid ${a.pid} (${a.comm}) is new`);
   const bz = (before.zombies ?? []).join(','), az = (after.zombies ?? []).join(',');
