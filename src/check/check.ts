@@ -1,6 +1,12 @@
 /** amber check: probes the kernel features amber relies on. Prints "Looks good." or what is missing. */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { native } from '../native';
+
+function kernelAtLeast(major: number, minor: number): boolean {
+  const [a, b] = os.release().split('.').map((x) => parseInt(x, 10));
+  return a > major || (a === major && b >= minor);
+}
 
 function prctlWorks(option: number, arg: number): () => boolean {
   return () => {
@@ -23,7 +29,7 @@ export const FEATURES: Feature[] = [
   { name: 'map_files', what: '/proc/PID/map_files (CONFIG_CHECKPOINT_RESTORE)', probe: exists('/proc/self/map_files') },
   { name: 'pagemap', what: '/proc/PID/pagemap', probe: exists('/proc/self/pagemap') },
   { name: 'clone3_set_tid', what: 'clone3 with set_tid (5.5+)', probe: exists('/proc/sys/kernel/ns_last_pid') },
-  { name: 'rseq', what: 'PTRACE_GET_RSEQ_CONFIGURATION (5.13+)', probe: () => true },
+  { name: 'rseq', what: 'PTRACE_GET_RSEQ_CONFIGURATION (5.13+)', probe: () => kernelAtLeast(5, 13) },
   { name: 'timer_restore_ids', what: 'PR_TIMER_CREATE_RESTORE_IDS, for POSIX timers (6.13+)', probe: prctlWorks(77, 2), optional: true },
 ];
 

@@ -110,6 +110,12 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
       }
       const got = t.remote.call(SYS.mmap, v.start, len, prot, flags, fd, fd >= 0 ? pgoff : 0);
       if (got !== v.start) throw new AmberError(`${vmaName(v)} mapped at 0x${got.toString(16)}`);
+      // Advice before the pages: MADV_NOHUGEPAGE must be in force before a fill could fault in
+      // whole huge pages (and make absent pages present) on kernels with THP always on.
+      const madv = BigInt(v.madv ?? 0n);
+      for (let advice = 0n; advice < 64n; advice++) {
+        if ((madv >> advice) & 1n) t.remote.call(SYS.madvise, v.start, len, advice);
+      }
       for (const p of mine) {
         for (let done = 0; done < p.len;) {
           const n = Math.min(MAX_RW, p.len - done);
@@ -120,10 +126,6 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
         }
       }
       if (prot !== v.prot) t.remote.call(SYS.mprotect, v.start, len, v.prot);
-      const madv = BigInt(v.madv ?? 0n);
-      for (let advice = 0n; advice < 64n; advice++) {
-        if ((madv >> advice) & 1n) t.remote.call(SYS.madvise, v.start, len, advice);
-      }
     }
     if (next !== placed.length) throw new ImageError('pagemap', next + 1, 'pages outside every VMA');
   } finally {
