@@ -132,8 +132,10 @@ static void launcher(int rfd, pid_t child)
 {
 	char text[8192], chunk[512];
 	size_t used = 0;
-	int st, i;
+	int st, i, ready = 0;
 
+	/* Ready is the byte 0 followed by EOF: the test has closed every copy of the pipe, so
+	 * whoever starts looking at it once we exit sees no trace of the handshake. */
 	for (;;) {
 		ssize_t n = read(rfd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -142,11 +144,13 @@ static void launcher(int rfd, pid_t child)
 			break;
 		for (i = 0; i < n; i++) {
 			if (chunk[i] == '\0')
-				_exit(0);
+				ready = 1;
 			if (used < sizeof(text) - 1)
 				text[used++] = chunk[i];
 		}
 	}
+	if (ready)
+		_exit(0);
 	text[used] = '\0';
 	fprintf(stderr, "%s: test failed before it was ready\n%s", progname, text);
 	for (i = 0; i < 50; i++) {
