@@ -41,6 +41,12 @@ export class SysError extends AmberError {
   }
 }
 
+/** A Node fs error (errno negative) as a SysError naming what was done; anything else as is. */
+export function nodeErrorToSys(e: unknown, what: string, pid?: number): unknown {
+  const errno = (e as NodeJS.ErrnoException)?.errno;
+  return typeof errno === 'number' ? new SysError(-errno, what, pid) : e;
+}
+
 /** A resource the dump cannot carry: names the task, the resource and why. */
 export class UnsupportedError extends AmberError {
   override readonly code = 'EUNSUPPORTED';

@@ -15,7 +15,12 @@ import { Tracee } from './tracee';
 
 export const SCRATCH_SIZE = 64 * 1024;
 /** The gadget sits at the start of the scratch area; data buffers follow from here. */
-export const SCRATCH_DATA_OFFSET = 4096;
+const SCRATCH_DATA_OFFSET = 4096;
+
+/** The data buffer of a scratch area at `scratch`: after the gadget's page, to its end. */
+export function scratchData(scratch: bigint): { data: bigint; dataSize: number } {
+  return { data: scratch + BigInt(SCRATCH_DATA_OFFSET), dataSize: SCRATCH_SIZE - SCRATCH_DATA_OFFSET };
+}
 
 const PROT_RWX = 7;
 const MAP_PRIVATE_ANON = 0x22;
@@ -77,15 +82,13 @@ export function infect(tracee: Tracee, maps: MapsEntry[]): Infection {
   const remote = new RemoteSyscalls(tracee, scratch, savedRegs);
   return {
     remote, mem, scratch, savedRegs, savedSigmask,
-    data: scratch + BigInt(SCRATCH_DATA_OFFSET),
-    dataSize: SCRATCH_SIZE - SCRATCH_DATA_OFFSET,
+    ...scratchData(scratch),
     thread(t: Tracee): ThreadInjection {
       const regs = t.getRegs();
       const mask = t.getSigmask();
       t.setSigmask(~0n);
       return {
-        remote: new RemoteSyscalls(t, scratch, regs), mem, dataSize: SCRATCH_SIZE - SCRATCH_DATA_OFFSET,
-        data: scratch + BigInt(SCRATCH_DATA_OFFSET),
+        remote: new RemoteSyscalls(t, scratch, regs), mem, ...scratchData(scratch),
         release() {
           t.setRegs(applySyscallRestart(regs, true));
           t.setSigmask(mask);

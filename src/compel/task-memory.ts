@@ -3,12 +3,7 @@
  * process_vm_readv) also reaches pages the task itself cannot read, such as PROT_NONE ones.
  */
 import * as fs from 'node:fs';
-import { SysError } from '../errors';
-
-function asSysError(e: unknown, what: string, pid: number): unknown {
-  const errno = (e as NodeJS.ErrnoException)?.errno;
-  return typeof errno === 'number' ? new SysError(-errno, what, pid) : e;
-}
+import { nodeErrorToSys, SysError } from '../errors';
 
 export class TaskMemory {
   private fd: number;
@@ -16,7 +11,7 @@ export class TaskMemory {
     try {
       this.fd = fs.openSync(`/proc/${pid}/mem`, writable ? 'r+' : 'r');
     } catch (e) {
-      throw asSysError(e, 'open /proc/PID/mem', pid);
+      throw nodeErrorToSys(e, 'open /proc/PID/mem', pid);
     }
   }
 
@@ -28,7 +23,7 @@ export class TaskMemory {
       try {
         n = fs.readSync(this.fd, buf, offset + done, length - done, Number(addr) + done);
       } catch (e) {
-        throw asSysError(e, `read memory at 0x${(addr + BigInt(done)).toString(16)}`, this.pid);
+        throw nodeErrorToSys(e, `read memory at 0x${(addr + BigInt(done)).toString(16)}`, this.pid);
       }
       if (n === 0) throw new SysError(5, `read memory at 0x${(addr + BigInt(done)).toString(16)} (short)`, this.pid);
       done += n;
@@ -48,7 +43,7 @@ export class TaskMemory {
       try {
         n = fs.writeSync(this.fd, data, done, data.length - done, Number(addr) + done);
       } catch (e) {
-        throw asSysError(e, `write memory at 0x${(addr + BigInt(done)).toString(16)}`, this.pid);
+        throw nodeErrorToSys(e, `write memory at 0x${(addr + BigInt(done)).toString(16)}`, this.pid);
       }
       done += n;
     }

@@ -1,6 +1,5 @@
 /** What /proc says of a task: read while it is frozen, before anything is injected into it. */
 import * as fs from 'node:fs';
-import { UnsupportedError } from '../errors';
 import { MapsEntry, parseSmaps } from '../proc/maps';
 import { parseStat, ProcStat } from '../proc/stat';
 import { parseStatus, ProcStatus } from '../proc/status';
@@ -33,14 +32,4 @@ export function readProcSnapshot(pid: number): ProcSnapshot {
     personality: parseInt(fs.readFileSync(`${p}/personality`, 'utf8'), 16),
     oomScoreAdj: Number(fs.readFileSync(`${p}/oom_score_adj`, 'utf8')),
   };
-}
-
-/** The foundation handles one single-threaded process with no children. */
-export function checkTaskShape(pid: number): void {
-  const threads = fs.readdirSync(`/proc/${pid}/task`);
-  if (threads.length > 1) {
-    throw new UnsupportedError(pid, `threads ${threads.join(',')}`, `multi-threaded processes are not supported yet (${threads.length} threads)`);
-  }
-  const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-  if (children) throw new UnsupportedError(pid, `children ${children}`, 'process trees are not supported yet: dump a process without children');
 }

@@ -167,4 +167,3 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
   }
 }
 
-export type { Entry };

@@ -3,7 +3,7 @@
  * /dev/urandom...), reopened by path with the same flags and offset (reg_file_entry).
  */
 import * as fs from 'node:fs';
-import { ImageError, SysError, UnsupportedError } from '../errors';
+import { ImageError, nodeErrorToSys, UnsupportedError } from '../errors';
 import { Entry } from '../images';
 import { FdType, FileKind, NO_FOWN, OpenFd } from './types';
 import { isTerminal } from './tty';
@@ -39,8 +39,7 @@ export const regularFile: FileKind = {
     try {
       fd = fs.openSync(reg.name, (reg.flags & ~CREATION_FLAGS) | O_CLOEXEC);
     } catch (e) {
-      const errno = (e as NodeJS.ErrnoException).errno;
-      throw new SysError(typeof errno === 'number' ? -errno : 5, `open ${reg.name}`);
+      throw nodeErrorToSys(e, `open ${reg.name}`);
     }
     if (reg.size !== undefined) {
       const size = BigInt(fs.fstatSync(fd).size);

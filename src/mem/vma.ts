@@ -35,10 +35,6 @@ export interface VmaInfo {
 
 const O_RDONLY = 0, O_RDWR = 2;
 
-export function isSpecialPath(path: string): boolean {
-  return path === '[vdso]' || path === '[vvar]' || path === '[vvar_vclock]' || path === '[vsyscall]';
-}
-
 export function classifyVma(m: MapsEntry, pid: number): VmaInfo {
   const prot = (m.read ? PROT_READ : 0) | (m.write ? PROT_WRITE : 0) | (m.exec ? PROT_EXEC : 0);
   const flagsSet = m.vmFlags ?? new Set<string>();

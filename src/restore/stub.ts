@@ -10,7 +10,7 @@ import { AmberError, SysError } from '../errors';
 import { Logger } from '../log';
 import { PTRACE_O_EXITKILL, PTRACE_O_SUSPEND_SECCOMP, PTRACE_O_TRACESYSGOOD, RemoteSyscalls, SCRATCH_SIZE, TaskMemory, Tracee } from '../compel';
 import { SYS } from '../arch/x86_64/syscalls';
-import { SCRATCH_DATA_OFFSET } from '../compel/infect';
+import { scratchData } from '../compel/infect';
 import { __WALL, decodeWaitStatus, describeWaitStatus, SIGKILL, SIGSTOP } from '../compel/wait-status';
 import { Injected } from '../task/injected';
 import { parseMaps } from '../proc/maps';
@@ -29,12 +29,12 @@ export class Stub implements Injected {
   readonly remote: RemoteSyscalls;
   readonly mem: TaskMemory;
   readonly data: bigint;
-  readonly dataSize = SCRATCH_SIZE - SCRATCH_DATA_OFFSET;
+  readonly dataSize: number;
 
   private constructor(readonly tracee: Tracee, readonly scratch: bigint) {
     this.remote = new RemoteSyscalls(tracee, scratch, tracee.getRegs());
     this.mem = new TaskMemory(tracee.pid);
-    this.data = scratch + BigInt(SCRATCH_DATA_OFFSET);
+    ({ data: this.data, dataSize: this.dataSize } = scratchData(scratch));
   }
 
   get pid(): number {
