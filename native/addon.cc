@@ -33,6 +33,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitProcess(env, exports);
   InitMemory(env, exports);
   InitFiles(env, exports);
+  InitSockets(env, exports);
   return exports;
 }
 

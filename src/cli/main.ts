@@ -7,6 +7,7 @@ import { helpText, parseArgs, ParsedArgs } from './options';
 import { dump } from '../dump/dump';
 import { restore } from '../restore/restore';
 import { runCheck } from '../check/check';
+import { SocketOptions } from '../files/types';
 
 const VERSION: string = require('../../../package.json').version;
 
@@ -14,6 +15,15 @@ function requireOpt(args: ParsedArgs, name: string): string {
   const v = args.opts.get(name);
   if (typeof v !== 'string') throw new UsageError(`${args.command} needs --${name}`);
   return v;
+}
+
+function socketOptions(args: ParsedArgs): SocketOptions {
+  return {
+    tcpEstablished: args.opts.has('tcp-established'),
+    extUnixSk: args.opts.has('ext-unix-sk'),
+    tcpClose: args.opts.has('tcp-close'),
+    skipInFlight: args.opts.has('skip-in-flight'),
+  };
 }
 
 function setupLog(args: ParsedArgs, imagesDir: string | undefined, defaultName: string): Logger {
@@ -53,7 +63,7 @@ export function main(argv: string[]): void {
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
         log = setupLog(args, dir, 'dump.log');
         log.info(`amber ${VERSION} dump -t ${pid} -D ${dir}`);
-        const r = dump({ pid, imagesDir: dir, leaveRunning: args.opts.has('leave-running'), shellJob: args.opts.has('shell-job'), log });
+        const r = dump({ pid, imagesDir: dir, leaveRunning: args.opts.has('leave-running'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args), log });
         log.info(`dump finished: ${r.processes} processes, ${r.threads} threads, ${r.pagesWritten} pages, frozen for ${r.frozenMs.toFixed(1)} ms`);
         return;
       }
@@ -62,7 +72,7 @@ export function main(argv: string[]): void {
         log = setupLog(args, dir, 'restore.log');
         log.info(`amber ${VERSION} restore -D ${dir}`);
         const r = restore({
-          imagesDir: dir, detached: args.opts.has('restore-detached'), shellJob: args.opts.has('shell-job'),
+          imagesDir: dir, detached: args.opts.has('restore-detached'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args),
           pidfile: args.opts.get('pidfile') as string | undefined, log,
         });
         if (r.exitCode !== undefined) process.exitCode = r.exitCode;

@@ -13,12 +13,16 @@ import { freezeTree, FrozenProcess, releaseTree } from '../pstree/freeze';
 import { dumpProcess, DumpSession, ProcessDump } from './process-dump';
 import { SeccompFilters } from '../task/seccomp';
 import { TreeImages, writeProcessImages, writeTreeImages, writeZombieImages } from './write-images';
+import { NO_SOCKET_OPTIONS, SocketOptions } from '../files/types';
+import { describeFile, openFdOf } from '../files/fd-table';
+import { native } from '../native';
 
 export interface DumpOptions {
   pid: number;
   imagesDir: string;
   leaveRunning: boolean;
   shellJob: boolean;
+  sockets?: SocketOptions;
   log: Logger;
 }
 
@@ -50,10 +54,34 @@ export function dump(opts: DumpOptions): DumpResult {
   let nextFileId = 1;
   const seen = new Set<string>();
   const extraImages = new Map<string, { kind: img.ImageKindName; entries: img.Entry[] }>();
+  const heldFiles: img.Entry[] = [];
+  const finishHooks: (() => void)[] = [];
+  const releaseHooks: ((killed: boolean) => void)[] = [];
+  const pidfds = new Map<number, number>();
+  const grabbed = new Map<string, number>();
   const session: DumpSession = {
     seccomp: new SeccompFilters(),
     fileCtx: {
       shellJob: opts.shellJob, log,
+      sockets: opts.sockets ?? NO_SOCKET_OPTIONS,
+      cache: new Map(),
+      grabFd: (tpid, fd) => {
+        const key = `${tpid}:${fd}`;
+        let got = grabbed.get(key);
+        if (got !== undefined) return got;
+        let pidfd = pidfds.get(tpid);
+        if (pidfd === undefined) pidfds.set(tpid, (pidfd = native.pidfdOpen(tpid, 0)));
+        grabbed.set(key, (got = native.pidfdGetfd(pidfd, fd)));
+        return got;
+      },
+      dumpHeldFile: (fd) => describeFile(openFdOf(process.pid, fd), session.fileCtx, session.nextFileId, session.files, heldFiles).id,
+      addFileEntry: (make) => {
+        const id = session.nextFileId();
+        heldFiles.push(make(id));
+        return id;
+      },
+      onFinish: (fn) => finishHooks.push(fn),
+      onRelease: (fn) => releaseHooks.push(fn),
       once: (key) => !seen.has(key) && !!seen.add(key),
       addImageEntry: (file, kind, entry) => {
         let e = extraImages.get(file);
@@ -81,6 +109,9 @@ export function dump(opts: DumpOptions): DumpResult {
       if (p.state !== 'zombie') dumps.push(dumpProcess(session, p, i + 1));
     });
     const memdumpUs = usSince(tMem);
+    step('checking what the files of the tree refer to', pid, () => {
+      for (const fn of finishHooks) fn();
+    });
 
     faultPoint('dump:write-images');
     step('writing images', pid, () => {
@@ -95,6 +126,7 @@ export function dump(opts: DumpOptions): DumpResult {
         writeProcessImages(opts.imagesDir, d, p.pid, session.nextFileId, tree);
         rootIds ??= { vm_id: p.pid, files_id: p.pid, fs_id: p.pid, sighand_id: p.pid };
       }
+      tree.files.push(...heldFiles);
       writeTreeImages(opts.imagesDir, rootIds!, tree);
       for (const [file, e] of extraImages) img.writeImage(opts.imagesDir, file, e.kind, e.entries);
       if (session.seccomp.entries.length) img.writeImage(opts.imagesDir, img.SECCOMP_IMG, 'SECCOMP', [{ seccomp_filters: session.seccomp.entries }]);
@@ -118,7 +150,13 @@ export function dump(opts: DumpOptions): DumpResult {
   } finally {
     progress.done();
     for (const fd of pagesFds.values()) fs.closeSync(fd);
-    releaseTree(procs, dumped && !opts.leaveRunning ? 'kill' : 'resume', log);
+    const killed = dumped && !opts.leaveRunning;
+    for (const fn of releaseHooks) {
+      try { fn(killed); } catch (e) { log.error(`releasing the tree: ${(e as Error).message}`); }
+    }
+    releaseTree(procs, killed ? 'kill' : 'resume', log);
+    // Closed after the tree is killed: a connection in repair mode then goes without a word to its peer.
+    for (const fd of [...grabbed.values(), ...pidfds.values()]) fs.closeSync(fd);
     log.info(dumped && !opts.leaveRunning ? `tree of ${pid} killed after dump` : `tree of ${pid} resumed`);
   }
 }

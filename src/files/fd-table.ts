@@ -7,20 +7,24 @@ import { native } from '../native';
 import { Entry } from '../images';
 import { parseFdinfo } from '../proc/fdinfo';
 import { kindForFd } from './registry';
-import { FileDumpContext, OpenFd } from './types';
+import { FileDumpContext, FileKind, OpenFd } from './types';
 
 const KCMP_FILE = 0;
 const O_CLOEXEC = 0o2000000;
 export const FD_CLOEXEC = 1;
 
-export function listOpenFds(pid: number): OpenFd[] {
-  const fds = fs.readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
-  return fds.map((fd) => ({
+export function openFdOf(pid: number, fd: number): OpenFd {
+  return {
     pid, fd,
     link: fs.readlinkSync(`/proc/${pid}/fd/${fd}`),
     info: parseFdinfo(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8')),
     stat: fs.statSync(`/proc/${pid}/fd/${fd}`),
-  }));
+  };
+}
+
+export function listOpenFds(pid: number): OpenFd[] {
+  const fds = fs.readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
+  return fds.map((fd) => openFdOf(pid, fd));
 }
 
 export interface FdTableDump {
@@ -40,18 +44,21 @@ export function dumpFdTable(pid: number, ctx: FileDumpContext, nextId: () => num
   const fdinfo: Entry[] = [];
   const files: Entry[] = [];
   for (const f of open) {
-    const kind = kindForFd(f);
-    const same = reps.find((r) => r.f.stat.dev === f.stat.dev && r.f.stat.ino === f.stat.ino && native.kcmp(r.f.pid, pid, KCMP_FILE, r.f.fd, f.fd) === 0);
-    let id: number;
-    if (same) {
-      id = same.id;
-    } else {
-      id = nextId();
-      files.push(kind.dump(f, id, ctx));
-      reps.push({ f, id });
-    }
+    const { id, kind, shared } = describeFile(f, ctx, nextId, reps, files);
     fdinfo.push({ id, flags: f.info.flags & O_CLOEXEC ? FD_CLOEXEC : 0, type: kind.type, fd: f.fd });
-    ctx.log.debug(`fd ${f.fd}: ${kind.name} ${f.link} (file id ${id}${same ? ', shared' : ''})`);
+    ctx.log.debug(`fd ${f.fd}: ${kind.name} ${f.link} (file id ${id}${shared ? ', shared' : ''})`);
   }
   return { fdinfo, files };
+}
+
+/** The file id of f's open file description: one already described (kcmp), or a new entry in `files`. */
+export function describeFile(f: OpenFd, ctx: FileDumpContext, nextId: () => number, reps: FileRegistry, files: Entry[]): { id: number; kind: FileKind; shared: boolean } {
+  const kind = kindForFd(f, ctx);
+  const same = reps.find((r) => r.f.stat.dev === f.stat.dev && r.f.stat.ino === f.stat.ino && native.kcmp(r.f.pid, f.pid, KCMP_FILE, r.f.fd, f.fd) === 0);
+  if (same) return { id: same.id, kind, shared: true };
+  const id = nextId();
+  // Registered before dumping, so that a file reaching itself (a socket in its own queue) stops here.
+  reps.push({ f, id });
+  files.push(kind.dump(f, id, ctx));
+  return { id, kind, shared: false };
 }

@@ -9,9 +9,10 @@ import { pipe } from './pipe';
 import { eventfd } from './eventfd';
 import { epoll } from './epoll';
 import { fifo } from './fifo';
-import { FileKind, OpenFd } from './types';
+import { unixSocket } from './unix-socket';
+import { FileDumpContext, FileKind, OpenFd } from './types';
 
-export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile, pipe, fifo, eventfd, epoll];
+export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile, pipe, fifo, eventfd, epoll, unixSocket];
 
 /** What an fd the registry does not handle is, for the error message. */
 export function describeUnsupported(f: OpenFd): string {
@@ -23,8 +24,8 @@ export function describeUnsupported(f: OpenFd): string {
   return 'this kind of file is not supported yet';
 }
 
-export function kindForFd(f: OpenFd): FileKind {
-  const k = FILE_KINDS.find((kind) => kind.matches(f));
+export function kindForFd(f: OpenFd, ctx: FileDumpContext): FileKind {
+  const k = FILE_KINDS.find((kind) => kind.matches(f, ctx));
   if (!k) throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, describeUnsupported(f));
   return k;
 }

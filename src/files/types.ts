@@ -26,9 +26,36 @@ export interface OpenFd {
   stat: Stats;
 }
 
+/** CRIU's socket options of dump and restore. */
+export interface SocketOptions {
+  /** --tcp-established: carry established TCP connections (TCP_REPAIR). */
+  tcpEstablished: boolean;
+  /** --ext-unix-sk: a unix socket whose peer is outside the tree is reconnected by name. */
+  extUnixSk: boolean;
+  /** --tcp-close: restore established connections closed. */
+  tcpClose: boolean;
+  /** --skip-in-flight: leave out connections not yet accepted (TCP). */
+  skipInFlight: boolean;
+}
+
+export const NO_SOCKET_OPTIONS: SocketOptions = { tcpEstablished: false, extUnixSk: false, tcpClose: false, skipInFlight: false };
+
 export interface FileDumpContext {
   shellJob: boolean;
   log: Logger;
+  sockets: SocketOptions;
+  /** Per-dump memo of kernel tables (sock_diag dumps), by key. */
+  cache: Map<string, unknown>;
+  /** The task's fd duplicated into the dumper (pidfd_getfd); closed when the dump ends. */
+  grabFd(pid: number, fd: number): number;
+  /** Describes a file the dumper holds (an fd that was in flight in a socket) in files.img: its id. */
+  dumpHeldFile(fd: number): number;
+  /** Adds a file_entry that no fd holds (a peer outside the tree), made for its new id; returns the id. */
+  addFileEntry(make: (id: number) => Entry): number;
+  /** Runs once every process's fds are read, before images are written (cross-checks between files). */
+  onFinish(fn: () => void): void;
+  /** Runs when the dump lets the tree go: killed after a good dump without -R, resumed otherwise. */
+  onRelease(fn: (killed: boolean) => void): void;
   /** True the first time `key` is seen in this dump (for data dumped once per kernel object). */
   once(key: string): boolean;
   /** Adds an entry to an image written at the end of the dump (pipes-data.img...). */
@@ -39,6 +66,15 @@ export interface FileRestoreContext {
   shellJob: boolean;
   log: Logger;
   imagesDir: string;
+  sockets: SocketOptions;
+  /** Every file_entry of files.img, by id. */
+  files: Map<number, Entry>;
+  /** Opens the file with this id in the restorer (an fd to put in flight); the caller closes it. */
+  openFileById(id: number): number;
+  /** Runs after every task holds its fds, just before the tree is let go (TCP repair off). */
+  onResume(fn: () => void): void;
+  /** The stub being restored with this pid, to run syscalls as that task (undefined: none). */
+  taskFor(pid: number): Injected | undefined;
   /** Per-kind state of this restore (the restorer's ends of pipes...), by key. */
   shared: Map<string, unknown>;
   /** Runs when the restore ends, failed or not (closing what the restorer still holds). */
@@ -54,7 +90,7 @@ export interface FileKind {
   /** Name used in logs and in the support table. */
   readonly name: string;
   readonly type: number;
-  matches(f: OpenFd): boolean;
+  matches(f: OpenFd, ctx: FileDumpContext): boolean;
   /** The file_entry for files.img (type, id and the kind's own sub-message). Throws UnsupportedError. */
   dump(f: OpenFd, id: number, ctx: FileDumpContext): Entry;
   /**

@@ -26,6 +26,7 @@ export interface ImageKind {
 }
 
 const pipeData: ExtraPayload = { length: (e) => e.bytes };
+const skQueue: ExtraPayload = { length: (e) => e.length };
 const tcpQueues: ExtraPayload = { length: (e) => e.inq_len + e.outq_len };
 
 export const IMAGE_KINDS = {
@@ -58,6 +59,7 @@ export const IMAGE_KINDS = {
   UNIXSK: { magic: MAGIC.UNIXSK, message: 'unix_sk_entry' },
   INETSK: { magic: MAGIC.INETSK, message: 'inet_sk_entry' },
   TCP_STREAM: { magic: MAGIC.TCP_STREAM, message: 'tcp_stream_entry', extra: tcpQueues },
+  SK_QUEUES: { magic: MAGIC.SK_QUEUES, message: 'sk_packet_entry', extra: skQueue },
   MEMFD_INODE: { magic: MAGIC.MEMFD_INODE, message: 'memfd_inode_entry' },
   RLIMIT: { magic: MAGIC.RLIMIT, message: 'rlimit_entry' },
   SIGACT: { magic: MAGIC.SIGACT, message: 'sa_entry' },

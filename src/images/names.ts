@@ -20,6 +20,7 @@ export const TTY_INFO_IMG = 'tty-info.img';
 export const TTY_DATA_IMG = 'tty-data.img';
 export const UNIXSK_IMG = 'unixsk.img';
 export const INETSK_IMG = 'inetsk.img';
+export const SK_QUEUES_IMG = 'sk-queues.img';
 export const MEMFD_INODE_IMG = 'memfd.img';
 export const SECCOMP_IMG = 'seccomp.img';
 export const STATS_DUMP_IMG = 'stats-dump.img';

@@ -6,6 +6,15 @@
 import * as path from 'node:path';
 import { SysError } from '../errors';
 
+export interface RecvmsgResult {
+  /** What recvmsg returned: with MSG_TRUNC the whole datagram's length, else the bytes in `data`. */
+  n: number;
+  data: Buffer;
+  addr: Buffer;
+  control: Buffer;
+  flags: number;
+}
+
 export interface NativeAddon {
   setErrorClass(cls: new (errno: number, syscall: string, pid?: number, fd?: number) => Error): void;
 
@@ -39,6 +48,21 @@ export interface NativeAddon {
   fcntl(fd: number, cmd: number, arg: number): number;
   eventfd(initval: number, flags: number): number;
   epollCreate(flags: number): number;
+
+  socket(domain: number, type: number, protocol: number): number;
+  socketpair(domain: number, type: number, protocol: number): [number, number];
+  bind(fd: number, addr: Buffer): void;
+  connect(fd: number, addr: Buffer): void;
+  listen(fd: number, backlog: number): void;
+  accept4(fd: number, flags: number): number;
+  shutdown(fd: number, how: number): void;
+  getsockopt(fd: number, level: number, name: number, maxLen: number): Buffer;
+  setsockopt(fd: number, level: number, name: number, value: Buffer): void;
+  getsockname(fd: number): Buffer;
+  getpeername(fd: number): Buffer;
+  sendmsg(fd: number, data: Buffer, addr: Buffer | null, control: Buffer | null, flags: number): number;
+  recvmsg(fd: number, dataLen: number, controlLen: number, flags: number): RecvmsgResult;
+  ioctlInt(fd: number, request: number): number;
 
   processVmReadv(pid: number, remote: bigint, buf: Buffer, offset: number, length: number): number;
   processVmWritev(pid: number, remote: bigint, buf: Buffer, offset: number, length: number): number;

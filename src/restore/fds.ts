@@ -41,15 +41,7 @@ export function closeOpened(opened: Map<number, OpenedFile>): void {
   }
 }
 
-/** Gives the task a copy of one of the restorer's fds; returns its number in the task (close-on-exec). */
-export function takeRestorerFd(t: Injected, fd: number): number {
-  const pidfd = Number(t.remote.call(SYS.pidfd_open, process.pid, 0));
-  try {
-    return Number(t.remote.call(SYS.pidfd_getfd, pidfd, fd, 0));
-  } finally {
-    t.remote.call(SYS.close, pidfd);
-  }
-}
+export { takeRestorerFd } from '../task/injected';
 
 /** Closes all the task's fds, then installs the table, then the kinds' after-install state. */
 export function installFds(t: Injected, fdinfo: Entry[], opened: Map<number, OpenedFile>, files: Map<number, Entry>, ctx: FileRestoreContext, registered: Set<number>): void {

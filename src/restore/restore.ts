@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { native } from '../native';
-import { AmberError, step } from '../errors';
+import { AmberError, ImageError, step } from '../errors';
 import { faultPoint } from '../fault';
 import { Logger } from '../log';
 import { Progress } from '../progress';
@@ -15,7 +15,8 @@ import { emptyAddressSpace, ShmemRegistry } from '../mem/restore-vmas';
 import { readImageSet, ProcessImages } from './read-images';
 import { pickScratch, Stub } from './stub';
 import { closeOpened, openFiles } from './fds';
-import { FileRestoreContext, OpenedFile } from '../files/types';
+import { FileRestoreContext, NO_SOCKET_OPTIONS, OpenedFile, SocketOptions } from '../files/types';
+import { kindForType } from '../files/registry';
 import { SYS } from '../arch/x86_64/syscalls';
 import { readRseq, unregisterRseq } from '../task/rseq';
 import { finishProcess, makeZombie, releaseProcess, restoreMemory, restoreProcessState, RestoreContext, RestoringProcess } from './process-restore';
@@ -24,6 +25,7 @@ export interface RestoreOptions {
   imagesDir: string;
   detached: boolean;
   shellJob: boolean;
+  sockets?: SocketOptions;
   pidfile?: string;
   log: Logger;
 }
@@ -44,18 +46,24 @@ export function restore(opts: RestoreOptions): RestoreResult {
   const rootPid = set.processes[0].pid;
   log.info(`restoring ${set.processes.length} processes of tree ${rootPid} from ${opts.imagesDir}`);
 
-  faultPoint('restore:files');
   const live = set.processes.filter((p) => !p.zombie);
   const cleanups: (() => void)[] = [];
-  const fileCtx: FileRestoreContext = { shellJob: opts.shellJob, log, imagesDir: opts.imagesDir, shared: new Map(), onCleanup: (fn) => cleanups.push(fn) };
-  let opened: Map<number, OpenedFile>;
-  try {
-    opened = openFiles(live.flatMap((p) => p.fdinfo), set.files, fileCtx);
-  } catch (e) {
-    runCleanups(cleanups, log);
-    throw e;
-  }
+  const resumeHooks: (() => void)[] = [];
+  const fileCtx: FileRestoreContext = {
+    shellJob: opts.shellJob, log, imagesDir: opts.imagesDir, shared: new Map(), onCleanup: (fn) => cleanups.push(fn),
+    sockets: opts.sockets ?? NO_SOCKET_OPTIONS, files: set.files,
+    openFileById: (id) => {
+      const f = set.files.get(id);
+      if (!f) throw new ImageError(img.FILES_IMG, undefined, `no file with id ${id} (a file in flight)`);
+      const kind = kindForType(f.type);
+      if (!kind) throw new ImageError(img.FILES_IMG, id, `file type ${f.type} is not supported by this amber`);
+      return kind.open(f, fileCtx).fd;
+    },
+    onResume: (fn) => resumeHooks.push(fn),
+    taskFor: (pid) => stubs.get(pid),
+  };
   const stubs = new Map<number, Stub>();
+  let opened = new Map<number, OpenedFile>();
   const progress = new Progress(`restore ${rootPid}`);
   const ctx: RestoreContext = { files: set.files, opened, fileCtx, registered: new Set(), seccompFilters: set.seccompFilters, shmem: new Map() as ShmemRegistry, shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n) };
   const restoring: RestoringProcess[] = [];
@@ -63,6 +71,9 @@ export function restore(opts: RestoreOptions): RestoreResult {
     faultPoint('restore:clone');
     const scratch = pickScratch(live.flatMap((p) => p.mm.vmas ?? []));
     step('creating the process tree', rootPid, () => createTree(set.processes, scratch, stubs, opts));
+    // Files are opened once the stubs exist: sockets are connected by the task that made them.
+    faultPoint('restore:files');
+    ctx.opened = opened = openFiles(live.flatMap((p) => p.fdinfo), set.files, fileCtx);
     for (const p of live) restoring.push({ images: p, leader: stubs.get(p.pid)!, threads: [] });
 
     for (const p of restoring) restoreMemory(p, ctx);
@@ -73,6 +84,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
       for (const p of set.processes) if (p.zombie) makeZombie(stubs.get(p.pid)!, p);
     });
     step('resuming the tree', rootPid, () => {
+      for (const fn of resumeHooks) fn();
       for (const p of restoring) finishProcess(p, false);
     });
     for (const p of restoring) releaseProcess(p, p.images.cores[0].tc.task_state === STOPPED);

@@ -1,0 +1,198 @@
+// Socket syscalls Node lacks: one function per syscall. Addresses, socket options and control
+// messages travel as raw Buffers; building and parsing them is TypeScript's job.
+#include "common.h"
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cstring>
+#include <vector>
+
+namespace amber {
+
+static int ArgFd(const Napi::CallbackInfo& info, size_t i) { return static_cast<int>(ArgInt(info, i)); }
+
+// A Buffer argument, or nullptr/0 for undefined/null.
+static void ArgBuf(const Napi::CallbackInfo& info, size_t i, const void** data, size_t* len) {
+  *data = nullptr;
+  *len = 0;
+  if (i >= info.Length() || info[i].IsUndefined() || info[i].IsNull()) return;
+  auto b = info[i].As<Napi::Buffer<uint8_t>>();
+  *data = b.Data();
+  *len = b.Length();
+}
+
+static Napi::Value Socket(const Napi::CallbackInfo& info) {
+  int fd = socket(ArgFd(info, 0), ArgFd(info, 1), ArgFd(info, 2));
+  if (fd < 0) return ThrowSys(info.Env(), errno, "socket");
+  return Napi::Number::New(info.Env(), fd);
+}
+
+static Napi::Value Socketpair(const Napi::CallbackInfo& info) {
+  int sv[2];
+  if (socketpair(ArgFd(info, 0), ArgFd(info, 1), ArgFd(info, 2), sv) < 0) return ThrowSys(info.Env(), errno, "socketpair");
+  auto out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, Napi::Number::New(info.Env(), sv[0]));
+  out.Set(1u, Napi::Number::New(info.Env(), sv[1]));
+  return out;
+}
+
+static Napi::Value Bind(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  const void* a; size_t l;
+  ArgBuf(info, 1, &a, &l);
+  if (bind(fd, static_cast<const sockaddr*>(a), static_cast<socklen_t>(l)) < 0) return ThrowSys(info.Env(), errno, "bind", -1, fd);
+  return info.Env().Undefined();
+}
+
+static Napi::Value Connect(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  const void* a; size_t l;
+  ArgBuf(info, 1, &a, &l);
+  int r;
+  do {
+    r = connect(fd, static_cast<const sockaddr*>(a), static_cast<socklen_t>(l));
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) return ThrowSys(info.Env(), errno, "connect", -1, fd);
+  return info.Env().Undefined();
+}
+
+static Napi::Value Listen(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  if (listen(fd, ArgFd(info, 1)) < 0) return ThrowSys(info.Env(), errno, "listen", -1, fd);
+  return info.Env().Undefined();
+}
+
+static Napi::Value Accept4(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  int r = accept4(fd, nullptr, nullptr, ArgFd(info, 1));
+  if (r < 0) return ThrowSys(info.Env(), errno, "accept4", -1, fd);
+  return Napi::Number::New(info.Env(), r);
+}
+
+static Napi::Value Shutdown(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  if (shutdown(fd, ArgFd(info, 1)) < 0) return ThrowSys(info.Env(), errno, "shutdown", -1, fd);
+  return info.Env().Undefined();
+}
+
+// getsockopt(fd, level, name, maxLen) -> Buffer of the length the kernel returned.
+static Napi::Value Getsockopt(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  size_t max = static_cast<size_t>(ArgInt(info, 3));
+  if (max == 0 || max > 1 << 20) {
+    Napi::RangeError::New(info.Env(), "getsockopt: maxLen must be 1..1048576").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  std::vector<uint8_t> buf(max);
+  socklen_t len = static_cast<socklen_t>(max);
+  if (getsockopt(fd, ArgFd(info, 1), ArgFd(info, 2), buf.data(), &len) < 0) return ThrowSys(info.Env(), errno, "getsockopt", -1, fd);
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), buf.data(), len);
+}
+
+static Napi::Value Setsockopt(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  const void* v; size_t l;
+  ArgBuf(info, 3, &v, &l);
+  if (setsockopt(fd, ArgFd(info, 1), ArgFd(info, 2), v, static_cast<socklen_t>(l)) < 0)
+    return ThrowSys(info.Env(), errno, "setsockopt", -1, fd);
+  return info.Env().Undefined();
+}
+
+static Napi::Value NameOf(const Napi::CallbackInfo& info, bool peer) {
+  int fd = ArgFd(info, 0);
+  sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  int r = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) : getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  if (r < 0) return ThrowSys(info.Env(), errno, peer ? "getpeername" : "getsockname", -1, fd);
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), reinterpret_cast<uint8_t*>(&ss), len < sizeof(ss) ? len : sizeof(ss));
+}
+static Napi::Value Getsockname(const Napi::CallbackInfo& info) { return NameOf(info, false); }
+static Napi::Value Getpeername(const Napi::CallbackInfo& info) { return NameOf(info, true); }
+
+// sendmsg(fd, data, addr|null, control|null, flags) -> bytes sent.
+static Napi::Value Sendmsg(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  const void *d, *a, *c;
+  size_t dl, al, cl;
+  ArgBuf(info, 1, &d, &dl);
+  ArgBuf(info, 2, &a, &al);
+  ArgBuf(info, 3, &c, &cl);
+  iovec iov = {const_cast<void*>(d), dl};
+  msghdr mh = {};
+  mh.msg_name = const_cast<void*>(a);
+  mh.msg_namelen = static_cast<socklen_t>(al);
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = const_cast<void*>(c);
+  mh.msg_controllen = cl;
+  ssize_t n;
+  do {
+    n = sendmsg(fd, &mh, ArgFd(info, 4));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ThrowSys(info.Env(), errno, "sendmsg", -1, fd);
+  return Napi::Number::New(info.Env(), static_cast<double>(n));
+}
+
+// recvmsg(fd, dataLen, controlLen, flags) -> { n, data, addr, control, flags }.
+// `n` is what recvmsg returned (with MSG_TRUNC the full datagram length), `data` what fit.
+static Napi::Value Recvmsg(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  size_t dlen = static_cast<size_t>(ArgInt(info, 1));
+  size_t clen = static_cast<size_t>(ArgInt(info, 2));
+  if (dlen > 64u << 20 || clen > 1 << 20) {
+    Napi::RangeError::New(info.Env(), "recvmsg: buffer too large").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  std::vector<uint8_t> data(dlen ? dlen : 1), control(clen ? clen : 1);
+  sockaddr_storage ss;
+  iovec iov = {data.data(), dlen};
+  msghdr mh = {};
+  mh.msg_name = &ss;
+  mh.msg_namelen = sizeof(ss);
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = clen ? control.data() : nullptr;
+  mh.msg_controllen = clen;
+  ssize_t n;
+  do {
+    n = recvmsg(fd, &mh, ArgFd(info, 3));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return ThrowSys(info.Env(), errno, "recvmsg", -1, fd);
+  Napi::Env env = info.Env();
+  auto out = Napi::Object::New(env);
+  size_t got = static_cast<size_t>(n) < dlen ? static_cast<size_t>(n) : dlen;
+  out.Set("n", Napi::Number::New(env, static_cast<double>(n)));
+  out.Set("data", Napi::Buffer<uint8_t>::Copy(env, data.data(), got));
+  out.Set("addr", Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<uint8_t*>(&ss), mh.msg_namelen < sizeof(ss) ? mh.msg_namelen : sizeof(ss)));
+  out.Set("control", Napi::Buffer<uint8_t>::Copy(env, control.data(), clen ? mh.msg_controllen : 0));
+  out.Set("flags", Napi::Number::New(env, mh.msg_flags));
+  return out;
+}
+
+// ioctl(fd, request, &int) for the socket ioctls that return one int (SIOCINQ, SIOCOUTQ, SIOCOUTQNSD).
+static Napi::Value IoctlInt(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  int v = 0;
+  if (ioctl(fd, static_cast<unsigned long>(ArgInt(info, 1)), &v) < 0) return ThrowSys(info.Env(), errno, "ioctl", -1, fd);
+  return Napi::Number::New(info.Env(), v);
+}
+
+void InitSockets(Napi::Env env, Napi::Object exports) {
+  exports.Set("socket", Napi::Function::New(env, Socket));
+  exports.Set("socketpair", Napi::Function::New(env, Socketpair));
+  exports.Set("bind", Napi::Function::New(env, Bind));
+  exports.Set("connect", Napi::Function::New(env, Connect));
+  exports.Set("listen", Napi::Function::New(env, Listen));
+  exports.Set("accept4", Napi::Function::New(env, Accept4));
+  exports.Set("shutdown", Napi::Function::New(env, Shutdown));
+  exports.Set("getsockopt", Napi::Function::New(env, Getsockopt));
+  exports.Set("setsockopt", Napi::Function::New(env, Setsockopt));
+  exports.Set("getsockname", Napi::Function::New(env, Getsockname));
+  exports.Set("getpeername", Napi::Function::New(env, Getpeername));
+  exports.Set("sendmsg", Napi::Function::New(env, Sendmsg));
+  exports.Set("recvmsg", Napi::Function::New(env, Recvmsg));
+  exports.Set("ioctlInt", Napi::Function::New(env, IoctlInt));
+}
+
+}  // namespace amber

@@ -1,0 +1,64 @@
+/**
+ * Who makes a connection at restore. The kernel stamps a connection with the credentials of the
+ * process that made it (SO_PEERCRED: the pid that called socketpair, connect or listen), so a
+ * restored socket is connected by the stub that has the dumped pid, through injected syscalls,
+ * and the result is brought back into the restorer. Without such a task the restorer does it.
+ */
+import * as fs from 'node:fs';
+import { native } from '../native';
+import { SysError } from '../errors';
+import { SYS } from '../arch/x86_64/syscalls';
+import { Injected, takeRestorerFd } from '../task/injected';
+
+export interface SocketActor {
+  readonly pid: number;
+  socketpair(domain: number, type: number): [number, number];
+  connect(fd: number, addr: Buffer): void;
+  listen(fd: number, backlog: number): void;
+}
+
+export const restorerActor: SocketActor = {
+  pid: process.pid,
+  socketpair: (domain, type) => native.socketpair(domain, type, 0),
+  connect: (fd, addr) => native.connect(fd, addr),
+  listen: (fd, backlog) => native.listen(fd, backlog),
+};
+
+/** A stub (or any task under our control) acting on the restorer's sockets. */
+export function taskActor(t: Injected, pid: number): SocketActor {
+  const withFd = <T>(fd: number, fn: (tfd: number) => T): T => {
+    const tfd = takeRestorerFd(t, fd);
+    try {
+      return fn(tfd);
+    } finally {
+      t.remote.call(SYS.close, tfd);
+    }
+  };
+  const check = (r: bigint, what: string, fd: number) => {
+    if (r < 0n && r > -4096n) throw new SysError(Number(-r), `${what} (by task ${pid})`, pid, fd);
+  };
+  return {
+    pid,
+    socketpair(domain, type) {
+      t.remote.call(SYS.socketpair, domain, type, 0, t.data);
+      const b = t.mem.read(t.data, 8);
+      const fds = [b.readInt32LE(0), b.readInt32LE(4)];
+      const pidfd = native.pidfdOpen(pid, 0);
+      try {
+        return [native.pidfdGetfd(pidfd, fds[0]), native.pidfdGetfd(pidfd, fds[1])];
+      } finally {
+        fs.closeSync(pidfd);
+        for (const fd of fds) t.remote.call(SYS.close, fd);
+      }
+    },
+    connect(fd, addr) {
+      withFd(fd, (tfd) => {
+        t.mem.write(t.data, addr);
+        check(t.remote.raw(SYS.connect, tfd, t.data, addr.length), 'connect', fd);
+      });
+    },
+    listen(fd, backlog) {
+      withFd(fd, (tfd) => check(t.remote.raw(SYS.listen, tfd, backlog), 'listen', fd));
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/** What kind of socket an fd of a task is (SO_DOMAIN/SO_TYPE/SO_PROTOCOL on a duplicate), once per fd. */
+import { getInt, SO, SOL_SOCKET } from '../net/sockopt';
+import { FileDumpContext, OpenFd } from './types';
+
+export interface SocketInfo {
+  family: number;
+  type: number;
+  protocol: number;
+  /** The dumper's duplicate of the socket. */
+  fd: number;
+}
+
+export function isSocket(f: OpenFd): boolean {
+  return f.link.startsWith('socket:');
+}
+
+/** The dumper's own fds (in flight in a queue) are used as they are; a task's are duplicated. */
+export function socketFd(f: OpenFd, ctx: FileDumpContext): number {
+  return f.pid === process.pid ? f.fd : ctx.grabFd(f.pid, f.fd);
+}
+
+export function socketInfo(f: OpenFd, ctx: FileDumpContext): SocketInfo {
+  const key = `sockinfo:${f.pid}:${f.fd}`;
+  let info = ctx.cache.get(key) as SocketInfo | undefined;
+  if (!info) {
+    const fd = socketFd(f, ctx);
+    info = { fd, family: getInt(fd, SOL_SOCKET, SO.DOMAIN), type: getInt(fd, SOL_SOCKET, SO.TYPE), protocol: getInt(fd, SOL_SOCKET, SO.PROTOCOL) };
+    ctx.cache.set(key, info);
+  }
+  return info;
+}
+
+/** A per-dump memo: the value under key, made on first use. */
+export function memo<T>(ctx: { cache: Map<string, unknown> }, key: string, make: () => T): T {
+  if (ctx.cache.has(key)) return ctx.cache.get(key) as T;
+  const v = make();
+  ctx.cache.set(key, v);
+  return v;
+}

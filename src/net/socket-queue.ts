@@ -1,0 +1,75 @@
+/**
+ * Reading a socket's receive queue without consuming it: MSG_PEEK from a duplicate of the socket,
+ * with SO_PEEK_OFF moving through the queue, so the task finds every byte still there. Unix
+ * sockets hand over in-flight fds and the senders' credentials as they are peeked.
+ */
+import * as fs from 'node:fs';
+import { native } from '../native';
+import { SysError } from '../errors';
+import { parseControl, Ucred } from './cmsg';
+import { getInt, setInt, SO, SOL_SOCKET } from './sockopt';
+
+const MSG_PEEK = 2, MSG_TRUNC = 0x20, MSG_CTRUNC = 0x8, MSG_DONTWAIT = 0x40;
+const CHUNK = 256 * 1024;
+const MAX_MESSAGES = 1 << 20;
+/** Room for SCM_MAX_FD (253) fds and one SCM_CREDENTIALS message. */
+const CONTROL_LEN = 253 * 4 + 64;
+
+export interface QueuedPacket {
+  data: Buffer;
+  /** Sender's address (datagram sockets). */
+  addr?: Buffer;
+  /** Fds in flight, now duplicated into the dumper (the caller describes and closes them). */
+  fds: number[];
+  creds?: Ucred;
+}
+
+/**
+ * Every message (datagram sockets) or run of bytes (stream) queued on fd, up to `expected` bytes.
+ * `withCreds`: turn SO_PASSCRED on while peeking so each message's sender comes along.
+ */
+export function peekQueue(fd: number, expected: number, stream: boolean, withCreds: boolean, what: string): QueuedPacket[] {
+  const peekOff = getInt(fd, SOL_SOCKET, SO.PEEK_OFF);
+  const passcred = withCreds ? getInt(fd, SOL_SOCKET, SO.PASSCRED) : 0;
+  const out: QueuedPacket[] = [];
+  setInt(fd, SOL_SOCKET, SO.PEEK_OFF, 0);
+  if (withCreds && !passcred) setInt(fd, SOL_SOCKET, SO.PASSCRED, 1);
+  try {
+    let total = 0;
+    let size = CHUNK;
+    for (let i = 0; stream ? total < expected : true; i++) {
+      if (i > MAX_MESSAGES) throw new SysError(7 /* E2BIG */, `${what}: more than ${MAX_MESSAGES} queued messages`);
+      let r;
+      try {
+        r = native.recvmsg(fd, size, CONTROL_LEN, MSG_PEEK | MSG_DONTWAIT);
+      } catch (e) {
+        if (e instanceof SysError && e.code === 'EAGAIN') break;
+        throw e;
+      }
+      const ctl = parseControl(r.control);
+      if ((r.flags & MSG_TRUNC) && !stream) {
+        // Larger than the buffer: peek the same datagram again (the offset did not move) with room.
+        closeAll(ctl.fds);
+        setInt(fd, SOL_SOCKET, SO.PEEK_OFF, total);
+        size = r.n + 1;
+        continue;
+      }
+      if (r.flags & MSG_CTRUNC || ctl.unknown.length) {
+        closeAll(ctl.fds);
+        const u = ctl.unknown[0];
+        throw new SysError(95 /* EOPNOTSUPP */, u ? `${what}: a queued message carries control data of level ${u.level} type ${u.type}` : `${what}: control data of a queued message does not fit`);
+      }
+      if (stream && r.data.length === 0 && ctl.fds.length === 0) break;
+      out.push({ data: r.data, addr: stream ? undefined : r.addr, fds: ctl.fds, creds: ctl.creds });
+      total += r.data.length;
+    }
+  } finally {
+    setInt(fd, SOL_SOCKET, SO.PEEK_OFF, peekOff);
+    if (withCreds && !passcred) setInt(fd, SOL_SOCKET, SO.PASSCRED, 0);
+  }
+  return out;
+}
+
+function closeAll(fds: number[]): void {
+  for (const f of fds) fs.closeSync(f);
+}

@@ -1,0 +1,44 @@
+/** Typed getsockopt/setsockopt over the raw native calls. */
+import { native } from '../native';
+
+export const SOL_SOCKET = 1, SOL_IP = 0, SOL_TCP = 6, SOL_IPV6 = 41;
+export const SO = {
+  REUSEADDR: 2, TYPE: 3, ERROR: 4, DONTROUTE: 5, BROADCAST: 6, SNDBUF: 7, RCVBUF: 8, KEEPALIVE: 9,
+  OOBINLINE: 10, NO_CHECK: 11, PRIORITY: 12, LINGER: 13, REUSEPORT: 15, PASSCRED: 16, PEERCRED: 17,
+  RCVLOWAT: 18, RCVTIMEO: 20, SNDTIMEO: 21, BINDTODEVICE: 25, ACCEPTCONN: 30, SNDBUFFORCE: 32,
+  RCVBUFFORCE: 33, PASSSEC: 34, MARK: 36, PROTOCOL: 38, DOMAIN: 39, PEEK_OFF: 42, BUF_LOCK: 72,
+} as const;
+
+export function getInt(fd: number, level: number, name: number): number {
+  const b = native.getsockopt(fd, level, name, 4);
+  return b.length >= 4 ? b.readInt32LE(0) : b.length ? b.readUInt8(0) : 0;
+}
+
+export function setInt(fd: number, level: number, name: number, v: number): void {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(v, 0);
+  native.setsockopt(fd, level, name, b);
+}
+
+/** getsockopt that answers undefined where the kernel does not know the option (older kernels). */
+export function getIntOptional(fd: number, level: number, name: number): number | undefined {
+  try {
+    return getInt(fd, level, name);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOPROTOOPT' || code === 'EOPNOTSUPP' || code === 'EINVAL') return undefined;
+    throw e;
+  }
+}
+
+export function getTimeval(fd: number, name: number): { sec: bigint; usec: bigint } {
+  const b = native.getsockopt(fd, SOL_SOCKET, name, 16);
+  return { sec: b.readBigInt64LE(0), usec: b.readBigInt64LE(8) };
+}
+
+export function setTimeval(fd: number, name: number, sec: bigint, usec: bigint): void {
+  const b = Buffer.alloc(16);
+  b.writeBigInt64LE(sec, 0);
+  b.writeBigInt64LE(usec, 8);
+  native.setsockopt(fd, SOL_SOCKET, name, b);
+}

@@ -1,0 +1,129 @@
+/**
+ * pause() and save(): put a connected TCP socket in repair mode and read its whole state.
+ *
+ * Repair mode does not freeze the wire: the kernel still takes in (and acknowledges)
+ * segments the peer sends and ACKs for our data. save() therefore reads each queue with
+ * its sequence number twice and retries until two reads agree; the caller still has to
+ * keep the peer from sending between save() and close (CRIU's "network lock"), since
+ * bytes acknowledged after the snapshot would be lost.
+ */
+import { SysError } from '../errors';
+import { native } from '../native';
+import {
+  MSG_DONTWAIT, MSG_PEEK, SIOCINQ, SIOCOUTQ, SIOCOUTQNSD, SOL_TCP, TCP_CORK, TCP_MAXSEG, TCP_NODELAY, TCP_NO_QUEUE,
+  TCP_RECV_QUEUE, TCP_REPAIR, TCP_REPAIR_ON, TCP_SEND_QUEUE, TCP_TIMESTAMP, TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS,
+  TCPI_OPT_WSCALE,
+} from './constants';
+import { SoccrError, TcpStateError, stepOf } from './errors';
+import { dataLengths, refusalReason } from './fin';
+import { parseSockaddr } from './sockaddr';
+import { getInt, getRepairWindow, getU32, queueSeq, selectQueue, setRepair, tcpInfo } from './sockopt';
+import type { TcpConnState } from './state';
+
+const SNAPSHOT_ATTEMPTS = 8;
+/** The first skb of the retransmit queue may be partly acknowledged; the peek returns it whole. */
+const SEND_PEEK_SLACK = 256 * 1024;
+const MAX_PEEK = 64 * 1024 * 1024;
+const EFAULT = 14;
+const EAGAIN = 11;
+
+/** TCP_REPAIR on: the socket stops taking data from send(), and close() will send nothing. */
+export function pause(fd: number): void {
+  stepOf(fd, 'pause (TCP_REPAIR on)', () => setRepair(fd, TCP_REPAIR_ON));
+}
+
+/** MSG_PEEK of the selected queue: up to `len` bytes (an empty, live queue answers EAGAIN). */
+function peek(fd: number, len: number): Buffer {
+  try {
+    return native.recvmsg(fd, Math.max(1, len), 0, MSG_PEEK | MSG_DONTWAIT).data;
+  } catch (e) {
+    if (e instanceof SysError && e.errno === EAGAIN) return Buffer.alloc(0);
+    throw e;
+  }
+}
+
+interface RecvSnapshot { seq: number; data: Buffer; stable: boolean }
+
+function readRecvQueue(fd: number): RecvSnapshot {
+  const seq = queueSeq(fd, TCP_RECV_QUEUE);
+  const inq = native.ioctlInt(fd, SIOCINQ);
+  // One byte more than SIOCINQ counts, so a queue that grew (or urgent data SIOCINQ stops at)
+  // shows up as a length mismatch instead of being cut silently.
+  const data = peek(fd, inq + 1);
+  const stable = data.length === inq && queueSeq(fd, TCP_RECV_QUEUE) === seq;
+  return { seq, data, stable };
+}
+
+interface SendSnapshot { seq: number; data: Buffer; unsent: number; stable: boolean }
+
+function peekSendQueue(fd: number, outq: number): Buffer {
+  // The kernel copies whole skbs into the buffer and fails with EFAULT when one does not fit.
+  for (let slack = SEND_PEEK_SLACK; ; slack *= 4) {
+    try {
+      return peek(fd, Math.min(MAX_PEEK, outq + slack));
+    } catch (e) {
+      if (!(e instanceof SysError && e.errno === EFAULT) || outq + slack >= MAX_PEEK) throw e;
+    }
+  }
+}
+
+function readSendQueue(fd: number, state: number): SendSnapshot {
+  const seq = queueSeq(fd, TCP_SEND_QUEUE);
+  const rawOutq = native.ioctlInt(fd, SIOCOUTQ), rawNotsent = native.ioctlInt(fd, SIOCOUTQNSD);
+  const { outq, unsent } = dataLengths(state, rawOutq, rawNotsent);
+  const peeked = peekSendQueue(fd, outq);
+  // What the peek returns ends at write_seq; any bytes before the last `outq` were acked already.
+  const data = Buffer.from(peeked.subarray(Math.max(0, peeked.length - outq)));
+  const stable = data.length === outq && unsent <= outq &&
+    native.ioctlInt(fd, SIOCOUTQ) === rawOutq && native.ioctlInt(fd, SIOCOUTQNSD) === rawNotsent &&
+    queueSeq(fd, TCP_SEND_QUEUE) === seq;
+  return { seq, data, unsent, stable };
+}
+
+function endpoints(fd: number): Pick<TcpConnState, 'family' | 'local' | 'remote'> {
+  const local = parseSockaddr(native.getsockname(fd));
+  const remote = parseSockaddr(native.getpeername(fd));
+  return { family: local.family, local: local.endpoint, remote: remote.endpoint };
+}
+
+/**
+ * Reads the state of a paused connection. Throws TcpStateError for states it cannot carry
+ * and SoccrError (step 'snapshot') if the connection kept changing under it.
+ */
+export function save(fd: number): TcpConnState {
+  const repair = stepOf(fd, 'check repair mode', () => getInt(fd, SOL_TCP, TCP_REPAIR));
+  if (repair !== TCP_REPAIR_ON) throw new SoccrError(fd, 'check repair mode', { reason: 'socket is not paused; call pause() first' });
+  const info = stepOf(fd, 'tcp_info', () => tcpInfo(fd));
+  const refused = refusalReason(info.state);
+  if (refused) throw new TcpStateError(fd, info.state, refused);
+  const addrs = stepOf(fd, 'read addresses', () => endpoints(fd));
+
+  let recv: RecvSnapshot | undefined, send: SendSnapshot | undefined, stable = false;
+  for (let attempt = 0; attempt < SNAPSHOT_ATTEMPTS && !stable; attempt++) {
+    recv = stepOf(fd, 'read receive queue', () => readRecvQueue(fd));
+    send = stepOf(fd, 'read send queue', () => readSendQueue(fd, info.state));
+    stable = recv.stable && send.stable && stepOf(fd, 'tcp_info', () => tcpInfo(fd)).state === info.state;
+  }
+  if (!stable) {
+    throw new SoccrError(fd, 'snapshot', { reason: `queues kept changing over ${SNAPSHOT_ATTEMPTS} reads; keep the peer quiet (network lock) while saving` });
+  }
+
+  const state: TcpConnState = {
+    ...addrs,
+    state: info.state,
+    recv: { seq: recv!.seq, data: recv!.data },
+    send: { seq: send!.seq, data: send!.data, unsent: send!.unsent },
+    // In repair mode TCP_MAXSEG reports mss_clamp, the value TCP_REPAIR_OPTIONS takes back.
+    mss: stepOf(fd, 'TCP_MAXSEG', () => getInt(fd, SOL_TCP, TCP_MAXSEG)),
+    sack: (info.options & TCPI_OPT_SACK) !== 0,
+    timestamps: (info.options & TCPI_OPT_TIMESTAMPS) !== 0,
+    timestamp: stepOf(fd, 'TCP_TIMESTAMP', () => getU32(fd, SOL_TCP, TCP_TIMESTAMP)),
+    window: stepOf(fd, 'TCP_REPAIR_WINDOW', () => getRepairWindow(fd)),
+    nodelay: stepOf(fd, 'TCP_NODELAY', () => getInt(fd, SOL_TCP, TCP_NODELAY)) !== 0,
+    cork: stepOf(fd, 'TCP_CORK', () => getInt(fd, SOL_TCP, TCP_CORK)) !== 0,
+  };
+  if (info.options & TCPI_OPT_WSCALE) state.wscale = { snd: info.sndWscale, rcv: info.rcvWscale };
+  // Leave no queue selected, so a stray send() on the paused socket fails instead of queueing.
+  stepOf(fd, 'deselect queue', () => selectQueue(fd, TCP_NO_QUEUE));
+  return state;
+}
