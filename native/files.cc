@@ -1,4 +1,4 @@
-// File-object syscalls Node lacks: pipe2, tee, fcntl, eventfd, epoll_create1.
+// File-object syscalls Node lacks: pipe2, tee, fcntl, lseek, eventfd, epoll_create1.
 #include "common.h"
 #include <fcntl.h>
 #include <sys/epoll.h>
@@ -44,7 +44,16 @@ static Napi::Value EpollCreate(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
+// lseek(fd, offset, whence) -> the new offset (BigInt).
+static Napi::Value Lseek(const Napi::CallbackInfo& info) {
+  int fd = static_cast<int>(ArgInt(info, 0));
+  off_t r = lseek(fd, static_cast<off_t>(ArgInt(info, 1)), static_cast<int>(ArgInt(info, 2)));
+  if (r < 0) return ThrowSys(info.Env(), errno, "lseek", -1, fd);
+  return Napi::BigInt::New(info.Env(), static_cast<int64_t>(r));
+}
+
 void InitFiles(Napi::Env env, Napi::Object exports) {
+  exports.Set("lseek", Napi::Function::New(env, Lseek));
   exports.Set("pipe2", Napi::Function::New(env, Pipe2));
   exports.Set("tee", Napi::Function::New(env, Tee));
   exports.Set("fcntl", Napi::Function::New(env, Fcntl));

@@ -64,6 +64,7 @@ export function dump(opts: DumpOptions): DumpResult {
     fileCtx: {
       shellJob: opts.shellJob, log,
       sockets: opts.sockets ?? NO_SOCKET_OPTIONS,
+      leaveRunning: opts.leaveRunning,
       cache: new Map(),
       grabFd: (tpid, fd) => {
         const key = `${tpid}:${fd}`;

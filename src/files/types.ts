@@ -44,6 +44,8 @@ export interface FileDumpContext {
   shellJob: boolean;
   log: Logger;
   sockets: SocketOptions;
+  /** -R: the tree runs on after the dump, so nothing may be taken from it. */
+  leaveRunning: boolean;
   /** Per-dump memo of kernel tables (sock_diag dumps), by key. */
   cache: Map<string, unknown>;
   /** The task's fd duplicated into the dumper (pidfd_getfd); closed when the dump ends. */

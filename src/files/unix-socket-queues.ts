@@ -5,6 +5,7 @@
  * credentials are sent as they were (root may name any task, and every task exists by now).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { native } from '../native';
 import { ImageError, SysError } from '../errors';
 import { Entry, readImageOptional, SK_QUEUES_IMG } from '../images';
@@ -29,11 +30,14 @@ export function refillUnixQueues(s: UnixSockets, ctx: FileRestoreContext): void 
   const grown = new Map<number, number>();
   try {
     packets.forEach((p, i) => {
-      const r = s.byId.get(p.id_for);
+      const embryo = s.embryos.get(p.id_for);
+      const r = embryo ?? s.byId.get(p.id_for);
       if (!r) throw new ImageError(SK_QUEUES_IMG, i, `queued message for file id ${p.id_for}, which is no unix socket of files.img`);
       const data: Buffer = p.extra ?? Buffer.alloc(0);
       if (data.length !== p.length) throw new ImageError(SK_QUEUES_IMG, i, `${data.length} bytes, ${p.length} declared`);
-      const { fd: from, to } = sender(s, r, p, byName, temps, i);
+      // A connection still in a backlog gets its data from its client, connected to the listener.
+      const { fd: from, to } = embryo ? { fd: s.orphanEnds.get(embryo.ino) ?? s.fds.get(embryo.peer)!, to: null } : sender(s, r, p, byName, temps, i);
+      if (from === undefined) throw new ImageError(SK_QUEUES_IMG, i, `data of a pending connection whose client socket:[${r.peer}] is not restored`);
       if (!grown.has(from)) {
         grown.set(from, getInt(from, SOL_SOCKET, SO.SNDBUF));
         setInt(from, SOL_SOCKET, SO.SNDBUFFORCE, LARGE_SNDBUF);
@@ -61,7 +65,7 @@ function sender(s: UnixSockets, r: Entry, p: Entry, byName: Map<string, Entry>, 
     return { fd, to: null };
   }
   const addr: Buffer | undefined = p.addr?.length ? Buffer.from(p.addr) : undefined;
-  const to = r.name.length ? unixSockaddr(r.name) : null;
+  const to = r.name.length ? addressOf(r) : null;
   const known = addr ? byName.get(nameKey(addr)) : undefined;
   if (known) {
     // The sender is connected to r, or unconnected and sends to r's name.
@@ -85,6 +89,13 @@ function sender(s: UnixSockets, r: Entry, p: Entry, byName: Map<string, Entry>, 
     }
   }
   return { fd: t, to };
+}
+
+/** r's address to send to from the restorer: relative names made absolute. */
+function addressOf(r: Entry): Buffer {
+  const p = r.name[0] !== 0 ? r.name.subarray(0, r.name.indexOf(0) < 0 ? r.name.length : r.name.indexOf(0)).toString('latin1') : undefined;
+  if (p === undefined || path.isAbsolute(p) || !r.name_dir) return unixSockaddr(r.name);
+  return unixSockaddr(Buffer.from(path.join(r.name_dir, p) + '\0', 'latin1'));
 }
 
 function send(fd: number, data: Buffer, to: Buffer | null, rights: number[], ucred: Entry | undefined, ctx: FileRestoreContext, what: string): void {

@@ -20,8 +20,8 @@ import { refillUnixQueues } from './unix-socket-queues';
 import { restorerActor, SocketActor, taskActor } from './socket-actor';
 
 const SOCK_CLOEXEC = 0o2000000, O_NONBLOCK = 0o4000, F_SETFL = 4;
-const TCP_ESTABLISHED = 1, TCP_LISTEN = 10, SOCK_DGRAM = 2;
-const USK_EXTERN = 1;
+const TCP_LISTEN = 10, SOCK_DGRAM = 2;
+const USK_EXTERN = 1, USK_EMBRYO = 0x10000;
 const SHUT_BITS = [[1, 0 /* SHUT_RD */], [2, 1 /* SHUT_WR */]] as const;
 
 /** What the planner made: the restorer's fd of each socket, by inode. */
@@ -30,6 +30,8 @@ export interface UnixSockets {
   byId: Map<number, Entry>;
   /** Peers outside the tree (--ext-unix-sk): only their names. */
   externals: Map<number, Entry>;
+  /** Connections waiting in a backlog, by file id: made by their client's connect, filled from it. */
+  embryos: Map<number, Entry>;
   fds: Map<number, number>;
   /** Other ends of sockets whose peer had closed: closed once the queues are back. */
   orphanEnds: Map<number, number>;
@@ -86,7 +88,8 @@ function connectTo(fd: number, usk: Entry, actor: SocketActor = restorerActor): 
 }
 
 function fail(usk: Entry, why: string, cause?: unknown): never {
-  throw new ImageError(FILES_IMG, usk.id, `unix socket ${describeUnixName(usk.name)} (socket:[${usk.ino}]): ${why}`, { cause });
+  const detail = cause instanceof Error ? `: ${cause.message}` : '';
+  throw new ImageError(FILES_IMG, usk.id, `unix socket ${describeUnixName(usk.name)} (socket:[${usk.ino}]): ${why}${detail}`, { cause });
 }
 
 function makeAll(s: UnixSockets, ctx: FileRestoreContext): void {
@@ -129,7 +132,7 @@ function makeAll(s: UnixSockets, ctx: FileRestoreContext): void {
   for (const u of socks) {
     if (made(u)) continue;
     const p = s.byIno.get(u.peer);
-    const orphan = u.state === TCP_ESTABLISHED && !p && !s.externals.has(u.peer);
+    const orphan = u.peer_gone === true;
     if (orphan) {
       if (u.type !== SOCK_DGRAM && sharedName(u)) throughListener(u);
       else pair(u, undefined);
@@ -181,7 +184,22 @@ function makeAll(s: UnixSockets, ctx: FileRestoreContext): void {
 
   // (3) Connections made by name: to a listener (waiting in its backlog), datagram sockets to
   // their peers, and peers outside the tree.
-  for (const u of socks) {
+  // Connections to listeners keep their backlog order; a pending one whose client had closed
+  // gets a stand-in client, closed once its data is back.
+  const connecting: { pos: number; u?: Entry; embryo?: Entry }[] = [
+    ...socks.map((u) => ({ pos: u.backlog_pos ?? 0, u })),
+    ...[...s.embryos.values()].filter((e) => e.peer_gone).map((embryo) => ({ pos: embryo.backlog_pos ?? 0, embryo })),
+  ].sort((a, b) => a.pos - b.pos);
+  for (const { u, embryo } of connecting) {
+    if (embryo) {
+      const l = s.byIno.get(embryo.listener);
+      if (!l) fail(embryo, `its listener socket:[${embryo.listener}] is not restored`);
+      const c = native.socket(AF_UNIX, embryo.type | SOCK_CLOEXEC, 0);
+      s.orphanEnds.set(embryo.ino, c);
+      try { connectTo(c, l); } catch (e) { fail(embryo, 'cannot connect to its listener again', e); }
+      continue;
+    }
+    if (!u) continue;
     const p = s.byIno.get(u.peer) ?? s.externals.get(u.peer);
     if (!p || paired.has(u.ino)) continue;
     const fd = s.fds.get(u.ino)!;
@@ -245,11 +263,12 @@ function plan(ctx: FileRestoreContext): UnixSockets {
   const key = 'unix-sockets';
   const have = ctx.shared.get(key) as UnixSockets | undefined;
   if (have) return have;
-  const s: UnixSockets = { byIno: new Map<number, Entry>(), byId: new Map<number, Entry>(), externals: new Map<number, Entry>(), fds: new Map<number, number>(), orphanEnds: new Map<number, number>() };
+  const s: UnixSockets = { byIno: new Map<number, Entry>(), byId: new Map<number, Entry>(), externals: new Map<number, Entry>(), embryos: new Map<number, Entry>(), fds: new Map<number, number>(), orphanEnds: new Map<number, number>() };
   for (const f of ctx.files.values()) {
     if (f.type !== FdType.UNIXSK || !f.usk) continue;
     if (f.usk.name === undefined) f.usk.name = Buffer.alloc(0);
     if (f.usk.uflags & USK_EXTERN) s.externals.set(f.usk.ino, f.usk);
+    else if (f.usk.uflags & USK_EMBRYO) s.embryos.set(f.usk.id, f.usk);
     else { s.byIno.set(f.usk.ino, f.usk); s.byId.set(f.usk.id, f.usk); }
   }
   ctx.shared.set(key, s);

@@ -17,6 +17,7 @@ import { peekQueue } from '../net/socket-queue';
 import { SCM_RIGHTS } from '../net/cmsg';
 import { getInt, SO, SOL_SOCKET } from '../net/sockopt';
 import { isSocket, memo, socketInfo } from './socket-info';
+import { openFdOf } from './fd-table';
 import { FdType, FileDumpContext, FileKind, NO_FOWN, OpenFd } from './types';
 import { unixSocketFd } from './unix-socket-restore';
 
@@ -25,6 +26,9 @@ export const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5;
 export const TCP_ESTABLISHED = 1, TCP_CLOSE = 7, TCP_LISTEN = 10;
 /** CRIU's unix_sk_entry.uflags: the socket is outside the tree (its peer's name is what counts). */
 export const USK_EXTERN = 1;
+/** amber's own uflags bit: the kernel's half of a connection not accepted yet (no fd holds it). */
+export const USK_EMBRYO = 0x10000;
+const SIOCINQ = 0x541b, SOCK_NONBLOCK = 0o4000;
 
 interface DumpedUnix {
   f: OpenFd;
@@ -47,6 +51,29 @@ function state(ctx: FileDumpContext): UnixDumpState {
 
 const where = (f: OpenFd) => `fd ${f.fd} (${f.link})`;
 
+/**
+ * Where a relative name was bound: the kernel keeps only the name and the socket file's inode, so
+ * the directory is searched for near the task: its cwd, the cwd's parent and siblings, and the
+ * directories it holds open. Undefined when none of them holds that socket file.
+ */
+function findNameDir(pid: number, rel: string, ino: number): string | undefined {
+  const proc = `/proc/${pid === process.pid ? 'self' : pid}`;
+  const cwd = fs.readlinkSync(`${proc}/cwd`);
+  const candidates = [cwd, path.dirname(cwd)];
+  try {
+    for (const e of fs.readdirSync(path.dirname(cwd), { withFileTypes: true })) if (e.isDirectory()) candidates.push(path.join(path.dirname(cwd), e.name));
+  } catch { /* unreadable parent */ }
+  for (const fd of fs.readdirSync(`${proc}/fd`)) {
+    try {
+      const l = fs.readlinkSync(`${proc}/fd/${fd}`);
+      if (l.startsWith('/') && fs.statSync(l).isDirectory()) candidates.push(l);
+    } catch { /* gone or not a path */ }
+  }
+  return candidates.find((dir) => {
+    try { return fs.lstatSync(path.join(dir, rel)).ino === ino; } catch { return false; }
+  });
+}
+
 /** The name's directory (relative names) and whether the bound file is still the socket's. */
 function nameFacts(f: OpenFd, d: UnixDiag): Entry {
   const p = d.name ? unixPath(d.name) : undefined;
@@ -54,8 +81,10 @@ function nameFacts(f: OpenFd, d: UnixDiag): Entry {
   const out: Entry = {};
   let abs = p;
   if (!path.isAbsolute(p)) {
-    out.name_dir = fs.readlinkSync(`/proc/${f.pid === process.pid ? 'self' : f.pid}/cwd`);
-    abs = path.join(out.name_dir, p);
+    const dir = d.vfs ? findNameDir(f.pid, p, d.vfs.ino) : undefined;
+    if (!dir) throw new UnsupportedError(f.pid, where(f), `unix socket bound to the relative name ${p}: its directory is not the cwd nor near it, and the socket file is gone`);
+    out.name_dir = dir;
+    abs = path.join(dir, p);
   }
   let st: fs.Stats | undefined;
   try { st = fs.lstatSync(abs); } catch { st = undefined; }
@@ -66,7 +95,7 @@ function nameFacts(f: OpenFd, d: UnixDiag): Entry {
 
 function dumpQueue(f: OpenFd, id: number, sfd: number, d: UnixDiag, ctx: FileDumpContext): void {
   const what = `task ${f.pid} ${where(f)}`;
-  const packets = peekQueue(sfd, d.rqueue, d.type === SOCK_STREAM, true, what);
+  const packets = peekQueue(sfd, d.rqueue, d.type === SOCK_STREAM ? 'stream' : d.type === SOCK_SEQPACKET ? 'seqpacket' : 'dgram', true, (d.shutdown & 1) !== 0, what);
   for (const p of packets) {
     const rights = p.fds.map((fd) => ctx.dumpHeldFile(fd));
     ctx.onRelease(() => { for (const fd of p.fds) fs.closeSync(fd); });
@@ -78,25 +107,33 @@ function dumpQueue(f: OpenFd, id: number, sfd: number, d: UnixDiag, ctx: FileDum
   ctx.log.debug(`${what}: ${packets.length} queued messages, ${packets.reduce((n, p) => n + p.data.length, 0)} bytes`);
 }
 
-/** Once every fd of the tree is read: each peer is in the tree, gone, pending, or allowed outside. */
+/**
+ * Once every fd of the tree is read: each peer is in the tree, gone, or allowed outside. A socket
+ * waiting in a listener's backlog shows no peer (the kernel's half of the connection has no inode
+ * yet); the listener lists it instead, and the images name the listener as its peer, as CRIU does.
+ */
 function checkPeers(s: UnixDumpState, ctx: FileDumpContext): void {
-  const listenerOf = new Map<number, DumpedUnix>();
-  for (const u of s.dumped.values()) for (const ino of u.diag.icons) listenerOf.set(ino, u);
+  const waitingIn = new Map<number, DumpedUnix>();
   for (const u of s.dumped.values()) {
-    const peer = u.diag.peer;
-    if (!peer || s.dumped.has(peer)) continue;
-    const listener = listenerOf.get(peer);
-    if (listener) {
-      const embryo = s.table.get(peer);
-      if (embryo && embryo.rqueue > 0) {
-        throw new UnsupportedError(u.f.pid, where(u.f), `its connection to ${describeUnixName(listener.diag.name ?? Buffer.alloc(0))} is not accepted yet and holds ${embryo.rqueue} bytes, which cannot be read without accepting it`);
+    for (const ino of u.diag.icons) {
+      if (ino === 0) continue; // its client has closed: taken from the backlog below
+      if (!s.dumped.has(ino)) {
+        throw new UnsupportedError(u.f.pid, where(u.f), `listening unix socket ${describeUnixName(u.diag.name ?? Buffer.alloc(0))} has a pending connection from socket:[${ino}], which is outside the dumped tree`);
       }
-      // As CRIU writes it: a connection waiting in a backlog names the listener as its peer.
+      waitingIn.set(ino, u);
+    }
+  }
+  for (const u of s.dumped.values()) {
+    const listener = waitingIn.get(u.diag.ino);
+    if (listener && !u.diag.peer) {
+      u.entry.usk.peer_gone = undefined;
       u.entry.usk.peer = listener.diag.ino;
       continue;
     }
+    const peer = u.diag.peer;
+    if (!peer || s.dumped.has(peer)) continue;
     const other = s.table.get(peer);
-    if (!other) continue; // the peer is closed: restored as a socket whose other end went away
+    if (!other) continue; // closed meanwhile: restored as a socket whose other end went away
     const name = other.name ?? Buffer.alloc(0);
     if (!ctx.sockets.extUnixSk || name.length === 0) {
       throw new UnsupportedError(u.f.pid, where(u.f), `unix socket connected to socket:[${peer}] ${describeUnixName(name)}, which is outside the dumped tree${name.length ? ' (dump with --ext-unix-sk to reconnect to it by name)' : ' and has no name to reconnect to'}`);
@@ -110,13 +147,61 @@ function checkPeers(s: UnixDumpState, ctx: FileDumpContext): void {
     }));
     ctx.log.info(`task ${u.f.pid} ${where(u.f)}: peer ${describeUnixName(name)} is outside the tree (file id ${id}), reconnected by name at restore`);
   }
-  for (const u of s.dumped.values()) {
-    for (const ino of u.diag.icons) {
-      const client = [...s.table.values()].find((c) => c.peer === ino);
-      if (!client || !s.dumped.has(client.ino)) {
-        throw new UnsupportedError(u.f.pid, where(u.f), `listening unix socket ${describeUnixName(u.diag.name ?? Buffer.alloc(0))} has a pending connection from socket:[${client?.ino ?? '?'}] outside the dumped tree`);
-      }
+  for (const l of s.dumped.values()) {
+    if (l.diag.icons.some((ino) => ino === 0 || s.dumped.get(ino)!.diag.wqueue > 0)) takeBacklog(l, s, ctx);
+  }
+}
+
+/**
+ * Data sent on connections not accepted yet sits in the kernel's half of each, which only accept()
+ * reaches. The dump accepts them all (in order) from its duplicate of the listener and keeps their
+ * queues; restore connects again in the same order and sends the data anew. What is accepted
+ * cannot be given back, so this is refused with -R; it is the dump's last step before the kill.
+ */
+function takeBacklog(l: DumpedUnix, s: UnixDumpState, ctx: FileDumpContext): void {
+  const name = describeUnixName(l.diag.name ?? Buffer.alloc(0));
+  if (ctx.leaveRunning) {
+    throw new UnsupportedError(l.f.pid, where(l.f), `listening unix socket ${name} has connections not accepted yet with data sent on them, which only accepting reads: dump without -R/--leave-running to carry them`);
+  }
+  const lfd = socketInfo(l.f, ctx).fd;
+  for (let pos = 0; pos < l.diag.icons.length; pos++) {
+    const afd = native.accept4(lfd, O_CLOEXEC | SOCK_NONBLOCK);
+    ctx.onRelease(() => fs.closeSync(afd));
+    const peerIno = dumpUnixSocketsOne(afd);
+    const client = peerIno ? s.dumped.get(peerIno) : undefined;
+    if (peerIno && !client) throw new UnsupportedError(l.f.pid, where(l.f), `accepted a pending connection of ${name} from socket:[${peerIno}], which is not in the tree`);
+    if (client) client.entry.usk.backlog_pos = pos;
+    const id = ctx.addFileEntry((id) => ({
+      type: FdType.UNIXSK, id,
+      usk: {
+        id, ino: fs.fstatSync(afd).ino, type: l.diag.type, state: TCP_ESTABLISHED, flags: 0, uflags: USK_EMBRYO, backlog: 0,
+        peer: peerIno, fown: NO_FOWN, opts: dumpSockOpts(afd), name: l.diag.name ?? Buffer.alloc(0),
+        peer_gone: peerIno ? undefined : true, backlog_pos: pos, listener: l.diag.ino,
+      },
+    }));
+    const queued = native.ioctlInt(afd, SIOCINQ);
+    if (queued > 0) {
+      const af = openFdOf(process.pid, afd);
+      dumpQueue(af, id, afd, { ...l.diag, type: l.diag.type, rqueue: queued, shutdown: 0 } as UnixDiag, ctx);
     }
+    ctx.log.info(`${where(l.f)}: pending connection ${pos} of ${name} taken from the backlog with ${queued} bytes`);
+  }
+}
+
+/** The peer inode of a socket the dumper holds (one it just accepted). */
+function dumpUnixSocketsOne(fd: number): number {
+  const ino = fs.fstatSync(fd).ino;
+  const d = dumpUnixSockets().get(ino);
+  return d?.peer ?? 0;
+}
+
+function isConnected(fd: number): boolean {
+  try {
+    native.getpeername(fd);
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOTCONN') return false;
+    throw e;
   }
 }
 
@@ -134,11 +219,14 @@ export const unixSocket: FileKind = {
     const opts = dumpSockOpts(sfd);
     const peekOff = getInt(sfd, SOL_SOCKET, SO.PEEK_OFF);
     const peerCred = native.getsockopt(sfd, SOL_SOCKET, SO.PEERCRED, 12);
+    // Connected, yet the kernel names no peer: the peer has closed (or it waits in a backlog).
+    const peerGone = d.peer === 0 && d.state === TCP_ESTABLISHED && isConnected(sfd);
     if (peekOff >= 0) opts.so_peek_off = peekOff;
     const usk: Entry = {
       id, ino, type: d.type, state: d.state, flags: f.info.flags & ~O_CLOEXEC, uflags: 0,
       backlog: d.state === TCP_LISTEN ? d.wqueue : 0, peer: d.peer, fown: NO_FOWN, opts,
       name: d.name ?? Buffer.alloc(0), shutdown: d.shutdown, ...nameFacts(f, d),
+      peer_gone: peerGone || undefined,
       peer_cred_pid: peerCred.length >= 4 ? peerCred.readInt32LE(0) : 0, owner_pid: f.pid === process.pid ? 0 : f.pid,
     };
     const entry = { type: FdType.UNIXSK, id, usk };

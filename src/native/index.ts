@@ -46,6 +46,7 @@ export interface NativeAddon {
   pipe2(flags: number): [number, number];
   tee(fdIn: number, fdOut: number, len: number, flags: number): number;
   fcntl(fd: number, cmd: number, arg: number): number;
+  lseek(fd: number, offset: bigint, whence: number): bigint;
   eventfd(initval: number, flags: number): number;
   epollCreate(flags: number): number;
 

@@ -28,7 +28,10 @@ export interface QueuedPacket {
  * Every message (datagram sockets) or run of bytes (stream) queued on fd, up to `expected` bytes.
  * `withCreds`: turn SO_PASSCRED on while peeking so each message's sender comes along.
  */
-export function peekQueue(fd: number, expected: number, stream: boolean, withCreds: boolean, what: string): QueuedPacket[] {
+export function peekQueue(fd: number, expected: number, kind: 'stream' | 'seqpacket' | 'dgram', withCreds: boolean, eofPossible: boolean, what: string): QueuedPacket[] {
+  // A stream's queue is `expected` bytes. Messages are peeked until EAGAIN: a zero-length one is
+  // a message (peeking moves past it), unless the receive side is shut and all bytes are read.
+  const stream = kind === 'stream';
   const peekOff = getInt(fd, SOL_SOCKET, SO.PEEK_OFF);
   const passcred = withCreds ? getInt(fd, SOL_SOCKET, SO.PASSCRED) : 0;
   const out: QueuedPacket[] = [];
@@ -59,7 +62,7 @@ export function peekQueue(fd: number, expected: number, stream: boolean, withCre
         const u = ctl.unknown[0];
         throw new SysError(95 /* EOPNOTSUPP */, u ? `${what}: a queued message carries control data of level ${u.level} type ${u.type}` : `${what}: control data of a queued message does not fit`);
       }
-      if (stream && r.data.length === 0 && ctl.fds.length === 0) break;
+      if (r.data.length === 0 && ctl.fds.length === 0 && (stream || (eofPossible && total >= expected))) break;
       out.push({ data: r.data, addr: stream ? undefined : r.addr, fds: ctl.fds, creds: ctl.creds });
       total += r.data.length;
     }

@@ -37,6 +37,7 @@ export interface RestoreResult {
 }
 
 const STOPPED = 6;
+const F_DUPFD_CLOEXEC = 1030;
 
 export function restore(opts: RestoreOptions): RestoreResult {
   const { log } = opts;
@@ -49,15 +50,24 @@ export function restore(opts: RestoreOptions): RestoreResult {
   const live = set.processes.filter((p) => !p.zombie);
   const cleanups: (() => void)[] = [];
   const resumeHooks: (() => void)[] = [];
+  const inFlight = new Map<number, number>();
+  cleanups.push(() => { for (const fd of inFlight.values()) fs.closeSync(fd); });
   const fileCtx: FileRestoreContext = {
     shellJob: opts.shellJob, log, imagesDir: opts.imagesDir, shared: new Map(), onCleanup: (fn) => cleanups.push(fn),
     sockets: opts.sockets ?? NO_SOCKET_OPTIONS, files: set.files,
     openFileById: (id) => {
-      const f = set.files.get(id);
-      if (!f) throw new ImageError(img.FILES_IMG, undefined, `no file with id ${id} (a file in flight)`);
-      const kind = kindForType(f.type);
-      if (!kind) throw new ImageError(img.FILES_IMG, id, `file type ${f.type} is not supported by this amber`);
-      return kind.open(f, fileCtx).fd;
+      // One open file description per id, however many messages carry it; each caller gets a dup.
+      let fd = inFlight.get(id);
+      if (fd === undefined) {
+        const f = set.files.get(id);
+        if (!f) throw new ImageError(img.FILES_IMG, undefined, `no file with id ${id} (a file in flight)`);
+        const kind = kindForType(f.type);
+        if (!kind) throw new ImageError(img.FILES_IMG, id, `file type ${f.type} is not supported by this amber`);
+        const o = kind.open(f, fileCtx);
+        inFlight.set(id, (fd = o.fd));
+        if (o.pos) native.lseek(fd, o.pos, 0);
+      }
+      return native.fcntl(fd, F_DUPFD_CLOEXEC, 0);
     },
     onResume: (fn) => resumeHooks.push(fn),
     taskFor: (pid) => stubs.get(pid),

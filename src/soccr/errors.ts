@@ -42,3 +42,12 @@ export function stepOf<T>(fd: number, step: string, fn: () => T): T {
     throw new SoccrError(fd, step, { cause: e });
   }
 }
+
+/**
+ * The errno of a failed syscall, else undefined. Duck-typed rather than instanceof SysError:
+ * a test runner may load the addon's SysError class and ours as two copies.
+ */
+export function errnoOf(e: unknown): number | undefined {
+  const errno = (e as { errno?: unknown } | null)?.errno;
+  return e instanceof Error && typeof errno === 'number' && errno > 0 ? errno : undefined;
+}

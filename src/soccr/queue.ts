@@ -8,9 +8,9 @@
  * ENOMEM: receive memory) the buffer is raised with SO_*BUFFORCE and the write retried;
  * the caller later clears the lock this sets (SO_BUF_LOCK) so autotuning carries on.
  */
-import { SysError } from '../errors';
 import { native } from '../native';
 import { MSG_DONTWAIT, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE, SO_SNDBUF, SO_SNDBUFFORCE } from './constants';
+import { errnoOf } from './errors';
 import { getInt, setInt } from './sockopt';
 
 const EAGAIN = 11;
@@ -50,7 +50,7 @@ export function writeQueue(fd: number, data: Buffer, kind: QueueKind, growth: Bu
       off += native.sendmsg(fd, piece, null, null, MSG_DONTWAIT);
       grownSinceProgress = false;
     } catch (e) {
-      const errno = e instanceof SysError ? e.errno : 0;
+      const errno = errnoOf(e);
       if (errno !== EAGAIN && errno !== ENOMEM) throw e;
       if (!grownSinceProgress && grow(fd, kind, data.length - off)) {
         growth.grew = true;

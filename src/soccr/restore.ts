@@ -87,10 +87,12 @@ export function restore(fd: number, s: TcpConnState): void {
   const domain = stepOf(fd, 'check socket', () => getInt(fd, SOL_SOCKET, SO_DOMAIN));
   if (domain !== s.family) throw new SoccrError(fd, 'check socket', { reason: `socket family ${domain}, state family ${s.family}` });
 
-  stepOf(fd, 'TCP_REPAIR on', () => setRepair(fd, TCP_REPAIR_ON));
+  // SO_REUSEADDR before TCP_REPAIR: both set sk_reuse, and repair mode's value (forced reuse,
+  // which lets bind share the port with the old socket or a listener) must win. Leaving repair
+  // mode clears either, so an application's own SO_REUSEADDR is for sk-opts to set afterwards.
   stepOf(fd, 'SO_REUSEADDR', () => setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1));
+  stepOf(fd, 'TCP_REPAIR on', () => setRepair(fd, TCP_REPAIR_ON));
   const bufLock = tryGetInt(fd, SOL_SOCKET, SO_BUF_LOCK);
-  // Repair mode lets the bind share the port with the old socket, or a listener, still there.
   stepOf(fd, 'bind', () => native.bind(fd, encodeSockaddr(s.family, s.local)));
 
   const recvStart = recvStartSeq(s.state, s.recv.seq, s.recv.data.length);

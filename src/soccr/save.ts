@@ -7,14 +7,13 @@
  * keep the peer from sending between save() and close (CRIU's "network lock"), since
  * bytes acknowledged after the snapshot would be lost.
  */
-import { SysError } from '../errors';
 import { native } from '../native';
 import {
   MSG_DONTWAIT, MSG_PEEK, SIOCINQ, SIOCOUTQ, SIOCOUTQNSD, SOL_TCP, TCP_CORK, TCP_MAXSEG, TCP_NODELAY, TCP_NO_QUEUE,
   TCP_RECV_QUEUE, TCP_REPAIR, TCP_REPAIR_ON, TCP_SEND_QUEUE, TCP_TIMESTAMP, TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS,
   TCPI_OPT_WSCALE,
 } from './constants';
-import { SoccrError, TcpStateError, stepOf } from './errors';
+import { SoccrError, TcpStateError, errnoOf, stepOf } from './errors';
 import { dataLengths, refusalReason } from './fin';
 import { parseSockaddr } from './sockaddr';
 import { getInt, getRepairWindow, getU32, queueSeq, selectQueue, setRepair, tcpInfo } from './sockopt';
@@ -37,7 +36,7 @@ function peek(fd: number, len: number): Buffer {
   try {
     return native.recvmsg(fd, Math.max(1, len), 0, MSG_PEEK | MSG_DONTWAIT).data;
   } catch (e) {
-    if (e instanceof SysError && e.errno === EAGAIN) return Buffer.alloc(0);
+    if (errnoOf(e) === EAGAIN) return Buffer.alloc(0);
     throw e;
   }
 }
@@ -62,7 +61,7 @@ function peekSendQueue(fd: number, outq: number): Buffer {
     try {
       return peek(fd, Math.min(MAX_PEEK, outq + slack));
     } catch (e) {
-      if (!(e instanceof SysError && e.errno === EFAULT) || outq + slack >= MAX_PEEK) throw e;
+      if (errnoOf(e) !== EFAULT || outq + slack >= MAX_PEEK) throw e;
     }
   }
 }
