@@ -253,9 +253,12 @@ function finishAll(s: UnixSockets): void {
   }
   for (const fd of s.orphanEnds.values()) fs.closeSync(fd);
   s.orphanEnds.clear();
+  // A name whose file was unlinked goes again, unless another socket (a listener whose accepted
+  // connections kept the old file's name) still owns a file under that name.
+  const owned = new Set([...s.byIno.values()].filter((u) => !u.deleted).map((u) => absPath(u)));
   for (const u of s.byIno.values()) {
     const p = absPath(u);
-    if (p !== undefined && u.deleted) fs.rmSync(p, { force: true });
+    if (p !== undefined && u.deleted && !owned.has(p)) fs.rmSync(p, { force: true });
   }
 }
 

@@ -1,8 +1,7 @@
 /** Raw-fd loopback TCP plumbing for the soccr tests (Node's net sockets are libuv's, not ours). */
 import * as fs from 'node:fs';
-import { SysError } from '../../src/errors';
-import { native } from '../../src/native';
-import { encodeSockaddr, parseSockaddr } from '../../src/soccr';
+import { native } from '../../dist/src/native';
+import { encodeSockaddr, parseSockaddr } from '../../dist/src/soccr';
 
 export const AF_INET = 2, AF_INET6 = 10;
 const SOCK_STREAM = 1, SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000;
@@ -72,7 +71,7 @@ export function sendSome(fd: number, data: Buffer): number {
     try {
       off += native.sendmsg(fd, data.subarray(off), null, null, 0);
     } catch (e) {
-      if (e instanceof SysError && e.errno === EAGAIN) break;
+      if ((e as { errno?: number }).errno === EAGAIN) break;
       throw e;
     }
   }
@@ -85,7 +84,7 @@ export function recvNow(fd: number, max = 1 << 20): Buffer | 'eof' | 'eagain' {
     const r = native.recvmsg(fd, max, 0, 0);
     return r.n === 0 ? 'eof' : r.data;
   } catch (e) {
-    if (e instanceof SysError && e.errno === EAGAIN) return 'eagain';
+    if ((e as { errno?: number }).errno === EAGAIN) return 'eagain';
     throw e;
   }
 }
@@ -134,4 +133,12 @@ export function pattern(n: number, tag: number): Buffer {
   const b = Buffer.alloc(n);
   for (let i = 0; i < n; i++) b[i] = (i * 7 + tag + (i >> 8)) & 0xff;
   return b;
+}
+
+/** Buffer equality without vitest's element-by-element diffing (slow on megabytes); reports where they part. */
+export function sameBytes(got: Buffer, want: Buffer): string {
+  if (got.equals(want)) return 'same';
+  let i = 0;
+  while (i < got.length && i < want.length && got[i] === want[i]) i++;
+  return `differ: ${got.length} vs ${want.length} bytes, first difference at ${i}`;
 }
