@@ -8,6 +8,7 @@ import { dump } from '../dump/dump';
 import { restore } from '../restore/restore';
 import { runCheck } from '../check/check';
 import { SocketOptions } from '../files/types';
+import { parseLockMethod } from '../net/network-lock';
 
 const VERSION: string = require('../../../package.json').version;
 
@@ -23,6 +24,7 @@ function socketOptions(args: ParsedArgs): SocketOptions {
     extUnixSk: args.opts.has('ext-unix-sk'),
     tcpClose: args.opts.has('tcp-close'),
     skipInFlight: args.opts.has('skip-in-flight'),
+    networkLock: parseLockMethod(args.opts.get('network-lock') as string | undefined),
   };
 }
 

@@ -65,6 +65,7 @@ export function dump(opts: DumpOptions): DumpResult {
       shellJob: opts.shellJob, log,
       sockets: opts.sockets ?? NO_SOCKET_OPTIONS,
       leaveRunning: opts.leaveRunning,
+      rootPid: pid,
       cache: new Map(),
       grabFd: (tpid, fd) => {
         const key = `${tpid}:${fd}`;

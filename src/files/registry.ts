@@ -10,9 +10,10 @@ import { eventfd } from './eventfd';
 import { epoll } from './epoll';
 import { fifo } from './fifo';
 import { unixSocket } from './unix-socket';
+import { inetSocket } from './inet-socket';
 import { FileDumpContext, FileKind, OpenFd } from './types';
 
-export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile, pipe, fifo, eventfd, epoll, unixSocket];
+export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile, pipe, fifo, eventfd, epoll, unixSocket, inetSocket];
 
 /** What an fd the registry does not handle is, for the error message. */
 export function describeUnsupported(f: OpenFd): string {

@@ -4,6 +4,7 @@ import type { Entry, ImageKindName } from '../images';
 import type { Injected } from '../task/injected';
 import type { FdInfo } from '../proc/fdinfo';
 import type { Logger } from '../log';
+import type { LockMethod } from '../net/network-lock';
 
 /** CRIU's fd_types enum (fdinfo_entry.type, file_entry.type). */
 export const FdType = {
@@ -36,14 +37,18 @@ export interface SocketOptions {
   tcpClose: boolean;
   /** --skip-in-flight: leave out connections not yet accepted (TCP). */
   skipInFlight: boolean;
+  /** --network-lock: how established connections are kept quiet between dump and restore. */
+  networkLock: LockMethod;
 }
 
-export const NO_SOCKET_OPTIONS: SocketOptions = { tcpEstablished: false, extUnixSk: false, tcpClose: false, skipInFlight: false };
+export const NO_SOCKET_OPTIONS: SocketOptions = { tcpEstablished: false, extUnixSk: false, tcpClose: false, skipInFlight: false, networkLock: 'nftables' };
 
 export interface FileDumpContext {
   shellJob: boolean;
   log: Logger;
   sockets: SocketOptions;
+  /** The pid the dump was asked for (names the network lock). */
+  rootPid: number;
   /** -R: the tree runs on after the dump, so nothing may be taken from it. */
   leaveRunning: boolean;
   /** Per-dump memo of kernel tables (sock_diag dumps), by key. */
@@ -69,6 +74,7 @@ export interface FileRestoreContext {
   log: Logger;
   imagesDir: string;
   sockets: SocketOptions;
+  rootPid: number;
   /** Every file_entry of files.img, by id. */
   files: Map<number, Entry>;
   /** Opens the file with this id in the restorer (an fd to put in flight); the caller closes it. */

@@ -54,7 +54,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
   cleanups.push(() => { for (const fd of inFlight.values()) fs.closeSync(fd); });
   const fileCtx: FileRestoreContext = {
     shellJob: opts.shellJob, log, imagesDir: opts.imagesDir, shared: new Map(), onCleanup: (fn) => cleanups.push(fn),
-    sockets: opts.sockets ?? NO_SOCKET_OPTIONS, files: set.files,
+    sockets: opts.sockets ?? NO_SOCKET_OPTIONS, files: set.files, rootPid,
     openFileById: (id) => {
       // One open file description per id, however many messages carry it; each caller gets a dup.
       let fd = inFlight.get(id);

@@ -33,6 +33,8 @@ export const TCP_QUEUE_SEQ = 21;
 export const TCP_REPAIR_OPTIONS = 22;
 export const TCP_TIMESTAMP = 24;
 export const TCP_REPAIR_WINDOW = 29;
+/** Have recvmsg report rcv_nxt - copied_seq in a control message (4.18+). */
+export const TCP_INQ = 36;
 
 /** Values of TCP_REPAIR. */
 export const TCP_REPAIR_ON = 1;

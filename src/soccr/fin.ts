@@ -12,6 +12,7 @@ import {
   TCP_CLOSE, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK,
   TCP_LISTEN, TCP_SYN_RECV, TCP_SYN_SENT, TCP_TIME_WAIT,
 } from './constants';
+import type { RepairWindow } from './structs';
 
 export interface FinFlags {
   /** We shut down writing: a FIN of ours is queued after the send queue. */
@@ -89,7 +90,7 @@ export function seqAfter(a: number, b: number): boolean {
  * A TCP_REPAIR_WINDOW the kernel accepts while rcv_nxt is still short of its saved value
  * (before the peer's FIN is replayed): it refuses an rcv_wup or snd_wl1 beyond what it has.
  */
-export function windowFor(w: { sndWl1: number; sndWnd: number; maxWindow: number; rcvWnd: number; rcvWup: number }, rcvNxt: number) {
+export function windowFor(w: RepairWindow, rcvNxt: number): RepairWindow {
   return {
     ...w,
     rcvWup: seqAfter(w.rcvWup, rcvNxt) ? rcvNxt : w.rcvWup,

@@ -10,13 +10,14 @@
 import { native } from '../native';
 import {
   MSG_DONTWAIT, MSG_PEEK, SIOCINQ, SIOCOUTQ, SIOCOUTQNSD, SOL_TCP, TCP_CORK, TCP_MAXSEG, TCP_NODELAY, TCP_NO_QUEUE,
-  TCP_RECV_QUEUE, TCP_REPAIR, TCP_REPAIR_ON, TCP_SEND_QUEUE, TCP_TIMESTAMP, TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS,
+  TCP_LISTEN, TCP_RECV_QUEUE, TCP_REPAIR, TCP_REPAIR_ON, TCP_INQ, TCP_SEND_QUEUE, TCP_TIMESTAMP, TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS,
   TCPI_OPT_WSCALE,
 } from './constants';
 import { SoccrError, TcpStateError, errnoOf, stepOf } from './errors';
-import { dataLengths, refusalReason } from './fin';
+import { dataLengths, finFlags, refusalReason } from './fin';
 import { parseSockaddr } from './sockaddr';
-import { getInt, getRepairWindow, getU32, queueSeq, selectQueue, setRepair, tcpInfo } from './sockopt';
+import { getInt, getRepairWindow, getU32, queueSeq, selectQueue, setInt, setRepair, tcpInfo } from './sockopt';
+import { inqFromControl } from './structs';
 import type { TcpConnState } from './state';
 
 const SNAPSHOT_ATTEMPTS = 8;
@@ -25,32 +26,61 @@ const SEND_PEEK_SLACK = 256 * 1024;
 const MAX_PEEK = 64 * 1024 * 1024;
 const EFAULT = 14;
 const EAGAIN = 11;
+/** Room for one TCP_CM_INQ control message. */
+const CONTROL_LEN = 64;
 
 /** TCP_REPAIR on: the socket stops taking data from send(), and close() will send nothing. */
 export function pause(fd: number): void {
+  // The kernel refuses repair on a listener with a bare EPERM; say what is wrong instead.
+  const { state } = stepOf(fd, 'tcp_info', () => tcpInfo(fd));
+  if (state === TCP_LISTEN) throw new TcpStateError(fd, state, refusalReason(state)!);
   stepOf(fd, 'pause (TCP_REPAIR on)', () => setRepair(fd, TCP_REPAIR_ON));
 }
 
 /** MSG_PEEK of the selected queue: up to `len` bytes (an empty, live queue answers EAGAIN). */
-function peek(fd: number, len: number): Buffer {
+function peek(fd: number, len: number, controlLen = 0): { data: Buffer; control: Buffer } {
   try {
-    return native.recvmsg(fd, Math.max(1, len), 0, MSG_PEEK | MSG_DONTWAIT).data;
+    const r = native.recvmsg(fd, Math.max(1, len), controlLen, MSG_PEEK | MSG_DONTWAIT);
+    return { data: r.data, control: r.control };
   } catch (e) {
-    if (errnoOf(e) === EAGAIN) return Buffer.alloc(0);
+    if (errnoOf(e) === EAGAIN) return { data: Buffer.alloc(0), control: Buffer.alloc(0) };
     throw e;
   }
 }
 
 interface RecvSnapshot { seq: number; data: Buffer; stable: boolean }
 
-function readRecvQueue(fd: number): RecvSnapshot {
+/**
+ * SIOCINQ and a peek both stop at urgent (MSG_OOB) data, hiding what lies beyond it: compare
+ * with rcv_nxt - copied_seq, which recvmsg reports in a TCP_CM_INQ message when TCP_INQ is on
+ * (counting a received FIN, or 1 once the FIN was read). Undefined on kernels without it.
+ */
+function queuedBytes(fd: number, control: Buffer, theirFin: boolean): number | undefined {
+  const hint = inqFromControl(control);
+  if (hint === undefined) return undefined;
+  return theirFin ? Math.max(0, hint - 1) : hint;
+}
+
+function readRecvQueue(fd: number, theirFin: boolean): RecvSnapshot {
   const seq = queueSeq(fd, TCP_RECV_QUEUE);
   const inq = native.ioctlInt(fd, SIOCINQ);
-  // One byte more than SIOCINQ counts, so a queue that grew (or urgent data SIOCINQ stops at)
-  // shows up as a length mismatch instead of being cut silently.
-  const data = peek(fd, inq + 1);
-  const stable = data.length === inq && queueSeq(fd, TCP_RECV_QUEUE) === seq;
-  return { seq, data, stable };
+  const inqWas = getInt(fd, SOL_TCP, TCP_INQ);
+  // One byte more than SIOCINQ counts, so a queue that grew shows up as a length mismatch.
+  const { data, control } = (() => {
+    setInt(fd, SOL_TCP, TCP_INQ, 1);
+    try {
+      return peek(fd, inq + 1, CONTROL_LEN);
+    } finally {
+      setInt(fd, SOL_TCP, TCP_INQ, inqWas);
+    }
+  })();
+  const stable = queueSeq(fd, TCP_RECV_QUEUE) === seq;
+  const queued = queuedBytes(fd, control, theirFin);
+  // Nothing arrived meanwhile, yet fewer bytes readable than queued: the reads stopped at urgent data.
+  if (stable && queued !== undefined && queued > data.length) {
+    throw new SoccrError(fd, 'read receive queue', { reason: `${queued} bytes queued but only ${data.length} readable before urgent (MSG_OOB) data, which soccr cannot carry` });
+  }
+  return { seq, data, stable: stable && data.length === inq };
 }
 
 interface SendSnapshot { seq: number; data: Buffer; unsent: number; stable: boolean }
@@ -59,7 +89,7 @@ function peekSendQueue(fd: number, outq: number): Buffer {
   // The kernel copies whole skbs into the buffer and fails with EFAULT when one does not fit.
   for (let slack = SEND_PEEK_SLACK; ; slack *= 4) {
     try {
-      return peek(fd, Math.min(MAX_PEEK, outq + slack));
+      return peek(fd, Math.min(MAX_PEEK, outq + slack)).data;
     } catch (e) {
       if (errnoOf(e) !== EFAULT || outq + slack >= MAX_PEEK) throw e;
     }
@@ -90,16 +120,16 @@ function endpoints(fd: number): Pick<TcpConnState, 'family' | 'local' | 'remote'
  * and SoccrError (step 'snapshot') if the connection kept changing under it.
  */
 export function save(fd: number): TcpConnState {
-  const repair = stepOf(fd, 'check repair mode', () => getInt(fd, SOL_TCP, TCP_REPAIR));
-  if (repair !== TCP_REPAIR_ON) throw new SoccrError(fd, 'check repair mode', { reason: 'socket is not paused; call pause() first' });
   const info = stepOf(fd, 'tcp_info', () => tcpInfo(fd));
   const refused = refusalReason(info.state);
   if (refused) throw new TcpStateError(fd, info.state, refused);
+  const repair = stepOf(fd, 'check repair mode', () => getInt(fd, SOL_TCP, TCP_REPAIR));
+  if (repair !== TCP_REPAIR_ON) throw new SoccrError(fd, 'check repair mode', { reason: 'socket is not paused; call pause() first' });
   const addrs = stepOf(fd, 'read addresses', () => endpoints(fd));
 
   let recv: RecvSnapshot | undefined, send: SendSnapshot | undefined, stable = false;
   for (let attempt = 0; attempt < SNAPSHOT_ATTEMPTS && !stable; attempt++) {
-    recv = stepOf(fd, 'read receive queue', () => readRecvQueue(fd));
+    recv = stepOf(fd, 'read receive queue', () => readRecvQueue(fd, finFlags(info.state)!.theirFin));
     send = stepOf(fd, 'read send queue', () => readSendQueue(fd, info.state));
     stable = recv.stable && send.stable && stepOf(fd, 'tcp_info', () => tcpInfo(fd)).state === info.state;
   }

@@ -3,11 +3,11 @@
  * plain object. Buffers hold the queues; stateToJSON/stateFromJSON carry it as text
  * (base64 queues) between processes. validateState is the gate restore() passes first.
  */
-import { AF_INET, AF_INET6, TCP_MAX_WSCALE } from './constants';
+import { AF_INET, AF_INET6, TCP_MAX_WSCALE, tcpStateName } from './constants';
 import { BadStateError } from './errors';
 import { refusalReason } from './fin';
 import { addressBytes, type Endpoint } from './sockaddr';
-import type { RepairWindow } from './sockopt';
+import type { RepairWindow } from './structs';
 
 export interface TcpConnState {
   family: number;
@@ -66,7 +66,7 @@ export function validateState(s: TcpConnState, fd = -1): void {
   checkEndpoint(fd, s.family, s.local, 'local');
   checkEndpoint(fd, s.family, s.remote, 'remote');
   const refused = refusalReason(s.state);
-  need(fd, refused === undefined, 'state', refused ?? '');
+  need(fd, refused === undefined, 'state', `${tcpStateName(s.state)}: ${refused}`);
   need(fd, isU32(s.recv?.seq) && Buffer.isBuffer(s.recv.data), 'recv', 'needs a u32 seq and a Buffer');
   need(fd, isU32(s.send?.seq) && Buffer.isBuffer(s.send.data), 'send', 'needs a u32 seq and a Buffer');
   need(fd, Number.isInteger(s.send.unsent) && s.send.unsent >= 0 && s.send.unsent <= s.send.data.length, 'send.unsent', `${s.send.unsent} of ${s.send.data.length} bytes`);

@@ -63,9 +63,14 @@ NEWER_THAN_PYCRIU = {
     'sk_packet_entry.ucred': (128, 'message:sk_ucred_entry', 'optional'),
     # CRIU reserves 3 for the message address and does not write it; amber does.
     'sk_packet_entry.addr': (3, 'bytes', 'optional'),
+    'ip_opts_entry.pktinfo': (5, 'bool', 'optional'),
+    'ip_opts_entry.tos': (6, 'uint32', 'optional'),
+    'ip_opts_entry.ttl': (7, 'uint32', 'optional'),
 }
 # Messages CRIU added after 3.17.
 NEWER_MESSAGES = {'sk_ucred_entry'}
+# Messages of amber's own, used only by amber's own fields.
+AMBER_MESSAGES = {'tcp_opts_entry', 'int_opt_entry'}
 # amber's own fields are numbered from here on, out of CRIU's way (CRIU ignores unknown fields).
 AMBER_FIELDS_FROM = 1000
 
@@ -81,7 +86,7 @@ def main():
         try:
             d = pool.FindMessageTypeByName(name)
         except KeyError:
-            if name not in NEWER_MESSAGES:
+            if name not in NEWER_MESSAGES and name not in AMBER_MESSAGES:
                 errors.append('message %s: not in CRIU' % name)
             continue
         if msg['file'] != d.file.name:

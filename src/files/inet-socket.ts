@@ -1,0 +1,167 @@
+/**
+ * IPv4 and IPv6 sockets (inet_sk_entry in files.img): TCP listeners and unconnected sockets, UDP
+ * (bound, connected, with queued datagrams in sk-queues.img), raw and ping sockets. Established
+ * TCP connections go through TCP repair (src/soccr) with --tcp-established: their state is in
+ * tcp-stream-INO.img, and while the tree is frozen and until it is restored the network lock
+ * keeps their packets away. Restore: ./inet-socket-restore.ts.
+ */
+import { UnsupportedError } from '../errors';
+import { Entry, SK_QUEUES_IMG, tcpStreamImg } from '../images';
+import { dumpInetSockets, InetDiag } from '../net/sock-diag';
+import { addrToWords, AF_INET, AF_INET6, formatInetAddress, InetAddress, parseInetSockaddr } from '../net/sockaddr';
+import { dumpSockOpts } from '../net/sk-opts';
+import { peekQueue } from '../net/socket-queue';
+import { getIntOptional, SOL_IP, SOL_IPV6 } from '../net/sockopt';
+import { native } from '../native';
+import * as soccr from '../soccr';
+import { lockConnections, LockedConnection, unlockConnections } from '../net/network-lock';
+import { isSocket, memo, socketInfo } from './socket-info';
+import { FdType, FileDumpContext, FileKind, NO_FOWN, OpenFd } from './types';
+import { inetSocketFd } from './inet-socket-restore';
+import { dumpTcpOpts } from './tcp-opts';
+import { dumpIntOpts } from '../net/int-opts';
+
+const FIONREAD = 0x541b;
+
+const O_CLOEXEC = 0o2000000;
+export const IPPROTO_ICMP = 1, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_ICMPV6 = 58, IPPROTO_UDPLITE = 136;
+export const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3;
+export const TCP_ESTABLISHED = 1, TCP_SYN_SENT = 2, TCP_SYN_RECV = 3, TCP_CLOSE = 7, TCP_LISTEN = 10;
+const IP_TOS = 1, IP_TTL = 2, IP_HDRINCL = 3, IP_PKTINFO = 8, IP_FREEBIND = 15, IP_NODEFRAG = 22;
+const IPV6_V6ONLY = 26, IPV6_FREEBIND = 78, IPV6_CHECKSUM = 7, SOL_RAW = 255;
+
+const where = (f: OpenFd) => `fd ${f.fd} (${f.link})`;
+
+interface Repaired {
+  sfd: number;
+  conn: LockedConnection;
+}
+
+/** Per dump: the diag tables, and the connections put in repair mode (released with the tree). */
+function tcpState(ctx: FileDumpContext): { repaired: Repaired[] } {
+  return memo(ctx, 'tcp', () => {
+    const st = { repaired: [] as Repaired[] };
+    ctx.onFinish(() => lockConnections(ctx.sockets.networkLock, ctx.rootPid, st.repaired.map((r) => r.conn), ctx.log));
+    ctx.onRelease((killed) => {
+      if (killed) return; // the lock stays until restore; the sockets close in repair mode, silently
+      for (const r of st.repaired) soccr.resume(r.sfd);
+      unlockConnections(ctx.sockets.networkLock, ctx.rootPid, st.repaired.map((r) => r.conn), ctx.log);
+    });
+    return st;
+  });
+}
+
+function diagOf(f: OpenFd, family: number, protocol: number, ctx: FileDumpContext): InetDiag | undefined {
+  const table = memo(ctx, `inet-diag:${family}:${protocol}`, () => new Map(dumpInetSockets(family, protocol).map((d) => [d.ino, d])));
+  return table.get(f.stat.ino);
+}
+
+function peerOf(fd: number): InetAddress | undefined {
+  try {
+    return parseInetSockaddr(native.getpeername(fd));
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOTCONN') return undefined;
+    throw e;
+  }
+}
+
+function ipOpts(fd: number, family: number, type: number, protocol: number): Entry {
+  const v4 = family === AF_INET;
+  const o: Entry = {
+    freebind: (getIntOptional(fd, v4 ? SOL_IP : SOL_IPV6, v4 ? IP_FREEBIND : IPV6_FREEBIND) ?? 0) !== 0,
+  };
+  if (v4) {
+    o.tos = getIntOptional(fd, SOL_IP, IP_TOS) ?? 0;
+    o.ttl = getIntOptional(fd, SOL_IP, IP_TTL) ?? 0;
+    o.pktinfo = (getIntOptional(fd, SOL_IP, IP_PKTINFO) ?? 0) !== 0;
+  }
+  if (type === SOCK_RAW) {
+    o.raw = { hdrincl: (getIntOptional(fd, SOL_IP, IP_HDRINCL) ?? 0) !== 0, nodefrag: v4 ? (getIntOptional(fd, SOL_IP, IP_NODEFRAG) ?? 0) !== 0 : false };
+    if (!v4) o.raw.checksum = (getIntOptional(fd, SOL_IPV6, IPV6_CHECKSUM) ?? -1) >= 0;
+    if (v4 && protocol === IPPROTO_ICMP) {
+      const filt = native.getsockopt(fd, SOL_RAW, 1 /* ICMP_FILTER */, 4);
+      o.raw.icmpv_filter = [filt.readUInt32LE(0)];
+    }
+  }
+  return o;
+}
+
+function dumpEstablished(f: OpenFd, sfd: number, d: InetDiag | undefined, local: InetAddress, remote: InetAddress, ctx: FileDumpContext): void {
+  const desc = `TCP connection ${formatInetAddress(local)} -> ${formatInetAddress(remote)}`;
+  if (!ctx.sockets.tcpEstablished) {
+    throw new UnsupportedError(f.pid, where(f), `${desc} is established: dump with --tcp-established to carry it`);
+  }
+  const st = tcpState(ctx);
+  soccr.pause(sfd);
+  let saved: soccr.TcpConnState;
+  try {
+    saved = soccr.save(sfd);
+  } catch (e) {
+    soccr.resume(sfd);
+    throw new UnsupportedError(f.pid, where(f), `${desc}: ${(e as Error).message}`);
+  }
+  st.repaired.push({ sfd, conn: { family: saved.family, local: saved.local, remote: saved.remote } });
+  const entry = soccr.toTcpStreamEntry(saved);
+  ctx.addImageEntry(tcpStreamImg(f.stat.ino), 'TCP_STREAM', entry as unknown as Entry);
+  ctx.log.debug(`${where(f)}: ${desc} in state ${d?.state ?? saved.state}: ${saved.recv.data.length} bytes to read, ${saved.send.data.length} to send`);
+}
+
+/** Datagrams waiting to be read, with their senders' addresses. */
+function dumpDatagrams(f: OpenFd, id: number, sfd: number, ctx: FileDumpContext): void {
+  const packets = peekQueue(sfd, 0, 'dgram', false, false, `task ${f.pid} ${where(f)}`);
+  for (const p of packets) {
+    ctx.addImageEntry(SK_QUEUES_IMG, 'SK_QUEUES', { id_for: id, length: p.data.length, scm: [], addr: p.addr, extra: p.data });
+  }
+  if (packets.length) ctx.log.debug(`${where(f)}: ${packets.length} datagrams queued`);
+}
+
+export const inetSocket: FileKind = {
+  name: 'inet socket',
+  type: FdType.INETSK,
+  matches: (f: OpenFd, ctx: FileDumpContext) => {
+    if (!isSocket(f)) return false;
+    const fam = socketInfo(f, ctx).family;
+    return fam === AF_INET || fam === AF_INET6;
+  },
+  dump(f: OpenFd, id: number, ctx) {
+    const { fd: sfd, family, type, protocol } = socketInfo(f, ctx);
+    const tcp = type === SOCK_STREAM && protocol === IPPROTO_TCP;
+    const udp = type === SOCK_DGRAM && (protocol === IPPROTO_UDP || protocol === IPPROTO_UDPLITE);
+    const ping = type === SOCK_DGRAM && (protocol === IPPROTO_ICMP || protocol === IPPROTO_ICMPV6);
+    if (!tcp && !udp && !ping && type !== SOCK_RAW) {
+      throw new UnsupportedError(f.pid, where(f), `inet socket of type ${type}, protocol ${protocol} is not supported`);
+    }
+    const d = tcp || udp ? diagOf(f, family, protocol, ctx) : undefined;
+    const local = parseInetSockaddr(native.getsockname(sfd));
+    const remote = peerOf(sfd);
+    let state = d?.state ?? (remote ? TCP_ESTABLISHED : TCP_CLOSE);
+    if (tcp && state === TCP_LISTEN && d && d.rqueue > 0 && !ctx.sockets.skipInFlight) {
+      throw new UnsupportedError(f.pid, where(f), `TCP listener ${formatInetAddress(local)} has ${d.rqueue} connections not accepted yet (dump with --skip-in-flight to leave them out)`);
+    }
+    if (tcp && (state === TCP_SYN_SENT || state === TCP_SYN_RECV)) {
+      if (!ctx.sockets.skipInFlight) throw new UnsupportedError(f.pid, where(f), `TCP connection ${formatInetAddress(local)} is still being set up (dump with --skip-in-flight to restore it closed)`);
+      state = TCP_CLOSE;
+    } else if (tcp && state !== TCP_LISTEN && state !== TCP_CLOSE && remote) {
+      dumpEstablished(f, sfd, d, local, remote, ctx);
+    }
+    if (udp) dumpDatagrams(f, id, sfd, ctx);
+    else if (!tcp && native.ioctlInt(sfd, FIONREAD) > 0) {
+      throw new UnsupportedError(f.pid, where(f), `${type === SOCK_RAW ? 'raw' : 'ping'} socket has ${native.ioctlInt(sfd, FIONREAD)} bytes of packets waiting to be read, which amber does not carry`);
+    }
+    const isk: Entry = {
+      id, ino: f.stat.ino, family, type, proto: protocol, state,
+      src_port: local.port, dst_port: remote?.port ?? 0,
+      flags: f.info.flags & ~O_CLOEXEC, backlog: state === TCP_LISTEN ? d?.wqueue ?? 0 : 0,
+      src_addr: addrToWords(local.addr), dst_addr: remote ? addrToWords(remote.addr) : [],
+      fown: NO_FOWN, opts: dumpSockOpts(sfd, { tcp }), ip_opts: ipOpts(sfd, family, type, protocol),
+      shutdown: d?.shutdown ?? 0, owner_pid: f.pid === process.pid ? 0 : f.pid, int_opts: dumpIntOpts(sfd, family),
+    };
+    if (family === AF_INET6) isk.v6only = (getIntOptional(sfd, SOL_IPV6, IPV6_V6ONLY) ?? 0) !== 0;
+    if (tcp) isk.tcp_opts = dumpTcpOpts(sfd);
+    if (isk.opts.so_bound_dev) isk.ifname = isk.opts.so_bound_dev;
+    return { type: FdType.INETSK, id, isk };
+  },
+  open(entry, ctx) {
+    return { fd: native.fcntl(inetSocketFd(entry, ctx), 1030 /* F_DUPFD_CLOEXEC */, 0) };
+  },
+};

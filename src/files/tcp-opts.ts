@@ -1,0 +1,38 @@
+/**
+ * TCP options of a TCP socket (tcp_opts_entry, amber's own): read at dump; at restore set only
+ * where they differ from what a fresh socket has, so system defaults are not pinned.
+ */
+import { native } from '../native';
+import { Entry } from '../images';
+import { getIntOptional, setInt, SOL_TCP } from '../net/sockopt';
+
+const INT_OPTS = {
+  nodelay: 1, maxseg: 2, cork: 3, syncnt: 7, linger2: 8, defer_accept: 9, window_clamp: 10,
+  user_timeout: 18, fastopen_qlen: 23, notsent_lowat: 25,
+} as const;
+const BOOL_OPTS = new Set(['nodelay', 'cork']);
+const TCP_CONGESTION = 13;
+
+export function dumpTcpOpts(fd: number): Entry {
+  const out: Entry = {};
+  for (const [name, opt] of Object.entries(INT_OPTS)) {
+    const v = getIntOptional(fd, SOL_TCP, opt);
+    if (v !== undefined) out[name] = BOOL_OPTS.has(name) ? v !== 0 : v;
+  }
+  const cc = native.getsockopt(fd, SOL_TCP, TCP_CONGESTION, 16);
+  out.congestion = cc.subarray(0, cc.indexOf(0) < 0 ? cc.length : cc.indexOf(0)).toString();
+  return out;
+}
+
+/** `skip`: options the caller sets itself (a repaired connection's nodelay/cork/maxseg). */
+export function restoreTcpOpts(fd: number, o: Entry | undefined, skip: ReadonlySet<string> = new Set()): void {
+  if (!o) return;
+  const fresh = dumpTcpOpts(fd);
+  for (const [name, opt] of Object.entries(INT_OPTS)) {
+    const v = o[name];
+    if (v === undefined || v === null || skip.has(name) || v === fresh[name]) continue;
+    // maxseg of an unconnected socket reads back the default MSS unless one was set; keep what was read.
+    setInt(fd, SOL_TCP, opt, typeof v === 'boolean' ? Number(v) : v);
+  }
+  if (o.congestion && o.congestion !== fresh.congestion) native.setsockopt(fd, SOL_TCP, TCP_CONGESTION, Buffer.from(o.congestion));
+}
