@@ -24,6 +24,8 @@ const IP_TOS = 1, IP_TTL = 2, IP_HDRINCL = 3, IP_PKTINFO = 8, IP_FREEBIND = 15, 
 const IPV6_V6ONLY = 26, IPV6_FREEBIND = 78, IPV6_CHECKSUM = 7, SOL_RAW = 255;
 const MSG_DONTWAIT = 0x40;
 const REPAIRED_TCP_OPTS = new Set(['nodelay', 'cork', 'maxseg']);
+/** The MSS an established connection reads back was negotiated, not set: a new connection negotiates it again. */
+const NEGOTIATED_TCP_OPTS = new Set(['maxseg']);
 
 interface InetSockets {
   fds: Map<number, number>;
@@ -65,7 +67,18 @@ function makeOne(e: Entry, ctx: FileRestoreContext, repaired: { fd: number; conn
   const fd = native.socket(e.family, e.type | SOCK_CLOEXEC, e.proto);
   try {
     setIpOpts(fd, e);
-    if (isConnection(e) && !ctx.sockets.tcpClose) {
+    if (e.reconnect && !ctx.sockets.tcpClose) {
+      // Its other end was waiting in a listener's backlog: connect again and resend what was in flight.
+      restoreSockOpts(fd, e.opts, { tcp: true });
+      restoreTcpOpts(fd, e.tcp_opts, NEGOTIATED_TCP_OPTS);
+      const reuse = e.opts.reuseaddr;
+      if (!reuse) setInt(fd, SOL_SOCKET, SO.REUSEADDR, 1);
+      native.bind(fd, inetSockaddr(localOf(e)));
+      native.connect(fd, inetSockaddr(remoteOf(e)));
+      if (!reuse) setInt(fd, SOL_SOCKET, SO.REUSEADDR, 0);
+      const data: Buffer = e.reconnect.data ?? Buffer.alloc(0);
+      if (data.length && native.sendmsg(fd, data, null, null, MSG_DONTWAIT) !== data.length) fail(e, `cannot send the ${data.length} bytes it had in flight again`);
+    } else if (isConnection(e) && !ctx.sockets.tcpClose) {
       const stream = readImageOptional(ctx.imagesDir, tcpStreamImg(e.ino), 'TCP_STREAM');
       if (!stream?.length) throw new ImageError(tcpStreamImg(e.ino), undefined, `missing: the established connection of socket:[${e.ino}] has no state`);
       const local = localOf(e), remote = remoteOf(e);
@@ -150,7 +163,9 @@ function plan(ctx: FileRestoreContext): InetSockets {
   ctx.shared.set('inet-sockets', s);
   ctx.onCleanup(() => { for (const fd of s.fds.values()) { try { fs.closeSync(fd); } catch { /* closed */ } } });
   s.entries = [...ctx.files.values()].filter((f) => f.type === FdType.INETSK && f.isk).map((f) => f.isk);
-  const ordered = [...s.entries].sort((a, b) => Number(b.state === TCP_LISTEN) - Number(a.state === TCP_LISTEN));
+  // Listeners, then connections that wait in their backlogs (in order), then the rest.
+  const rank = (e: Entry) => (e.state === TCP_LISTEN ? 0 : e.reconnect ? 1 : 2);
+  const ordered = [...s.entries].sort((a, b) => rank(a) - rank(b) || (a.reconnect?.backlog_pos ?? 0) - (b.reconnect?.backlog_pos ?? 0));
   const repaired: { fd: number; conn: LockedConnection }[] = [];
   for (const e of ordered) s.fds.set(e.id, makeOne(e, ctx, repaired));
   ctx.onResume(() => {

@@ -5,10 +5,11 @@
  * tcp-stream-INO.img, and while the tree is frozen and until it is restored the network lock
  * keeps their packets away. Restore: ./inet-socket-restore.ts.
  */
+import * as fs from 'node:fs';
 import { UnsupportedError } from '../errors';
 import { Entry, SK_QUEUES_IMG, tcpStreamImg } from '../images';
 import { dumpInetSockets, InetDiag } from '../net/sock-diag';
-import { addrToWords, AF_INET, AF_INET6, formatInetAddress, InetAddress, parseInetSockaddr } from '../net/sockaddr';
+import { addrToWords, AF_INET, AF_INET6, formatInetAddress, inetSockaddr, InetAddress, parseInetSockaddr } from '../net/sockaddr';
 import { dumpSockOpts } from '../net/sk-opts';
 import { peekQueue } from '../net/socket-queue';
 import { getIntOptional, SOL_IP, SOL_IPV6 } from '../net/sockopt';
@@ -35,20 +36,81 @@ const where = (f: OpenFd) => `fd ${f.fd} (${f.link})`;
 interface Repaired {
   sfd: number;
   conn: LockedConnection;
+  state: soccr.TcpConnState;
+  entry?: Entry;
+  /** Both ends in the tree, the other one still in a listener's backlog: connected anew at restore. */
+  reconnect?: boolean;
 }
 
-/** Per dump: the diag tables, and the connections put in repair mode (released with the tree). */
-function tcpState(ctx: FileDumpContext): { repaired: Repaired[] } {
+interface Listener {
+  f: OpenFd;
+  sfd: number;
+  d: InetDiag;
+  local: InetAddress;
+}
+
+interface TcpDumpState {
+  repaired: Repaired[];
+  listeners: Listener[];
+}
+
+/** Per dump: the connections put in repair mode (released with the tree) and the listeners. */
+function tcpState(ctx: FileDumpContext): TcpDumpState {
   return memo(ctx, 'tcp', () => {
-    const st = { repaired: [] as Repaired[] };
-    ctx.onFinish(() => lockConnections(ctx.sockets.networkLock, ctx.rootPid, st.repaired.map((r) => r.conn), ctx.log));
+    const st: TcpDumpState = { repaired: [], listeners: [] };
+    ctx.onFinish(() => {
+      for (const l of st.listeners) takeBacklog(l, st, ctx);
+      lockConnections(ctx.sockets.networkLock, ctx.rootPid, st.repaired.filter((r) => !r.reconnect).map((r) => r.conn), ctx.log);
+    });
     ctx.onRelease((killed) => {
       if (killed) return; // the lock stays until restore; the sockets close in repair mode, silently
       for (const r of st.repaired) soccr.resume(r.sfd);
-      unlockConnections(ctx.sockets.networkLock, ctx.rootPid, st.repaired.map((r) => r.conn), ctx.log);
+      unlockConnections(ctx.sockets.networkLock, ctx.rootPid, st.repaired.filter((r) => !r.reconnect).map((r) => r.conn), ctx.log);
     });
     return st;
   });
+}
+
+const sameEndpoint = (a: { address: string; port: number }, b: { address: string; port: number }) => a.port === b.port && a.address === b.address;
+
+/**
+ * Connections waiting in a listener's accept queue are whole sockets that only accept() reaches.
+ * When their clients are in the tree, the dump accepts them from its duplicate of the listener and
+ * keeps the bytes they received; restore has each client connect again, in the same order, and
+ * send those bytes anew. Nothing can be put back into an accept queue, so with -R this is refused,
+ * and it is the dump's last step before the kill. A client outside the tree is refused too.
+ */
+function takeBacklog(l: Listener, st: TcpDumpState, ctx: FileDumpContext): void {
+  const pending = l.d.rqueue;
+  if (pending === 0) return;
+  const name = formatInetAddress(l.local);
+  if (ctx.sockets.skipInFlight) {
+    ctx.log.warn(`${where(l.f)}: ${pending} connections waiting on ${name} are left out (--skip-in-flight)`);
+    return;
+  }
+  if (ctx.leaveRunning) throw new UnsupportedError(l.f.pid, where(l.f), `TCP listener ${name} has ${pending} connections not accepted yet, which only accepting reads: dump without -R/--leave-running (or with --skip-in-flight)`);
+  // Which sockets wait: established, on the listener's port, held by no file (no inode).
+  const table = dumpInetSockets(l.local.family, 6);
+  const waiting = table.filter((d) => d.ino === 0 && d.state === TCP_ESTABLISHED && d.srcPort === l.local.port);
+  for (const w of waiting) {
+    const from = soccr.parseSockaddr(inetSockaddr({ family: l.local.family, addr: w.dst, port: w.dstPort })).endpoint;
+    if (!st.repaired.some((r) => sameEndpoint(r.conn.local, from))) {
+      throw new UnsupportedError(l.f.pid, where(l.f), `TCP listener ${name} has a connection not accepted yet from ${from.address}:${from.port}, outside the dumped tree`);
+    }
+  }
+  for (let pos = 0; pos < pending; pos++) {
+    const afd = native.accept4(l.sfd, O_CLOEXEC | 0o4000 /* SOCK_NONBLOCK */);
+    const peer = soccr.parseSockaddr(native.getpeername(afd)).endpoint;
+    soccr.pause(afd); // closed after the kill without a word to the client, which is gone too
+    ctx.onRelease(() => fs.closeSync(afd));
+    const client = st.repaired.find((r) => sameEndpoint(r.conn.local, peer));
+    if (!client?.entry) throw new UnsupportedError(l.f.pid, where(l.f), `accepted a waiting connection of ${name} from ${peer.address}:${peer.port}, which is not in the tree`);
+    if (client.state.recv.data.length) throw new UnsupportedError(l.f.pid, where(l.f), `the client ${peer.address}:${peer.port} of a connection waiting on ${name} has data to read`);
+    const received = soccr.save(afd).recv.data;
+    client.reconnect = true;
+    client.entry.isk.reconnect = { backlog_pos: pos, data: Buffer.concat([received, client.state.send.data]) };
+    ctx.log.info(`${where(l.f)}: connection ${pos} waiting on ${name} from ${peer.address}:${peer.port} taken from the backlog with ${received.length} bytes`);
+  }
 }
 
 function diagOf(f: OpenFd, family: number, protocol: number, ctx: FileDumpContext): InetDiag | undefined {
@@ -86,7 +148,7 @@ function ipOpts(fd: number, family: number, type: number, protocol: number): Ent
   return o;
 }
 
-function dumpEstablished(f: OpenFd, sfd: number, d: InetDiag | undefined, local: InetAddress, remote: InetAddress, ctx: FileDumpContext): void {
+function dumpEstablished(f: OpenFd, sfd: number, d: InetDiag | undefined, local: InetAddress, remote: InetAddress, ctx: FileDumpContext): Repaired {
   const desc = `TCP connection ${formatInetAddress(local)} -> ${formatInetAddress(remote)}`;
   if (!ctx.sockets.tcpEstablished) {
     throw new UnsupportedError(f.pid, where(f), `${desc} is established: dump with --tcp-established to carry it`);
@@ -100,10 +162,12 @@ function dumpEstablished(f: OpenFd, sfd: number, d: InetDiag | undefined, local:
     soccr.resume(sfd);
     throw new UnsupportedError(f.pid, where(f), `${desc}: ${(e as Error).message}`);
   }
-  st.repaired.push({ sfd, conn: { family: saved.family, local: saved.local, remote: saved.remote } });
+  const r: Repaired = { sfd, conn: { family: saved.family, local: saved.local, remote: saved.remote }, state: saved };
+  st.repaired.push(r);
   const entry = soccr.toTcpStreamEntry(saved);
   ctx.addImageEntry(tcpStreamImg(f.stat.ino), 'TCP_STREAM', entry as unknown as Entry);
   ctx.log.debug(`${where(f)}: ${desc} in state ${d?.state ?? saved.state}: ${saved.recv.data.length} bytes to read, ${saved.send.data.length} to send`);
+  return r;
 }
 
 /** Datagrams waiting to be read, with their senders' addresses. */
@@ -135,14 +199,13 @@ export const inetSocket: FileKind = {
     const local = parseInetSockaddr(native.getsockname(sfd));
     const remote = peerOf(sfd);
     let state = d?.state ?? (remote ? TCP_ESTABLISHED : TCP_CLOSE);
-    if (tcp && state === TCP_LISTEN && d && d.rqueue > 0 && !ctx.sockets.skipInFlight) {
-      throw new UnsupportedError(f.pid, where(f), `TCP listener ${formatInetAddress(local)} has ${d.rqueue} connections not accepted yet (dump with --skip-in-flight to leave them out)`);
-    }
+    if (tcp && state === TCP_LISTEN && d) tcpState(ctx).listeners.push({ f, sfd, d, local });
+    let repaired: Repaired | undefined;
     if (tcp && (state === TCP_SYN_SENT || state === TCP_SYN_RECV)) {
       if (!ctx.sockets.skipInFlight) throw new UnsupportedError(f.pid, where(f), `TCP connection ${formatInetAddress(local)} is still being set up (dump with --skip-in-flight to restore it closed)`);
       state = TCP_CLOSE;
     } else if (tcp && state !== TCP_LISTEN && state !== TCP_CLOSE && remote) {
-      dumpEstablished(f, sfd, d, local, remote, ctx);
+      repaired = dumpEstablished(f, sfd, d, local, remote, ctx);
     }
     if (udp) dumpDatagrams(f, id, sfd, ctx);
     else if (!tcp && native.ioctlInt(sfd, FIONREAD) > 0) {
@@ -159,6 +222,7 @@ export const inetSocket: FileKind = {
     if (family === AF_INET6) isk.v6only = (getIntOptional(sfd, SOL_IPV6, IPV6_V6ONLY) ?? 0) !== 0;
     if (tcp) isk.tcp_opts = dumpTcpOpts(sfd);
     if (isk.opts.so_bound_dev) isk.ifname = isk.opts.so_bound_dev;
+    if (repaired) repaired.entry = { isk };
     return { type: FdType.INETSK, id, isk };
   },
   open(entry, ctx) {

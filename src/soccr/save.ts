@@ -3,21 +3,22 @@
  *
  * Repair mode does not freeze the wire: the kernel still takes in (and acknowledges)
  * segments the peer sends and ACKs for our data. save() therefore reads each queue with
- * its sequence number twice and retries until two reads agree; the caller still has to
- * keep the peer from sending between save() and close (CRIU's "network lock"), since
- * bytes acknowledged after the snapshot would be lost.
+ * its sequence number twice and retries until two reads agree. The caller still has to keep
+ * the peer's segments away from pause() until the restored socket exists (CRIU's "network
+ * lock"): bytes acknowledged after the snapshot would be lost, and a segment arriving after
+ * close() finds no socket and draws a RST that kills the connection.
  */
 import { native } from '../native';
 import {
-  MSG_DONTWAIT, MSG_PEEK, SIOCINQ, SIOCOUTQ, SIOCOUTQNSD, SOL_TCP, TCP_CORK, TCP_MAXSEG, TCP_NODELAY, TCP_NO_QUEUE,
-  TCP_LISTEN, TCP_RECV_QUEUE, TCP_REPAIR, TCP_REPAIR_ON, TCP_INQ, TCP_SEND_QUEUE, TCP_TIMESTAMP, TCPI_OPT_SACK, TCPI_OPT_TIMESTAMPS,
-  TCPI_OPT_WSCALE,
+  MSG_DONTWAIT, MSG_PEEK, SIOCINQ, SIOCOUTQ, SIOCOUTQNSD, SOL_TCP, TCP_CORK, TCP_INQ, TCP_LISTEN, TCP_MAXSEG,
+  TCP_NODELAY, TCP_NO_QUEUE, TCP_RECV_QUEUE, TCP_REPAIR, TCP_REPAIR_ON, TCP_SEND_QUEUE, TCP_TIMESTAMP, TCPI_OPT_SACK,
+  TCPI_OPT_TIMESTAMPS, TCPI_OPT_WSCALE,
 } from './constants';
 import { SoccrError, TcpStateError, errnoOf, stepOf } from './errors';
 import { dataLengths, finFlags, refusalReason } from './fin';
 import { parseSockaddr } from './sockaddr';
 import { getInt, getRepairWindow, getU32, queueSeq, selectQueue, setInt, setRepair, tcpInfo } from './sockopt';
-import { inqFromControl } from './structs';
+import { inqFromControl, type RepairWindow } from './structs';
 import type { TcpConnState } from './state';
 
 const SNAPSHOT_ATTEMPTS = 8;
@@ -26,6 +27,7 @@ const SEND_PEEK_SLACK = 256 * 1024;
 const MAX_PEEK = 64 * 1024 * 1024;
 const EFAULT = 14;
 const EAGAIN = 11;
+const ENOPROTOOPT = 92;
 /** Room for one TCP_CM_INQ control message. */
 const CONTROL_LEN = 64;
 
@@ -55,7 +57,7 @@ interface RecvSnapshot { seq: number; data: Buffer; stable: boolean }
  * with rcv_nxt - copied_seq, which recvmsg reports in a TCP_CM_INQ message when TCP_INQ is on
  * (counting a received FIN, or 1 once the FIN was read). Undefined on kernels without it.
  */
-function queuedBytes(fd: number, control: Buffer, theirFin: boolean): number | undefined {
+function queuedBytes(control: Buffer, theirFin: boolean): number | undefined {
   const hint = inqFromControl(control);
   if (hint === undefined) return undefined;
   return theirFin ? Math.max(0, hint - 1) : hint;
@@ -64,18 +66,22 @@ function queuedBytes(fd: number, control: Buffer, theirFin: boolean): number | u
 function readRecvQueue(fd: number, theirFin: boolean): RecvSnapshot {
   const seq = queueSeq(fd, TCP_RECV_QUEUE);
   const inq = native.ioctlInt(fd, SIOCINQ);
-  const inqWas = getInt(fd, SOL_TCP, TCP_INQ);
-  // One byte more than SIOCINQ counts, so a queue that grew shows up as a length mismatch.
-  const { data, control } = (() => {
+  let inqWas: number | undefined;
+  try {
+    inqWas = getInt(fd, SOL_TCP, TCP_INQ);
     setInt(fd, SOL_TCP, TCP_INQ, 1);
-    try {
-      return peek(fd, inq + 1, CONTROL_LEN);
-    } finally {
-      setInt(fd, SOL_TCP, TCP_INQ, inqWas);
-    }
-  })();
+  } catch {
+    inqWas = undefined; // before 4.18: no way to see past urgent data
+  }
+  let data: Buffer, control: Buffer;
+  try {
+    // One byte more than SIOCINQ counts, so a queue that grew shows up as a length mismatch.
+    ({ data, control } = peek(fd, inq + 1, inqWas === undefined ? 0 : CONTROL_LEN));
+  } finally {
+    if (inqWas !== undefined) setInt(fd, SOL_TCP, TCP_INQ, inqWas);
+  }
   const stable = queueSeq(fd, TCP_RECV_QUEUE) === seq;
-  const queued = queuedBytes(fd, control, theirFin);
+  const queued = queuedBytes(control, theirFin);
   // Nothing arrived meanwhile, yet fewer bytes readable than queued: the reads stopped at urgent data.
   if (stable && queued !== undefined && queued > data.length) {
     throw new SoccrError(fd, 'read receive queue', { reason: `${queued} bytes queued but only ${data.length} readable before urgent (MSG_OOB) data, which soccr cannot carry` });
@@ -107,6 +113,16 @@ function readSendQueue(fd: number, state: number): SendSnapshot {
     native.ioctlInt(fd, SIOCOUTQ) === rawOutq && native.ioctlInt(fd, SIOCOUTQNSD) === rawNotsent &&
     queueSeq(fd, TCP_SEND_QUEUE) === seq;
   return { seq, data, unsent, stable };
+}
+
+/** TCP_REPAIR_WINDOW, or undefined before 4.8 (resume's window probe then recovers the window). */
+function windowIfKnown(fd: number): RepairWindow | undefined {
+  try {
+    return getRepairWindow(fd);
+  } catch (e) {
+    if (errnoOf(e) === ENOPROTOOPT) return undefined;
+    throw e;
+  }
 }
 
 function endpoints(fd: number): Pick<TcpConnState, 'family' | 'local' | 'remote'> {
@@ -147,7 +163,7 @@ export function save(fd: number): TcpConnState {
     sack: (info.options & TCPI_OPT_SACK) !== 0,
     timestamps: (info.options & TCPI_OPT_TIMESTAMPS) !== 0,
     timestamp: stepOf(fd, 'TCP_TIMESTAMP', () => getU32(fd, SOL_TCP, TCP_TIMESTAMP)),
-    window: stepOf(fd, 'TCP_REPAIR_WINDOW', () => getRepairWindow(fd)),
+    window: stepOf(fd, 'TCP_REPAIR_WINDOW', () => windowIfKnown(fd)),
     nodelay: stepOf(fd, 'TCP_NODELAY', () => getInt(fd, SOL_TCP, TCP_NODELAY)) !== 0,
     cork: stepOf(fd, 'TCP_CORK', () => getInt(fd, SOL_TCP, TCP_CORK)) !== 0,
   };

@@ -70,7 +70,7 @@ NEWER_THAN_PYCRIU = {
 # Messages CRIU added after 3.17.
 NEWER_MESSAGES = {'sk_ucred_entry'}
 # Messages of amber's own, used only by amber's own fields.
-AMBER_MESSAGES = {'tcp_opts_entry', 'int_opt_entry'}
+AMBER_MESSAGES = {'tcp_opts_entry', 'int_opt_entry', 'tcp_reconnect_entry'}
 # amber's own fields are numbered from here on, out of CRIU's way (CRIU ignores unknown fields).
 AMBER_FIELDS_FROM = 1000
 

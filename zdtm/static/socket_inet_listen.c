@@ -1,6 +1,6 @@
 /*
  * socket_inet_listen: a listening TCP socket with a connection waiting in its backlog
- * (not supported yet: the dump must fail cleanly and leave the test as it was).
+ * (its client in the same process, so the connection is carried).
  *
  * State: a TCP socket bound to 127.0.0.1 on a kernel-chosen port with SO_REUSEADDR and
  * listening (backlog 8); a client socket connected to it (not yet accepted) that sent
