@@ -217,7 +217,7 @@ export const inetSocket: FileKind = {
       flags: f.info.flags & ~O_CLOEXEC, backlog: state === TCP_LISTEN ? d?.wqueue ?? 0 : 0,
       src_addr: addrToWords(local.addr), dst_addr: remote ? addrToWords(remote.addr) : [],
       fown: NO_FOWN, opts: dumpSockOpts(sfd, { tcp }), ip_opts: ipOpts(sfd, family, type, protocol),
-      shutdown: d?.shutdown ?? 0, owner_pid: f.pid === process.pid ? 0 : f.pid, int_opts: dumpIntOpts(sfd, family),
+      shutdown: d?.shutdown ?? 0, owner_pid: f.pid === process.pid ? 0 : f.pid, int_opts: dumpIntOpts(sfd, family, type),
     };
     if (family === AF_INET6) isk.v6only = (getIntOptional(sfd, SOL_IPV6, IPV6_V6ONLY) ?? 0) !== 0;
     if (tcp) isk.tcp_opts = dumpTcpOpts(sfd);

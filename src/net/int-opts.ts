@@ -5,7 +5,8 @@
  * for a socket (ENOPROTOOPT/EOPNOTSUPP) are left out.
  */
 import { Entry } from '../images';
-import { getInt, getIntOptional, setInt, SOL_IP, SOL_IPV6 } from './sockopt';
+import { AmberError } from '../errors';
+import { getIntOptional, setInt, SOL_IP, SOL_IPV6 } from './sockopt';
 import { AF_INET } from './sockaddr';
 
 /** [level, option, name for messages]. IP_TOS/TTL/PKTINFO/FREEBIND/HDRINCL/NODEFRAG are in ip_opts. */
@@ -28,22 +29,31 @@ const IPV6_INT_OPTS: [number, number, string][] = [
 
 const optsFor = (family: number) => (family === AF_INET ? IP_INT_OPTS : IPV6_INT_OPTS);
 
-export function dumpIntOpts(fd: number, family: number): Entry[] {
+/** Multicast options: the kernel refuses to set them on stream sockets, whatever they read. */
+const MULTICAST = new Set(['IP_MULTICAST_TTL', 'IP_MULTICAST_LOOP', 'IP_MULTICAST_ALL', 'IPV6_MULTICAST_HOPS', 'IPV6_MULTICAST_LOOP', 'IPV6_MULTICAST_ALL']);
+const SOCK_STREAM = 1;
+
+export function dumpIntOpts(fd: number, family: number, type: number): Entry[] {
   const out: Entry[] = [];
-  for (const [level, name] of optsFor(family)) {
+  for (const [level, name, label] of optsFor(family)) {
+    if (type === SOCK_STREAM && MULTICAST.has(label)) continue;
     const value = getIntOptional(fd, level, name);
     if (value !== undefined) out.push({ level, name, value });
   }
   return out;
 }
 
+export function intOptName(level: number, name: number): string {
+  return [...IP_INT_OPTS, ...IPV6_INT_OPTS].find(([l, n]) => l === level && n === name)?.[2] ?? `option ${level}:${name}`;
+}
+
 export function restoreIntOpts(fd: number, opts: Entry[] | undefined): void {
   for (const o of opts ?? []) {
     if (getIntOptional(fd, o.level, o.name) === o.value) continue;
-    setInt(fd, o.level, o.name, o.value);
-    if (getInt(fd, o.level, o.name) !== o.value) {
-      // Some options read back differently from what is set (IPV6_TCLASS -1 = default): leave them be.
-      continue;
+    try {
+      setInt(fd, o.level, o.name, o.value);
+    } catch (e) {
+      throw new AmberError(`setting ${intOptName(o.level, o.name)} to ${o.value}: ${(e as Error).message}`, { cause: e });
     }
   }
 }
