@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <linux/filter.h>
 #include <unistd.h>
 #include <cstring>
 #include <vector>
@@ -178,7 +179,36 @@ static Napi::Value IoctlInt(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), v);
 }
 
+// The classic BPF program attached to a socket (SO_GET_FILTER), as 8-byte instructions. The
+// option's length counts instructions, not bytes: ask for the count first, then fetch that many.
+static Napi::Value GetFilter(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  socklen_t count = 0;
+  if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, nullptr, &count) < 0) return ThrowSys(info.Env(), errno, "getsockopt(SO_GET_FILTER)", -1, fd);
+  std::vector<sock_filter> prog(count ? count : 1);
+  socklen_t got = count;
+  if (count && getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, prog.data(), &got) < 0) return ThrowSys(info.Env(), errno, "getsockopt(SO_GET_FILTER)", -1, fd);
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), reinterpret_cast<uint8_t*>(prog.data()), static_cast<size_t>(count) * sizeof(sock_filter));
+}
+
+// setsockopt(level, SO_ATTACH_FILTER or PACKET_FANOUT_DATA...) with a struct sock_fprog built here,
+// since it holds a pointer to the instructions.
+static Napi::Value AttachFilter(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  const void* d; size_t l;
+  ArgBuf(info, 1, &d, &l);
+  if (l % sizeof(sock_filter) != 0 || l / sizeof(sock_filter) > 0xffff) {
+    Napi::RangeError::New(info.Env(), "attachFilter: not a whole number of BPF instructions").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  sock_fprog prog = {static_cast<unsigned short>(l / sizeof(sock_filter)), const_cast<sock_filter*>(static_cast<const sock_filter*>(d))};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0) return ThrowSys(info.Env(), errno, "setsockopt(SO_ATTACH_FILTER)", -1, fd);
+  return info.Env().Undefined();
+}
+
 void InitSockets(Napi::Env env, Napi::Object exports) {
+  exports.Set("getFilter", Napi::Function::New(env, GetFilter));
+  exports.Set("attachFilter", Napi::Function::New(env, AttachFilter));
   exports.Set("socket", Napi::Function::New(env, Socket));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair));
   exports.Set("bind", Napi::Function::New(env, Bind));

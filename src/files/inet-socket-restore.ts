@@ -27,6 +27,12 @@ const REPAIRED_TCP_OPTS = new Set(['nodelay', 'cork', 'maxseg']);
 /** The MSS an established connection reads back was negotiated, not set: a new connection negotiates it again. */
 const NEGOTIATED_TCP_OPTS = new Set(['maxseg']);
 
+interface Repaired {
+  fd: number;
+  conn: LockedConnection;
+  reuseaddr: boolean;
+}
+
 interface InetSockets {
   fds: Map<number, number>;
   entries: Entry[];
@@ -63,7 +69,7 @@ function setIpOpts(fd: number, e: Entry): void {
   }
 }
 
-function makeOne(e: Entry, ctx: FileRestoreContext, repaired: { fd: number; conn: LockedConnection }[]): number {
+function makeOne(e: Entry, ctx: FileRestoreContext, repaired: Repaired[]): number {
   const fd = native.socket(e.family, e.type | SOCK_CLOEXEC, e.proto);
   try {
     setIpOpts(fd, e);
@@ -92,7 +98,7 @@ function makeOne(e: Entry, ctx: FileRestoreContext, repaired: { fd: number; conn
       restoreSockOpts(fd, e.opts, { tcp: true });
       soccr.restore(fd, state);
       restoreTcpOpts(fd, e.tcp_opts, REPAIRED_TCP_OPTS);
-      repaired.push({ fd, conn: { family: e.family, local: ep(local), remote: ep(remote) } });
+      repaired.push({ fd, conn: { family: e.family, local: ep(local), remote: ep(remote) }, reuseaddr: !!e.opts.reuseaddr });
     } else {
       restoreSockOpts(fd, e.opts, { tcp: isTcp(e) });
       if (isTcp(e)) restoreTcpOpts(fd, e.tcp_opts);
@@ -166,11 +172,15 @@ function plan(ctx: FileRestoreContext): InetSockets {
   // Listeners, then connections that wait in their backlogs (in order), then the rest.
   const rank = (e: Entry) => (e.state === TCP_LISTEN ? 0 : e.reconnect ? 1 : 2);
   const ordered = [...s.entries].sort((a, b) => rank(a) - rank(b) || (a.reconnect?.backlog_pos ?? 0) - (b.reconnect?.backlog_pos ?? 0));
-  const repaired: { fd: number; conn: LockedConnection }[] = [];
+  const repaired: Repaired[] = [];
   for (const e of ordered) s.fds.set(e.id, makeOne(e, ctx, repaired));
   ctx.onResume(() => {
     refillDatagrams(s, ctx);
-    for (const r of repaired) soccr.resume(r.fd);
+    for (const r of repaired) {
+      soccr.resume(r.fd);
+      // Leaving repair mode clears SO_REUSEADDR (repair forced port reuse): the program's own value again.
+      setInt(r.fd, SOL_SOCKET, SO.REUSEADDR, r.reuseaddr ? 1 : 0);
+    }
     if (repaired.length) unlockConnections(ctx.sockets.networkLock, ctx.rootPid, repaired.map((r) => r.conn), ctx.log);
   });
   return s;

@@ -11,13 +11,14 @@ import { epoll } from './epoll';
 import { fifo } from './fifo';
 import { unixSocket } from './unix-socket';
 import { inetSocket } from './inet-socket';
+import { netlinkSocket } from './netlink-socket';
 import { FileDumpContext, FileKind, OpenFd } from './types';
 
-export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile, pipe, fifo, eventfd, epoll, unixSocket, inetSocket];
+export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile, pipe, fifo, eventfd, epoll, unixSocket, inetSocket, netlinkSocket];
 
 /** What an fd the registry does not handle is, for the error message. */
 export function describeUnsupported(f: OpenFd): string {
-  if (f.link.startsWith('socket:')) return 'sockets are not supported yet';
+  if (f.link.startsWith('socket:')) return 'sockets of this family are not supported';
   if (f.link.startsWith('pipe:')) return 'pipes are not supported yet';
   if (f.link.startsWith('anon_inode:')) return `${f.link.slice(11)} descriptors are not supported yet`;
   if (f.stat.isFIFO()) return 'FIFOs are not supported yet';

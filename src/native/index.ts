@@ -64,6 +64,9 @@ export interface NativeAddon {
   sendmsg(fd: number, data: Buffer, addr: Buffer | null, control: Buffer | null, flags: number): number;
   recvmsg(fd: number, dataLen: number, controlLen: number, flags: number): RecvmsgResult;
   ioctlInt(fd: number, request: number): number;
+  /** SO_GET_FILTER: the attached classic BPF program, 8 bytes an instruction (empty: none). */
+  getFilter(fd: number): Buffer;
+  attachFilter(fd: number, program: Buffer): void;
 
   processVmReadv(pid: number, remote: bigint, buf: Buffer, offset: number, length: number): number;
   processVmWritev(pid: number, remote: bigint, buf: Buffer, offset: number, length: number): number;

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { AmberError } from '../errors';
 import { Logger } from '../log';
 import { AF_INET } from './sockaddr';
+import { REPLAY_MARK as PASS_MARK } from '../soccr/inject';
 
 export type LockMethod = 'nftables' | 'iptables' | 'skip';
 
@@ -32,14 +33,16 @@ function run(cmd: string, args: string[], input: string | undefined, what: strin
 }
 
 function nftRules(table: string, conns: LockedConnection[]): string {
-  const lines = [`table inet ${table} {`, '  chain input { type filter hook input priority -150; policy accept;'];
+  // Segments that TCP repair itself replays into a restored connection are marked: let them through.
+  const pass = `    meta mark ${PASS_MARK} accept`;
+  const lines = [`table inet ${table} {`, '  chain input { type filter hook input priority -150; policy accept;', pass];
   const rule = (c: LockedConnection, dir: 'in' | 'out') => {
     const ip = c.family === AF_INET ? 'ip' : 'ip6';
     const [src, dst] = dir === 'in' ? [c.remote, c.local] : [c.local, c.remote];
     return `    ${ip} saddr ${src.address} ${ip} daddr ${dst.address} tcp sport ${src.port} tcp dport ${dst.port} drop`;
   };
   for (const c of conns) lines.push(rule(c, 'in'));
-  lines.push('  }', '  chain output { type filter hook output priority -150; policy accept;');
+  lines.push('  }', '  chain output { type filter hook output priority -150; policy accept;', pass);
   for (const c of conns) lines.push(rule(c, 'out'));
   lines.push('  }', '}');
   return lines.join('\n') + '\n';
@@ -49,7 +52,7 @@ function iptablesArgs(c: LockedConnection, dir: 'in' | 'out', table: string): { 
   const [src, dst] = dir === 'in' ? [c.remote, c.local] : [c.local, c.remote];
   return {
     cmd: c.family === AF_INET ? 'iptables' : 'ip6tables',
-    args: ['-w', dir === 'in' ? 'INPUT' : 'OUTPUT', '-p', 'tcp', '-s', src.address, '--sport', String(src.port), '-d', dst.address, '--dport', String(dst.port), '-m', 'comment', '--comment', table, '-j', 'DROP'],
+    args: ['-w', dir === 'in' ? 'INPUT' : 'OUTPUT', '-p', 'tcp', '-m', 'mark', '!', '--mark', String(PASS_MARK), '-s', src.address, '--sport', String(src.port), '-d', dst.address, '--dport', String(dst.port), '-m', 'comment', '--comment', table, '-j', 'DROP'],
   };
 }
 

@@ -9,6 +9,7 @@ import { getInt, getIntOptional, getTimeval, setInt, setTimeval, SO, SOL_SOCKET,
 
 const SOCK_SNDBUF_LOCK = 1, SOCK_RCVBUF_LOCK = 2;
 const TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6;
+const SO_LOCK_FILTER = 44;
 
 export function dumpSockOpts(fd: number, opts: { tcp?: boolean } = {}): Entry {
   const snd = getTimeval(fd, SO.SNDTIMEO), rcv = getTimeval(fd, SO.RCVTIMEO);
@@ -33,6 +34,12 @@ export function dumpSockOpts(fd: number, opts: { tcp?: boolean } = {}): Entry {
     so_buf_lock: getIntOptional(fd, SOL_SOCKET, SO.BUF_LOCK) ?? 0,
   };
   if (lingerB.length >= 8 && lingerB.readInt32LE(0)) e.so_linger = lingerB.readInt32LE(4);
+  const filter = native.getFilter(fd);
+  if (filter.length) {
+    e.so_filter = [];
+    for (let i = 0; i < filter.length; i += 8) e.so_filter.push(filter.readBigUInt64LE(i));
+    e.so_filter_locked = getInt(fd, SOL_SOCKET, SO_LOCK_FILTER) !== 0;
+  }
   const devName = dev.subarray(0, dev.indexOf(0) < 0 ? dev.length : dev.indexOf(0)).toString();
   if (devName) e.so_bound_dev = devName;
   if (opts.tcp) {
@@ -77,6 +84,12 @@ export function restoreSockOpts(fd: number, o: Entry, opts: { tcp?: boolean } = 
     native.setsockopt(fd, SOL_SOCKET, SO.LINGER, l);
   }
   if (o.so_bound_dev) native.setsockopt(fd, SOL_SOCKET, SO.BINDTODEVICE, Buffer.from(o.so_bound_dev + '\0'));
+  if (o.so_filter?.length) {
+    const prog = Buffer.alloc(8 * o.so_filter.length);
+    o.so_filter.forEach((w: bigint, i: number) => prog.writeBigUInt64LE(BigInt.asUintN(64, BigInt(w)), 8 * i));
+    native.attachFilter(fd, prog);
+    if (o.so_filter_locked) setInt(fd, SOL_SOCKET, SO_LOCK_FILTER, 1);
+  }
   if (opts.tcp) {
     if (o.tcp_keepcnt) setInt(fd, SOL_TCP, TCP_KEEPCNT, o.tcp_keepcnt);
     if (o.tcp_keepidle) setInt(fd, SOL_TCP, TCP_KEEPIDLE, o.tcp_keepidle);

@@ -29,6 +29,8 @@ export interface TcpStreamEntry {
   max_window?: number;
   rcv_wnd?: number;
   rcv_wup?: number;
+  /** amber's own: tcpi_snd_mss. */
+  snd_mss?: number;
   /** Receive queue then send queue. */
   extra: Buffer;
 }
@@ -57,6 +59,7 @@ export function toTcpStreamEntry(s: TcpConnState): TcpStreamEntry {
     unsq_len: s.send.unsent,
     extra: Buffer.concat([s.recv.data, s.send.data]),
   };
+  if (s.sndMss) e.snd_mss = s.sndMss;
   if (s.window) {
     e.snd_wl1 = s.window.sndWl1;
     e.snd_wnd = s.window.sndWnd;
@@ -94,6 +97,7 @@ export function fromTcpStreamEntry(e: TcpStreamEntry, conn: TcpConnIdentity): Tc
     cork: e.cork ?? false,
   };
   if (e.opt_mask & TCPI_OPT_WSCALE) s.wscale = { snd: e.snd_wscale, rcv: e.rcv_wscale ?? 0 };
+  if (e.snd_mss) s.sndMss = e.snd_mss;
   if (present.length) {
     s.window = { sndWl1: e.snd_wl1!, sndWnd: e.snd_wnd!, maxWindow: e.max_window!, rcvWnd: e.rcv_wnd!, rcvWup: e.rcv_wup! };
   }

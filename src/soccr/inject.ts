@@ -17,6 +17,10 @@ import { buildSegment } from './segment';
 
 const SOCK_CLOEXEC = 0o2000000;
 
+/** SO_MARK of the segments restore() replays "from the peer" ("ambr"); network locks let it pass. */
+export const REPLAY_MARK = 0x616d6272;
+const SOL_SOCKET = 1, SO_MARK = 36;
+
 export interface PeerSegment {
   seq: number;
   ack: number;
@@ -42,6 +46,10 @@ export function injectFromPeer(family: number, local: Endpoint, remote: Endpoint
   // IPPROTO_RAW implies "header included": the kernel sends our IP header as is.
   const raw = native.socket(dst.family === AF_INET ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
   try {
+    // Marked, so that a network lock on this very connection lets the replayed segment through.
+    const mark = Buffer.alloc(4);
+    mark.writeUInt32LE(REPLAY_MARK);
+    native.setsockopt(raw, SOL_SOCKET, SO_MARK, mark);
     // Raw sockets take no port: 0 in the destination's port field.
     native.sendmsg(raw, packet, encodeSockaddr(dst.family, { ...dst.ep, port: 0, flowinfo: 0 }), null, 0);
   } finally {

@@ -7,7 +7,7 @@
  */
 import { native } from '../native';
 import {
-  SHUT_WR, SOL_SOCKET, SOL_TCP, SO_BUF_LOCK, SO_DOMAIN, SO_REUSEADDR, TCP_CORK, TCP_NODELAY, TCP_NO_QUEUE,
+  SHUT_WR, SOL_SOCKET, SOL_TCP, SO_BUF_LOCK, SO_DOMAIN, SO_REUSEADDR, TCP_CORK, TCP_MAXSEG, TCP_NODELAY, TCP_NO_QUEUE,
   TCP_CLOSE_WAIT, TCP_CLOSING, TCP_RECV_QUEUE, TCP_REPAIR_OFF, TCP_REPAIR_OFF_NO_WP, TCP_REPAIR_ON, TCP_SEND_QUEUE, TCP_TIMESTAMP, tcpStateName,
 } from './constants';
 import { SoccrError, stepOf } from './errors';
@@ -18,6 +18,16 @@ import { TH_ACK, TH_FIN } from './segment';
 import { encodeSockaddr } from './sockaddr';
 import { getInt, selectQueue, setInt, setQueueSeq, setRepair, setRepairOptions, setRepairWindow, setU32, tcpInfo } from './sockopt';
 import { validateState, type TcpConnState } from './state';
+
+/** The largest MSS setsockopt(TCP_MAXSEG) takes (MAX_TCP_WINDOW). */
+const MAX_USER_MSS = 32767;
+const TCPOLEN_TSTAMP_ALIGNED = 12;
+
+/** The user MSS that makes connect size segments as they were: the size in use plus option space. */
+function userMss(s: TcpConnState): number {
+  if (!s.sndMss) return s.mss;
+  return Math.min(s.mss, s.sndMss + (s.timestamps ? TCPOLEN_TSTAMP_ALIGNED : 0));
+}
 
 /** How long to wait for a replayed segment to be processed (it is looped back in softirq). */
 const REPLAY_WAIT_MS = 1000;
@@ -99,6 +109,12 @@ export function restore(fd: number, s: TcpConnState): void {
   const sendStart = sendStartSeq(s.state, s.send.seq, s.send.data.length);
   stepOf(fd, 'TCP_QUEUE_SEQ (receive)', () => setQueueSeq(fd, TCP_RECV_QUEUE, recvStart));
   stepOf(fd, 'TCP_QUEUE_SEQ (send)', () => setQueueSeq(fd, TCP_SEND_QUEUE, sendStart));
+  // connect sizes its segments (mss_cache) from the MSS clamp it has then; TCP_REPAIR_OPTIONS
+  // comes after connect and changes only the clamp, and nothing recomputes the size later unless
+  // the path MTU changes. Without this the connection would run on the default 536-byte MSS: so
+  // the saved clamp goes in first, as the user MSS. The kernel takes no user MSS above 32767
+  // (MAX_TCP_WINDOW), so a loopback connection (MSS 65483) comes back with segments of 32767.
+  stepOf(fd, 'TCP_MAXSEG', () => setInt(fd, SOL_TCP, TCP_MAXSEG, Math.min(userMss(s), MAX_USER_MSS)));
   // In repair mode connect sends no SYN: the socket goes straight to ESTABLISHED.
   stepOf(fd, 'connect', () => native.connect(fd, encodeSockaddr(s.family, s.remote)));
   stepOf(fd, 'TCP_REPAIR_OPTIONS', () => setRepairOptions(fd, s));

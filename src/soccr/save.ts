@@ -167,6 +167,7 @@ export function save(fd: number): TcpConnState {
     nodelay: stepOf(fd, 'TCP_NODELAY', () => getInt(fd, SOL_TCP, TCP_NODELAY)) !== 0,
     cork: stepOf(fd, 'TCP_CORK', () => getInt(fd, SOL_TCP, TCP_CORK)) !== 0,
   };
+  if (info.sndMss) state.sndMss = info.sndMss;
   if (info.options & TCPI_OPT_WSCALE) state.wscale = { snd: info.sndWscale, rcv: info.rcvWscale };
   // Leave no queue selected, so a stray send() on the paused socket fails instead of queueing.
   stepOf(fd, 'deselect queue', () => selectQueue(fd, TCP_NO_QUEUE));

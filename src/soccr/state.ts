@@ -31,6 +31,8 @@ export interface TcpConnState {
   };
   /** mss_clamp: the MSS the handshake settled on. */
   mss: number;
+  /** tcpi_snd_mss: the segment size in use (the clamp less option space, or a smaller path MTU). */
+  sndMss?: number;
   sack: boolean;
   timestamps: boolean;
   /** Window scale shifts, absent when the handshake did not negotiate scaling. */

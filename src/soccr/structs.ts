@@ -11,12 +11,16 @@ export interface TcpInfo {
   options: number;
   sndWscale: number;
   rcvWscale: number;
+  /** tcpi_snd_mss: the segment size the connection sends with (mss_cache). */
+  sndMss?: number;
 }
 
 export function parseTcpInfo(b: Buffer): TcpInfo {
   if (b.length < 8) throw new RangeError(`tcp_info is ${b.length} bytes`);
   // Byte 6 holds two 4-bit fields; on little-endian the first declared (snd) is the low nibble.
-  return { state: b[0], options: b[5], sndWscale: b[6] & 0xf, rcvWscale: b[6] >> 4 };
+  const info: TcpInfo = { state: b[0], options: b[5], sndWscale: b[6] & 0xf, rcvWscale: b[6] >> 4 };
+  if (b.length >= 20) info.sndMss = b.readUInt32LE(16);
+  return info;
 }
 
 /** struct tcp_repair_window: five u32 in this order. */

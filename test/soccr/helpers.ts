@@ -142,3 +142,7 @@ export function sameBytes(got: Buffer, want: Buffer): string {
   while (i < got.length && i < want.length && got[i] === want[i]) i++;
   return `differ: ${got.length} vs ${want.length} bytes, first difference at ${i}`;
 }
+
+export function encodeAddr(family: number, port: number): Buffer {
+  return encodeSockaddr(family, { address: family === AF_INET ? '127.0.0.1' : '::1', port });
+}
