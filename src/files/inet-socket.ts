@@ -11,7 +11,7 @@ import { Entry, SK_QUEUES_IMG, tcpStreamImg } from '../images';
 import { dumpInetSockets, InetDiag } from '../net/sock-diag';
 import { addrToWords, AF_INET, AF_INET6, formatInetAddress, inetSockaddr, InetAddress, parseInetSockaddr } from '../net/sockaddr';
 import { dumpSockOpts } from '../net/sk-opts';
-import { peekQueue } from '../net/socket-queue';
+import { peekQueue, queuedBytes } from '../net/socket-queue';
 import { getIntOptional, SOL_IP, SOL_IPV6 } from '../net/sockopt';
 import { native } from '../native';
 import * as soccr from '../soccr';
@@ -22,7 +22,6 @@ import { inetSocketFd } from './inet-socket-restore';
 import { dumpTcpOpts } from './tcp-opts';
 import { dumpIntOpts } from '../net/int-opts';
 
-const FIONREAD = 0x541b;
 
 const O_CLOEXEC = 0o2000000;
 export const IPPROTO_ICMP = 1, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_ICMPV6 = 58, IPPROTO_UDPLITE = 136;
@@ -208,8 +207,8 @@ export const inetSocket: FileKind = {
       repaired = dumpEstablished(f, sfd, d, local, remote, ctx);
     }
     if (udp) dumpDatagrams(f, id, sfd, ctx);
-    else if (!tcp && native.ioctlInt(sfd, FIONREAD) > 0) {
-      throw new UnsupportedError(f.pid, where(f), `${type === SOCK_RAW ? 'raw' : 'ping'} socket has ${native.ioctlInt(sfd, FIONREAD)} bytes of packets waiting to be read, which amber does not carry`);
+    else if (!tcp && queuedBytes(sfd) > 0) {
+      throw new UnsupportedError(f.pid, where(f), `${type === SOCK_RAW ? 'raw' : 'ping'} socket has ${queuedBytes(sfd)} bytes of packets waiting to be read, which amber does not carry`);
     }
     const isk: Entry = {
       id, ino: f.stat.ino, family, type, proto: protocol, state,

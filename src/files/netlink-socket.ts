@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { native } from '../native';
+import { queuedBytes } from '../net/socket-queue';
 import { ImageError, UnsupportedError } from '../errors';
 import { Entry, FILES_IMG } from '../images';
 import { AF_NETLINK } from '../net/sockaddr';
@@ -18,7 +19,6 @@ const SOL_NETLINK = 270;
 const NETLINK_ADD_MEMBERSHIP = 1, NETLINK_LIST_MEMBERSHIPS = 9;
 const NETLINK_INT_OPTS = [3 /* PKTINFO */, 4 /* BROADCAST_ERROR */, 5 /* NO_ENOBUFS */, 8 /* LISTEN_ALL_NSID */, 10 /* CAP_ACK */, 11 /* EXT_ACK */, 12 /* GET_STRICT_CHK */];
 const O_CLOEXEC = 0o2000000, O_NONBLOCK = 0o4000, F_SETFL = 4, SOCK_CLOEXEC = 0o2000000;
-const FIONREAD = 0x541b;
 const TCP_ESTABLISHED = 1, TCP_CLOSE = 7;
 
 function nlAddr(portid: number, groups: number): Buffer {
@@ -43,7 +43,7 @@ export const netlinkSocket: FileKind = {
   matches: (f, ctx) => isSocket(f) && socketInfo(f, ctx).family === AF_NETLINK,
   dump(f: OpenFd, id: number, ctx) {
     const { fd, protocol, type } = socketInfo(f, ctx);
-    const queued = native.ioctlInt(fd, FIONREAD);
+    const queued = queuedBytes(fd);
     if (queued > 0) throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, `netlink socket (protocol ${protocol}) has ${queued} bytes of messages from the kernel waiting to be read, which cannot be queued again`);
     const own = native.getsockname(fd);
     const memberships = native.getsockopt(fd, SOL_NETLINK, NETLINK_LIST_MEMBERSHIPS, 128);

@@ -12,9 +12,10 @@ import { fifo } from './fifo';
 import { unixSocket } from './unix-socket';
 import { inetSocket } from './inet-socket';
 import { netlinkSocket } from './netlink-socket';
+import { packetSocket } from './packet-socket';
 import { FileDumpContext, FileKind, OpenFd } from './types';
 
-export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile, pipe, fifo, eventfd, epoll, unixSocket, inetSocket, netlinkSocket];
+export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile, pipe, fifo, eventfd, epoll, unixSocket, inetSocket, netlinkSocket, packetSocket];
 
 /** What an fd the registry does not handle is, for the error message. */
 export function describeUnsupported(f: OpenFd): string {

@@ -11,6 +11,7 @@ import { getInt, setInt, SO, SOL_SOCKET } from './sockopt';
 
 const MSG_PEEK = 2, MSG_TRUNC = 0x20, MSG_CTRUNC = 0x8, MSG_DONTWAIT = 0x40;
 const CHUNK = 256 * 1024;
+const SIOCINQ = 0x541b;
 const MAX_MESSAGES = 1 << 20;
 /** Room for SCM_MAX_FD (253) fds and one SCM_CREDENTIALS message. */
 const CONTROL_LEN = 253 * 4 + 64;
@@ -75,4 +76,23 @@ export function peekQueue(fd: number, expected: number, kind: 'stream' | 'seqpac
 
 function closeAll(fds: number[]): void {
   for (const f of fds) fs.closeSync(f);
+}
+
+/**
+ * Bytes waiting to be read (SIOCINQ), or for sockets without that ioctl (netlink, ping) the
+ * size of the first waiting message, found by peeking; 0 when nothing waits.
+ */
+export function queuedBytes(fd: number): number {
+  try {
+    return native.ioctlInt(fd, SIOCINQ);
+  } catch (e) {
+    if (!(e instanceof SysError) || (e.code !== 'ENOTTY' && e.code !== 'EOPNOTSUPP' && e.code !== 'EINVAL')) throw e;
+  }
+  try {
+    const r = native.recvmsg(fd, 1, 0, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+    return Math.max(r.n, 1);
+  } catch (e) {
+    if (e instanceof SysError && e.code === 'EAGAIN') return 0;
+    throw e;
+  }
 }
