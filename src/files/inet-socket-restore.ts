@@ -10,7 +10,7 @@ import { AmberError, ImageError, SysError } from '../errors';
 import { Entry, FILES_IMG, readImageOptional, SK_QUEUES_IMG, tcpStreamImg } from '../images';
 import { AF_INET, AF_INET6, formatInetAddress, inetSockaddr, InetAddress, parseInetSockaddr, wordsToAddr } from '../net/sockaddr';
 import { restoreSockOpts } from '../net/sk-opts';
-import { setInt, SO, SOL_IP, SOL_IPV6, SOL_SOCKET } from '../net/sockopt';
+import { getInt, setInt, SO, SOL_IP, SOL_IPV6, SOL_SOCKET } from '../net/sockopt';
 import { unlockConnections, LockedConnection } from '../net/network-lock';
 import * as soccr from '../soccr';
 import { FdType, FileRestoreContext } from './types';
@@ -23,6 +23,7 @@ const TCP_ESTABLISHED = 1, TCP_CLOSE = 7, TCP_LISTEN = 10;
 const IP_TOS = 1, IP_TTL = 2, IP_HDRINCL = 3, IP_PKTINFO = 8, IP_FREEBIND = 15, IP_NODEFRAG = 22;
 const IPV6_V6ONLY = 26, IPV6_FREEBIND = 78, IPV6_CHECKSUM = 7, SOL_RAW = 255;
 const MSG_DONTWAIT = 0x40;
+const SOL_ICMPV6 = 58, ICMP6_FILTER = 1;
 const REPAIRED_TCP_OPTS = new Set(['nodelay', 'cork', 'maxseg']);
 /** The MSS an established connection reads back was negotiated, not set: a new connection negotiates it again. */
 const NEGOTIATED_TCP_OPTS = new Set(['maxseg']);
@@ -53,7 +54,9 @@ function setIpOpts(fd: number, e: Entry): void {
   restoreIntOpts(fd, e.int_opts);
   const o = e.ip_opts ?? {};
   const v4 = e.family === AF_INET;
-  if (!v4) setInt(fd, SOL_IPV6, IPV6_V6ONLY, e.v6only ? 1 : 0);
+  // Only where it differs: raw sockets have their port (the protocol) from the start and refuse it.
+  if (!v4 && getInt(fd, SOL_IPV6, IPV6_V6ONLY) !== (e.v6only ? 1 : 0)) setInt(fd, SOL_IPV6, IPV6_V6ONLY, e.v6only ? 1 : 0);
+  if (!v4 && e.icmp6_filter?.length) native.setsockopt(fd, SOL_ICMPV6, ICMP6_FILTER, Buffer.from(e.icmp6_filter));
   if (o.freebind) setInt(fd, v4 ? SOL_IP : SOL_IPV6, v4 ? IP_FREEBIND : IPV6_FREEBIND, 1);
   if (v4 && o.tos) setInt(fd, SOL_IP, IP_TOS, o.tos);
   if (v4 && o.ttl && o.ttl !== 64) setInt(fd, SOL_IP, IP_TTL, o.ttl);

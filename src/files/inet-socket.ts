@@ -219,6 +219,7 @@ export const inetSocket: FileKind = {
       shutdown: d?.shutdown ?? 0, owner_pid: f.pid === process.pid ? 0 : f.pid, int_opts: dumpIntOpts(sfd, family, type),
     };
     if (family === AF_INET6) isk.v6only = (getIntOptional(sfd, SOL_IPV6, IPV6_V6ONLY) ?? 0) !== 0;
+    if (family === AF_INET6 && type === SOCK_RAW && protocol === IPPROTO_ICMPV6) isk.icmp6_filter = native.getsockopt(sfd, 58 /* SOL_ICMPV6 */, 1 /* ICMP6_FILTER */, 32);
     if (tcp) isk.tcp_opts = dumpTcpOpts(sfd);
     if (isk.opts.so_bound_dev) isk.ifname = isk.opts.so_bound_dev;
     if (repaired) repaired.entry = { isk };
