@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# The whole test suite, as README gives it: unit tests and the zdtm suite in one vitest run.
-# Ends with one line "N passed, N failed" (CI reads it).
+# The whole test suite, as README gives it: unit tests and the zdtm suite in one vitest run, then
+# the application tests (redis, nginx, node:http, asyncio under checkpoint and restore).
+# Ends with one line "N passed, N failed" (CI reads it): the sum of both.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 report=$(mktemp -d /tmp/amber-test.XXXXXX)
 npx vitest run --project unit --project zdtm --reporter=default --reporter=json --outputFile.json="$report/vitest.json"
 rc=$?
+{ npx tsc -p apps/tsconfig.json && node dist/apps/main.js --report "$report/apps"; } > "$report/apps.txt" 2>&1
+apps_rc=$?
+cat "$report/apps.txt"
 node -e '
-const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const fs = require("fs");
+const r = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+const m = /^(\d+) passed, (\d+) failed/m.exec(fs.readFileSync(process.argv[2], "utf8")) || [0, 0, 1];
+const passed = r.numPassedTests + Number(m[1]), failed = r.numFailedTests + Number(m[2]);
 const skipped = r.numPendingTests + r.numTodoTests;
-console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
-' "$report/vitest.json" || echo "0 passed, 1 failed"
-exit $rc
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+' "$report/vitest.json" "$report/apps.txt" || echo "0 passed, 1 failed"
+[ $rc = 0 ] && [ $apps_rc = 0 ]

@@ -1,4 +1,7 @@
 /** What kind of socket an fd of a task is (SO_DOMAIN/SO_TYPE/SO_PROTOCOL on a duplicate), once per fd. */
+import * as fs from 'node:fs';
+import { native } from '../native';
+import { UnsupportedError } from '../errors';
 import { getInt, SO, SOL_SOCKET } from '../net/sockopt';
 import { FileDumpContext, OpenFd } from './types';
 
@@ -19,6 +22,17 @@ export function socketFd(f: OpenFd, ctx: FileDumpContext): number {
   return f.pid === process.pid ? f.fd : ctx.grabFd(f.pid, f.fd);
 }
 
+const SO_NETNS_COOKIE = 71;
+
+/** The network namespace cookie of a socket (kernel 5.14+), undefined where the kernel has none. */
+function netnsCookie(fd: number): bigint | undefined {
+  try {
+    return native.getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, 8).readBigUInt64LE(0);
+  } catch {
+    return undefined;
+  }
+}
+
 export function socketInfo(f: OpenFd, ctx: FileDumpContext): SocketInfo {
   const key = `sockinfo:${f.pid}:${f.fd}`;
   let info = ctx.cache.get(key) as SocketInfo | undefined;
@@ -26,6 +40,15 @@ export function socketInfo(f: OpenFd, ctx: FileDumpContext): SocketInfo {
     const fd = socketFd(f, ctx);
     info = { fd, family: getInt(fd, SOL_SOCKET, SO.DOMAIN), type: getInt(fd, SOL_SOCKET, SO.TYPE), protocol: getInt(fd, SOL_SOCKET, SO.PROTOCOL) };
     ctx.cache.set(key, info);
+    // sock_diag and the restorer see the dumper's network namespace only.
+    const own = memo(ctx, 'netns-cookie', () => {
+      const probe = native.socket(1 /* AF_UNIX */, 2 | 0o2000000, 0);
+      try { return netnsCookie(probe); } finally { fs.closeSync(probe); }
+    });
+    const its = netnsCookie(fd);
+    if (own !== undefined && its !== undefined && its !== own) {
+      throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, 'the socket belongs to another network namespace, which amber does not carry yet');
+    }
   }
   return info;
 }
