@@ -66,6 +66,7 @@ export function dump(opts: DumpOptions): DumpResult {
       sockets: opts.sockets ?? NO_SOCKET_OPTIONS,
       leaveRunning: opts.leaveRunning,
       rootPid: pid,
+      treePids: procs.filter((p) => p.state !== 'zombie').map((p) => p.pid),
       cache: new Map(),
       grabFd: (tpid, fd) => {
         const key = `${tpid}:${fd}`;

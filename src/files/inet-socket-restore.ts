@@ -23,6 +23,7 @@ const TCP_ESTABLISHED = 1, TCP_CLOSE = 7, TCP_LISTEN = 10;
 const IP_TOS = 1, IP_TTL = 2, IP_HDRINCL = 3, IP_PKTINFO = 8, IP_FREEBIND = 15, IP_NODEFRAG = 22;
 const IPV6_V6ONLY = 26, IPV6_FREEBIND = 78, IPV6_CHECKSUM = 7, SOL_RAW = 255;
 const MSG_DONTWAIT = 0x40;
+const SOL_TCP = 6, TCP_INFO = 11;
 const SOL_ICMPV6 = 58, ICMP6_FILTER = 1;
 const REPAIRED_TCP_OPTS = new Set(['nodelay', 'cork', 'maxseg']);
 /** The MSS an established connection reads back was negotiated, not set: a new connection negotiates it again. */
@@ -83,7 +84,7 @@ function makeOne(e: Entry, ctx: FileRestoreContext, repaired: Repaired[]): numbe
       const reuse = e.opts.reuseaddr;
       if (!reuse) setInt(fd, SOL_SOCKET, SO.REUSEADDR, 1);
       native.bind(fd, inetSockaddr(localOf(e)));
-      native.connect(fd, inetSockaddr(remoteOf(e)));
+      connectWithin(fd, inetSockaddr(remoteOf(e)), RECONNECT_MS, e);
       if (!reuse) setInt(fd, SOL_SOCKET, SO.REUSEADDR, 0);
       const data: Buffer = e.reconnect.data ?? Buffer.alloc(0);
       if (data.length && native.sendmsg(fd, data, null, null, MSG_DONTWAIT) !== data.length) fail(e, `cannot send the ${data.length} bytes it had in flight again`);
@@ -122,6 +123,27 @@ function makeOne(e: Entry, ctx: FileRestoreContext, repaired: Repaired[]): numbe
     if (err instanceof ImageError) throw err;
     fail(e, 'cannot make it again', err);
   }
+}
+
+const RECONNECT_MS = 5000;
+
+/** connect(), not waiting longer than ms for the handshake (a listener that never answers). */
+function connectWithin(fd: number, addr: Buffer, ms: number, e: Entry): void {
+  native.fcntl(fd, F_SETFL, O_NONBLOCK);
+  try {
+    native.connect(fd, addr);
+  } catch (err) {
+    if (!(err instanceof SysError && err.code === 'EINPROGRESS')) throw err;
+    const deadline = Date.now() + ms;
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    while (native.getsockopt(fd, SOL_TCP, TCP_INFO, 8)[0] !== TCP_ESTABLISHED) {
+      const soErr = getInt(fd, SOL_SOCKET, SO.ERROR);
+      if (soErr) fail(e, `connecting to ${formatInetAddress(remoteOf(e))} again failed`, new SysError(soErr, 'connect'));
+      if (Date.now() > deadline) fail(e, `connecting to ${formatInetAddress(remoteOf(e))} again took more than ${ms} ms`);
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+  native.fcntl(fd, F_SETFL, 0);
 }
 
 /** The address a datagram for e is sent to: its own, with loopback for a wildcard. */
@@ -176,6 +198,9 @@ function plan(ctx: FileRestoreContext): InetSockets {
   const rank = (e: Entry) => (e.state === TCP_LISTEN ? 0 : e.reconnect ? 1 : 2);
   const ordered = [...s.entries].sort((a, b) => rank(a) - rank(b) || (a.reconnect?.backlog_pos ?? 0) - (b.reconnect?.backlog_pos ?? 0));
   const repaired: Repaired[] = [];
+  // A failed restore lets the lock go too: the connections are lost then, and their peers should
+  // hear so rather than wait. (A lock already lifted is not there to find.)
+  ctx.onCleanup(() => { if (repaired.length) unlockConnections(ctx.sockets.networkLock, ctx.rootPid, repaired.map((r) => r.conn), ctx.log); });
   for (const e of ordered) s.fds.set(e.id, makeOne(e, ctx, repaired));
   ctx.onResume(() => {
     refillDatagrams(s, ctx);

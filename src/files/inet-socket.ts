@@ -51,20 +51,55 @@ interface Listener {
 interface TcpDumpState {
   repaired: Repaired[];
   listeners: Listener[];
+  locked: LockedConnection[];
 }
 
-/** Per dump: the connections put in repair mode (released with the tree) and the listeners. */
+/**
+ * The established connections of the tree whose peer is outside it, from the kernel's table and
+ * the tree's fds. They are locked before any is paused: a paused socket still receives and acks,
+ * and bytes acked after its queues are read would be lost to the restored connection.
+ * Connections with both ends in the tree need no lock: both ends close in repair mode, silently.
+ */
+function externalConnections(ctx: FileDumpContext): LockedConnection[] {
+  const inTree = new Set<number>();
+  for (const pid of ctx.treePids) {
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' }));
+      if (m) inTree.add(Number(m[1]));
+    }
+  }
+  const out: LockedConnection[] = [];
+  for (const family of [AF_INET, AF_INET6]) {
+    const all = dumpInetSockets(family, IPPROTO_TCP);
+    const conns = all.filter((d) => d.state !== TCP_LISTEN && d.state !== TCP_CLOSE);
+    // A connection waiting in the accept queue of one of the tree's listeners has no inode yet.
+    const listening = new Set(all.filter((d) => d.state === TCP_LISTEN && inTree.has(d.ino)).map((d) => d.srcPort));
+    const key = (addr: Buffer, port: number, addr2: Buffer, port2: number) => `${addr.toString('hex')}:${port}-${addr2.toString('hex')}:${port2}`;
+    const ours = new Set(conns.filter((d) => inTree.has(d.ino) || (d.ino === 0 && listening.has(d.srcPort))).map((d) => key(d.src, d.srcPort, d.dst, d.dstPort)));
+    for (const d of conns) {
+      if (!inTree.has(d.ino) || ours.has(key(d.dst, d.dstPort, d.src, d.srcPort))) continue;
+      const ep = (addr: Buffer, port: number) => soccr.parseSockaddr(inetSockaddr({ family, addr, port })).endpoint;
+      out.push({ family, local: ep(d.src, d.srcPort), remote: ep(d.dst, d.dstPort) });
+    }
+  }
+  return out;
+}
+
+/** Per dump: the connections put in repair mode (released with the tree), the listeners, the lock. */
 function tcpState(ctx: FileDumpContext): TcpDumpState {
   return memo(ctx, 'tcp', () => {
-    const st: TcpDumpState = { repaired: [], listeners: [] };
+    const st: TcpDumpState = { repaired: [], listeners: [], locked: [] };
+    if (ctx.sockets.tcpEstablished) {
+      st.locked = externalConnections(ctx);
+      lockConnections(ctx.sockets.networkLock, ctx.rootPid, st.locked, ctx.log);
+    }
     ctx.onFinish(() => {
       for (const l of st.listeners) takeBacklog(l, st, ctx);
-      lockConnections(ctx.sockets.networkLock, ctx.rootPid, st.repaired.filter((r) => !r.reconnect).map((r) => r.conn), ctx.log);
     });
     ctx.onRelease((killed) => {
       if (killed) return; // the lock stays until restore; the sockets close in repair mode, silently
       for (const r of st.repaired) soccr.resume(r.sfd);
-      unlockConnections(ctx.sockets.networkLock, ctx.rootPid, st.repaired.filter((r) => !r.reconnect).map((r) => r.conn), ctx.log);
+      unlockConnections(ctx.sockets.networkLock, ctx.rootPid, st.locked, ctx.log);
     });
     return st;
   });

@@ -49,6 +49,8 @@ export interface FileDumpContext {
   sockets: SocketOptions;
   /** The pid the dump was asked for (names the network lock). */
   rootPid: number;
+  /** Every process of the frozen tree. */
+  treePids: readonly number[];
   /** -R: the tree runs on after the dump, so nothing may be taken from it. */
   leaveRunning: boolean;
   /** Per-dump memo of kernel tables (sock_diag dumps), by key. */
