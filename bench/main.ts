@@ -5,7 +5,8 @@
  * Workloads: memhog (bench/fixtures/memhog.c) holding N MiB of written anonymous memory, for
  * each size of --sizes, and holding none (the fixed cost of a dump and a restore). Each run
  * starts the program, dumps it (which kills it), waits until its PID is free, restores it
- * detached, checks its memory (off the clock) and kills it. See docs/bench.md.
+ * detached, checks its memory (off the clock) and kills it. Then the socket workloads of
+ * bench/sockets.ts (--no-sockets skips them, --sockets-only runs nothing else). See docs/bench.md.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,6 +14,7 @@ import * as path from 'node:path';
 import { diskWriteMs, memoryFillMs } from './baseline';
 import { becomeSubreaper, buildMemhog, freePageReporting, killAndReap, SIGKILL, signal, sleep, startMemhog, verifyMemhog, waitFree } from './proc';
 import { fmt, gibps, markdown, median, MiB, table } from './report';
+import { amberFailedSockets, runSockets, socketRows } from './sockets';
 import {
   amberTool,
   criuTool,
@@ -36,6 +38,7 @@ interface Options {
   markdown: boolean;
   /** Pause before every timed step, so that each starts on memory the VM has handed back. */
   settleMs: number;
+  sockets: 'also' | 'no' | 'only';
 }
 
 const USAGE = `usage: npm run bench -- [options]
@@ -47,10 +50,12 @@ const USAGE = `usage: npm run bench -- [options]
   --no-verify    do not check the restored memory (SIGUSR1 to memhog) after each restore
   --settle MS    pause before every timed step (default 2000; see docs/bench.md), 0 for none
   --markdown     also print the table as Markdown
+  --no-sockets   skip the socket workloads (1000 unix socketpairs, 1000 loopback TCP connections)
+  --sockets-only run only the socket workloads
 environment: CRIU_BIN=/path/to/criu runs the same with CRIU, side by side`;
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { sizes: [1024], runs: 5, dir: '/var/tmp/amber-bench', cache: '/tmp/amber-bench/bin', verify: true, markdown: false, settleMs: 2000 };
+  const o: Options = { sizes: [1024], runs: 5, dir: '/var/tmp/amber-bench', cache: '/tmp/amber-bench/bin', verify: true, markdown: false, settleMs: 2000, sockets: 'also' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -91,6 +96,12 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--markdown':
         o.markdown = true;
+        break;
+      case '--no-sockets':
+        o.sockets = 'no';
+        break;
+      case '--sockets-only':
+        o.sockets = 'only';
         break;
       case '-h':
       case '--help':
@@ -331,7 +342,7 @@ function mountOf(dir: string): string {
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   becomeSubreaper();
-  const memhog = buildMemhog(o.cache);
+  const memhog = o.sockets === 'only' ? '' : buildMemhog(o.cache);
   fs.mkdirSync(o.dir, { recursive: true });
   const runsDir = path.join(o.dir, 'amber-bench-runs');
   fs.rmSync(runsDir, { recursive: true, force: true });
@@ -341,7 +352,7 @@ async function main(): Promise<number> {
   const criuBin = process.env.CRIU_BIN;
   if (criuBin) tools.push(criuTool(criuBin));
 
-  const sizes = [0, ...o.sizes.filter((s) => s > 0)].filter((s, i, a) => a.indexOf(s) === i);
+  const sizes = o.sockets === 'only' ? [] : [0, ...o.sizes.filter((s) => s > 0)].filter((s, i, a) => a.indexOf(s) === i);
   const workloads: Workload[] = sizes.map((mib) => ({
     name: mib === 0 ? 'tiny (0 MiB)' : `${mib} MiB`,
     mib,
@@ -377,6 +388,8 @@ async function main(): Promise<number> {
       }
     }
   }
+  const sockets =
+    o.sockets === 'no' ? [] : await runSockets(tools, { runs: o.runs, verify: o.verify, cache: o.cache, runsDir, settle: () => settle(o), live, log });
 
   for (const w of workloads) {
     w.tools.forEach((res, t) => {
@@ -416,6 +429,7 @@ async function main(): Promise<number> {
       rows.push([w.name, 'memory fill', '', spread(w.baselines.memoryFillMs), '', fmt(gibps(w.bytes, mem), 2), '', fmt(w.mib, 1), 'baseline for restore']);
     }
   }
+  rows.push(...socketRows(sockets));
 
   const out: string[] = [];
   out.push('');
@@ -426,7 +440,7 @@ async function main(): Promise<number> {
   out.push(table(header, rows));
   out.push('');
   for (const [t, tool] of tools.entries()) {
-    const f = workloads[0].tools[t].summary;
+    const f = workloads[0]?.tools[t].summary;
     if (f && f.restoreMs !== undefined) {
       out.push(`fixed cost (${tool.name}, 0 MiB process): dump ${fmt(f.dumpMs)} ms, restore ${fmt(f.restoreMs)} ms`);
     }
@@ -442,7 +456,7 @@ async function main(): Promise<number> {
 
   if (o.json) {
     fs.mkdirSync(path.dirname(o.json), { recursive: true });
-    const json = { date: new Date().toISOString(), machine, options: o, workloads };
+    const json = { date: new Date().toISOString(), machine, options: o, workloads, sockets };
     fs.writeFileSync(o.json, `${JSON.stringify(json, null, 2)}\n`);
     log(`wrote ${o.json}`);
   }
@@ -450,7 +464,7 @@ async function main(): Promise<number> {
   const amberBad = workloads.some((w) =>
     w.tools.some((r) => r.tool === 'amber' && (r.failure !== undefined || (o.verify && !r.summary?.verified.startsWith('ok')))),
   );
-  return amberBad ? 1 : 0;
+  return amberBad || amberFailedSockets(sockets, o.verify) ? 1 : 0;
 }
 
 process.on('SIGINT', () => {

@@ -65,12 +65,13 @@ function firstError(tail: string[]): string {
   return line.replace(/^\(\s*[\d.]+\)\s*/, '').trim();
 }
 
-export function dump(tool: Tool, pid: number, dir: string): Invocation {
-  return invoke(tool, ['dump', '-t', String(pid), '-D', dir, '-o', 'dump.log', '-v4'], dir, 'dump.log');
+/** `extra`: options the workload needs on both sides, e.g. --tcp-established. */
+export function dump(tool: Tool, pid: number, dir: string, extra: string[] = []): Invocation {
+  return invoke(tool, ['dump', '-t', String(pid), '-D', dir, '-o', 'dump.log', '-v4', ...extra], dir, 'dump.log');
 }
 
-export function restore(tool: Tool, dir: string, pidfile: string): Invocation {
-  return invoke(tool, ['restore', '-d', '-D', dir, '--pidfile', pidfile, '-o', 'restore.log', '-v4'], dir, 'restore.log');
+export function restore(tool: Tool, dir: string, pidfile: string, extra: string[] = []): Invocation {
+  return invoke(tool, ['restore', '-d', '-D', dir, '--pidfile', pidfile, '-o', 'restore.log', '-v4', ...extra], dir, 'restore.log');
 }
 
 export interface DumpStats {

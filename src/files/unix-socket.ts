@@ -101,7 +101,8 @@ function dumpQueue(f: OpenFd, id: number, sfd: number, d: UnixDiag, ctx: FileDum
     ctx.onRelease(() => { for (const fd of p.fds) fs.closeSync(fd); });
     const e: Entry = { id_for: id, length: p.data.length, scm: rights.length ? [{ type: SCM_RIGHTS, rights }] : [], extra: p.data };
     if (p.addr && p.addr.length > 2) e.addr = p.addr.subarray(2);
-    if (p.creds) e.ucred = { pid: p.creds.pid, uid: p.creds.uid, gid: p.creds.gid };
+    // pid 0: the kernel attached no sender to the message; nothing to carry (and none can be sent).
+    if (p.creds && p.creds.pid !== 0) e.ucred = { pid: p.creds.pid, uid: p.creds.uid, gid: p.creds.gid };
     ctx.addImageEntry(SK_QUEUES_IMG, 'SK_QUEUES', e);
   }
   ctx.log.debug(`${what}: ${packets.length} queued messages, ${packets.reduce((n, p) => n + p.data.length, 0)} bytes`);
