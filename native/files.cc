@@ -44,6 +44,23 @@ static Napi::Value EpollCreate(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
+// fcntl(fd, F_GETOWN_EX or F_SETOWN_EX, &struct f_owner_ex) with the struct in an 8-byte Buffer.
+static Napi::Value FcntlOwnerEx(const Napi::CallbackInfo& info) {
+  int fd = static_cast<int>(ArgInt(info, 0));
+  int cmd = static_cast<int>(ArgInt(info, 1));
+  if (cmd != F_GETOWN_EX && cmd != F_SETOWN_EX) {
+    Napi::RangeError::New(info.Env(), "fcntlOwnerEx: F_GETOWN_EX or F_SETOWN_EX only").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  auto b = info[2].As<Napi::Buffer<uint8_t>>();
+  if (b.Length() < sizeof(struct f_owner_ex)) {
+    Napi::RangeError::New(info.Env(), "fcntlOwnerEx: buffer smaller than struct f_owner_ex").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  if (fcntl(fd, cmd, reinterpret_cast<struct f_owner_ex*>(b.Data())) < 0) return ThrowSys(info.Env(), errno, "fcntl(F_GETOWN_EX/F_SETOWN_EX)", -1, fd);
+  return info.Env().Undefined();
+}
+
 // lseek(fd, offset, whence) -> the new offset (BigInt).
 static Napi::Value Lseek(const Napi::CallbackInfo& info) {
   int fd = static_cast<int>(ArgInt(info, 0));
@@ -54,6 +71,7 @@ static Napi::Value Lseek(const Napi::CallbackInfo& info) {
 
 void InitFiles(Napi::Env env, Napi::Object exports) {
   exports.Set("lseek", Napi::Function::New(env, Lseek));
+  exports.Set("fcntlOwnerEx", Napi::Function::New(env, FcntlOwnerEx));
   exports.Set("pipe2", Napi::Function::New(env, Pipe2));
   exports.Set("tee", Napi::Function::New(env, Tee));
   exports.Set("fcntl", Napi::Function::New(env, Fcntl));

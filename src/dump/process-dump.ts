@@ -153,7 +153,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
         itimers: dumpItimers(inf),
         posixTimers: dumpPosixTimers(inf, pid),
         rlimits: readProcLimits(pid),
-        attrs: dumpProcessAttrs(inf),
+        attrs: dumpProcessAttrs(inf, pid),
       };
     });
     step('removing the syscall gadget', pid, () => inf.cure());

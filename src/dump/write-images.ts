@@ -87,7 +87,7 @@ export function writeProcessImages(dir: string, d: ProcessDump, filesId: number,
     mm_arg_start: st.argStart, mm_arg_end: st.argEnd, mm_env_start: st.envStart, mm_env_end: st.envEnd,
     exe_file_id: exeId, mm_saved_auxv: snap.auxv,
     vmas: d.vmas.map((v) => v.entry),
-    dumpable: d.attrs.dumpable, thp_disabled: d.attrs.thpDisabled,
+    dumpable: d.attrs.dumpable, thp_disabled: d.attrs.thpDisabled, mlockall_future: d.attrs.mlockFuture || undefined,
   }]);
   img.writeImage(dir, img.pagemapImg(pid), 'PAGEMAP', [{ pages_id: d.pagesId }, ...d.pages.entries]);
   img.writeImage(dir, img.fdinfoImg(filesId), 'FDINFO', d.fdTable.fdinfo);

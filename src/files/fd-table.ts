@@ -4,9 +4,11 @@
  */
 import * as fs from 'node:fs';
 import { native } from '../native';
+import { UnsupportedError } from '../errors';
 import { Entry } from '../images';
 import { parseFdinfo } from '../proc/fdinfo';
 import { kindForFd } from './registry';
+import { readFown, subMessage } from './fown';
 import { FileDumpContext, FileKind, OpenFd } from './types';
 
 const KCMP_FILE = 0;
@@ -51,6 +53,18 @@ export function dumpFdTable(pid: number, ctx: FileDumpContext, nextId: () => num
   return { fdinfo, files };
 }
 
+/** A file owned (F_SETOWN) by a task outside the tree: that task may be gone at restore. */
+function checkOwnerInTree(f: OpenFd, fown: Entry, ctx: FileDumpContext): void {
+  if (!fown.pid || fown.pid_type === 2 /* a process group */) return;
+  let tgid = fown.pid;
+  try {
+    tgid = Number(/^Tgid:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${fown.pid}/status`, 'utf8'))?.[1] ?? fown.pid);
+  } catch { /* gone: refused below */ }
+  if (!ctx.treePids.includes(tgid)) {
+    throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, `its SIGIO owner (F_SETOWN) is task ${fown.pid}, outside the dumped tree`);
+  }
+}
+
 /** The file id of f's open file description: one already described (kcmp), or a new entry in `files`. */
 export function describeFile(f: OpenFd, ctx: FileDumpContext, nextId: () => number, reps: FileRegistry, files: Entry[]): { id: number; kind: FileKind; shared: boolean } {
   const kind = kindForFd(f, ctx);
@@ -59,6 +73,12 @@ export function describeFile(f: OpenFd, ctx: FileDumpContext, nextId: () => numb
   const id = nextId();
   // Registered before dumping, so that a file reaching itself (a socket in its own queue) stops here.
   reps.push({ f, id });
-  files.push(kind.dump(f, id, ctx));
+  const entry = kind.dump(f, id, ctx);
+  const sub = subMessage(entry);
+  if (sub) {
+    sub.fown = readFown(f.pid === process.pid ? f.fd : ctx.grabFd(f.pid, f.fd));
+    checkOwnerInTree(f, sub.fown, ctx);
+  }
+  files.push(entry);
   return { id, kind, shared: false };
 }

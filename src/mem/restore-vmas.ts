@@ -12,7 +12,9 @@ import { PAGE_SIZE } from '../proc/pagemap';
 import { parseMaps } from '../proc/maps';
 import { SCRATCH_SIZE } from '../compel';
 import { Injected, putString } from '../task/injected';
-import { MAP_ANONYMOUS, PROT_WRITE, VMA } from './vma';
+import { MAP_ANONYMOUS, MLOCK_STATE, PROT_WRITE, VMA } from './vma';
+
+const MLOCK_ONFAULT = 1;
 import { takeRestorerFd } from '../restore/fds';
 
 const TASK_SIZE = 0x7ffffffff000n;
@@ -126,6 +128,8 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
         }
       }
       if (prot !== v.prot) t.remote.call(SYS.mprotect, v.start, len, v.prot);
+      // Locked last: locking faults every page in, which must not happen before the fill.
+      if (v.mlock) t.remote.call(SYS.mlock2, v.start, len, v.mlock === MLOCK_STATE.onFault ? MLOCK_ONFAULT : 0);
     }
     if (next !== placed.length) throw new ImageError('pagemap', next + 1, 'pages outside every VMA');
   } finally {

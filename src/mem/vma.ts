@@ -14,13 +14,16 @@ export const VMA = {
 export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 export const MAP_SHARED = 0x1, MAP_PRIVATE = 0x2, MAP_ANONYMOUS = 0x20, MAP_GROWSDOWN = 0x100;
 
+/** vma_entry.mlock (amber's own). */
+export const MLOCK_STATE = { locked: 1, onFault: 3 } as const;
+
 /** madvise advice recorded as bits (1 << advice) in vma_entry.madv, from smaps VmFlags. */
 export const MADV_BY_VMFLAG: Record<string, number> = { dc: 10, mg: 12, hg: 14, nh: 15, dd: 16, wf: 18 };
 
 export interface VmaEntry {
   start: bigint; end: bigint; pgoff: bigint; shmid: bigint;
   prot: number; flags: number; status: number; fd: bigint;
-  madv?: bigint; fdflags?: number;
+  madv?: bigint; fdflags?: number; mlock?: number;
 }
 
 /** A VMA plus what dump and restore need beside the image entry. */
@@ -45,6 +48,8 @@ export function classifyVma(m: MapsEntry, pid: number): VmaInfo {
     flags: m.shared ? MAP_SHARED : MAP_PRIVATE, status: VMA.AREA_REGULAR, fd: -1n,
   };
   if (madv) base.madv = madv;
+  // VM_LOCKED (mlock, MAP_LOCKED) and VM_LOCKONFAULT (mlock2 MLOCK_ONFAULT).
+  if (flagsSet.has('lo')) base.mlock = flagsSet.has('lf') ? MLOCK_STATE.onFault : MLOCK_STATE.locked;
   const where = `mapping ${m.start.toString(16)}-${m.end.toString(16)} ${m.path || '[anon]'}`;
   if (flagsSet.has('ht')) throw new UnsupportedError(pid, where, 'hugetlbfs mappings are not supported yet');
 

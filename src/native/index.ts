@@ -47,6 +47,8 @@ export interface NativeAddon {
   tee(fdIn: number, fdOut: number, len: number, flags: number): number;
   fcntl(fd: number, cmd: number, arg: number): number;
   lseek(fd: number, offset: bigint, whence: number): bigint;
+  /** fcntl with a struct f_owner_ex (8 bytes: type, pid) read or written in place. */
+  fcntlOwnerEx(fd: number, cmd: number, owner: Buffer): void;
   eventfd(initval: number, flags: number): number;
   epollCreate(flags: number): number;
 

@@ -10,6 +10,7 @@ import { Entry, FILES_IMG } from '../images';
 import { kindForType } from '../files/registry';
 import { FileRestoreContext, OpenedFile } from '../files/types';
 import { FD_CLOEXEC } from '../files/fd-table';
+import { F_GETFL, F_SETFL, hasAsync, O_ASYNC, restoreFown, subMessage } from '../files/fown';
 import { Injected } from '../task/injected';
 
 const O_CLOEXEC = 0o2000000;
@@ -26,7 +27,10 @@ export function openFiles(fdinfo: Entry[], files: Map<number, Entry>, ctx: FileR
       if (!f) throw new ImageError(FILES_IMG, undefined, `no file with id ${fi.id} (fd ${fi.fd})`);
       const kind = kindForType(f.type);
       if (!kind) throw new ImageError(FILES_IMG, f.id, `file type ${f.type} of fd ${fi.fd} is not supported by this amber`);
-      opened.set(fi.id, kind.open(f, ctx));
+      const o = kind.open(f, ctx);
+      opened.set(fi.id, o);
+      const fown = subMessage(f)?.fown;
+      if (fown?.pid || fown?.signum) ctx.onResume(() => restoreFown(o.fd, fown));
     }
   } catch (e) {
     closeOpened(opened);
@@ -62,10 +66,14 @@ export function installFds(t: Injected, fdinfo: Entry[], opened: Map<number, Ope
       } else if (!cloexec) {
         t.remote.call(SYS.fcntl, got, 2 /* F_SETFD */, 0);
       }
+      if (!positioned.has(fi.id) && hasAsync(files.get(fi.id)!)) {
+        const fl = t.remote.call(SYS.fcntl, fi.fd, F_GETFL);
+        t.remote.call(SYS.fcntl, fi.fd, F_SETFL, fl | BigInt(O_ASYNC));
+      }
       if (o.pos !== undefined && o.pos !== 0n && !positioned.has(fi.id)) {
         t.remote.call(SYS.lseek, fi.fd, o.pos, SEEK_SET);
-        positioned.add(fi.id);
       }
+      positioned.add(fi.id);
     }
   } finally {
     t.remote.call(SYS.close, pidfd);

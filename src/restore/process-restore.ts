@@ -80,6 +80,7 @@ export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): v
     if (tc.oom_score_adj !== undefined) fs.writeFileSync(`/proc/${s.pid}/oom_score_adj`, String(tc.oom_score_adj));
     restoreProcessAttrs(s, {
       dumpable: images.mm.dumpable ?? 1, thpDisabled: images.mm.thp_disabled ?? false, childSubreaper: tc.child_subreaper ?? false,
+      mlockFuture: images.mm.mlockall_future ?? 0,
     }, tc.personality ?? 0, images.fs.umask ?? 0o22);
   });
   step('creating threads', images.pid, () => {

@@ -17,6 +17,7 @@ import { pickScratch, Stub } from './stub';
 import { closeOpened, openFiles } from './fds';
 import { FileRestoreContext, NO_SOCKET_OPTIONS, OpenedFile, SocketOptions } from '../files/types';
 import { kindForType } from '../files/registry';
+import { restoreFown, subMessage } from '../files/fown';
 import { SYS } from '../arch/x86_64/syscalls';
 import { readRseq, unregisterRseq } from '../task/rseq';
 import { finishProcess, makeZombie, releaseProcess, restoreMemory, restoreProcessState, RestoreContext, RestoringProcess } from './process-restore';
@@ -65,6 +66,9 @@ export function restore(opts: RestoreOptions): RestoreResult {
         if (!kind) throw new ImageError(img.FILES_IMG, id, `file type ${f.type} is not supported by this amber`);
         const o = kind.open(f, fileCtx);
         inFlight.set(id, (fd = o.fd));
+        const fown = subMessage(f)?.fown;
+        const ofd = fd;
+        if (fown?.pid || fown?.signum) resumeHooks.push(() => restoreFown(ofd, fown));
         if (o.pos) native.lseek(fd, o.pos, 0);
       }
       return native.fcntl(fd, F_DUPFD_CLOEXEC, 0);

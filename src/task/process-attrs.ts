@@ -1,5 +1,7 @@
 /** Process-wide attributes set by prctl and friends: comm, dumpable, THP, subreaper, personality, umask. */
 import { SYS } from '../arch/x86_64/syscalls';
+import * as fs from 'node:fs';
+import { parseSmaps } from '../proc/maps';
 import { Injected, putString } from './injected';
 
 const PR_SET_DUMPABLE = 4;
@@ -15,15 +17,29 @@ export interface ProcessAttrs {
   dumpable: number;
   thpDisabled: boolean;
   childSubreaper: boolean;
+  /** mlockall(MCL_FUTURE) flags in force: MCL_FUTURE, with MCL_ONFAULT; 0 when none. */
+  mlockFuture: number;
 }
 
-export function dumpProcessAttrs(t: Injected): ProcessAttrs {
+export const MCL_FUTURE = 2, MCL_ONFAULT = 4;
+
+/**
+ * Whether mlockall(MCL_FUTURE) is in force, which nothing reports: the scratch area was mapped by
+ * an injected mmap after it, so the kernel locked it if it is (smaps VmFlags lo, lf).
+ */
+function futureLocking(pid: number, scratchAddr: bigint): number {
+  const vma = parseSmaps(fs.readFileSync(`/proc/${pid}/smaps`, 'utf8')).find((m) => m.start <= scratchAddr && scratchAddr < m.end);
+  if (!vma?.vmFlags?.has('lo')) return 0;
+  return MCL_FUTURE | (vma.vmFlags.has('lf') ? MCL_ONFAULT : 0);
+}
+
+export function dumpProcessAttrs(t: Injected, pid: number): ProcessAttrs {
   const brk = t.remote.call(SYS.brk, 0);
   const dumpable = Number(t.remote.call(SYS.prctl, PR_GET_DUMPABLE));
   const thpDisabled = t.remote.call(SYS.prctl, PR_GET_THP_DISABLE) !== 0n;
   t.remote.call(SYS.prctl, PR_GET_CHILD_SUBREAPER, t.data);
   const childSubreaper = t.mem.read(t.data, 4).readInt32LE(0) !== 0;
-  return { brk, dumpable, thpDisabled, childSubreaper };
+  return { brk, dumpable, thpDisabled, childSubreaper, mlockFuture: futureLocking(pid, t.data) };
 }
 
 export function restoreComm(t: Injected, comm: string): void {
@@ -31,6 +47,8 @@ export function restoreComm(t: Injected, comm: string): void {
 }
 
 export function restoreProcessAttrs(t: Injected, a: Omit<ProcessAttrs, 'brk'>, personality: number, umask: number): void {
+  // Every mapping exists by now; MCL_FUTURE alone locks only the ones to come.
+  if (a.mlockFuture) t.remote.call(SYS.mlockall, a.mlockFuture);
   if (a.thpDisabled) t.remote.call(SYS.prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0);
   if (a.childSubreaper) t.remote.call(SYS.prctl, PR_SET_CHILD_SUBREAPER, 1);
   t.remote.call(SYS.personality, personality);

@@ -54,6 +54,8 @@ export const SYS = {
   rt_tgsigqueueinfo: 297,
   openat: 257,
   rseq: 334,
+  mlock2: 325,
+  mlockall: 151,
   pidfd_open: 434,
   clone3: 435,
   close_range: 436,
