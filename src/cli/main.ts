@@ -65,7 +65,7 @@ export function main(argv: string[]): void {
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
         log = setupLog(args, dir, 'dump.log');
         log.info(`amber ${VERSION} dump -t ${pid} -D ${dir}`);
-        const r = dump({ pid, imagesDir: dir, leaveRunning: args.opts.has('leave-running'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args), log });
+        const r = dump({ pid, imagesDir: dir, leaveRunning: args.opts.has('leave-running'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args), fileLocks: args.opts.has('file-locks'), log });
         log.info(`dump finished: ${r.processes} processes, ${r.threads} threads, ${r.pagesWritten} pages, frozen for ${r.frozenMs.toFixed(1)} ms`);
         return;
       }

@@ -21,6 +21,7 @@ export const OPTIONS: OptionSpec[] = [
   { long: 'restore-detached', short: 'd', help: 'detach from the restored tree and exit 0', commands: ['restore'] },
   { long: 'pidfile', arg: 'FILE', help: 'write the root task\'s PID into FILE', commands: ['restore'] },
   { long: 'shell-job', short: 'j', help: 'the tree runs on the caller\'s terminal (its session is outside the tree)' },
+  { long: 'file-locks', short: 'l', help: 'carry file locks (flock, POSIX, OFD, leases); without it a held lock fails the dump', commands: ['dump', 'restore'] },
   { long: 'tcp-established', help: 'carry established TCP connections (TCP repair)', commands: ['dump', 'restore'] },
   { long: 'tcp-close', help: 'restore established TCP connections closed', commands: ['restore'] },
   { long: 'skip-in-flight', help: 'leave out TCP connections not yet accepted', commands: ['dump'] },

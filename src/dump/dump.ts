@@ -12,6 +12,7 @@ import { ensureImagesDir, createImageFile } from '../images-dir';
 import { freezeTree, FrozenProcess, releaseTree } from '../pstree/freeze';
 import { dumpProcess, DumpSession, ProcessDump } from './process-dump';
 import { SeccompFilters } from '../task/seccomp';
+import { refuseSharedTables } from '../pstree/shared-tables';
 import { TreeImages, writeProcessImages, writeTreeImages, writeZombieImages } from './write-images';
 import { NO_SOCKET_OPTIONS, SocketOptions } from '../files/types';
 import { describeFile, openFdOf } from '../files/fd-table';
@@ -23,6 +24,7 @@ export interface DumpOptions {
   leaveRunning: boolean;
   shellJob: boolean;
   sockets?: SocketOptions;
+  fileLocks?: boolean;
   log: Logger;
 }
 
@@ -65,6 +67,7 @@ export function dump(opts: DumpOptions): DumpResult {
       shellJob: opts.shellJob, log,
       sockets: opts.sockets ?? NO_SOCKET_OPTIONS,
       leaveRunning: opts.leaveRunning,
+      fileLocks: opts.fileLocks ?? false,
       rootPid: pid,
       treePids: procs.filter((p) => p.state !== 'zombie').map((p) => p.pid),
       cache: new Map(),
@@ -106,6 +109,7 @@ export function dump(opts: DumpOptions): DumpResult {
   const progress = new Progress(`dump ${pid}`);
   try {
     if (procs[0].state === 'zombie') throw new UnsupportedError(pid, 'task', 'the root of the tree is a zombie');
+    step('checking what the processes share', pid, () => refuseSharedTables(procs.filter((p) => p.state !== 'zombie').map((p) => p.pid)));
     const dumps: ProcessDump[] = [];
     const tMem = process.hrtime.bigint();
     procs.forEach((p, i) => {

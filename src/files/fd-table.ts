@@ -9,6 +9,7 @@ import { Entry } from '../images';
 import { parseFdinfo } from '../proc/fdinfo';
 import { kindForFd } from './registry';
 import { readFown, subMessage } from './fown';
+import { FILE_LOCKS_IMG, lockKey, locksOf } from './file-locks';
 import { FileDumpContext, FileKind, OpenFd } from './types';
 
 const KCMP_FILE = 0;
@@ -47,6 +48,10 @@ export function dumpFdTable(pid: number, ctx: FileDumpContext, nextId: () => num
   const files: Entry[] = [];
   for (const f of open) {
     const { id, kind, shared } = describeFile(f, ctx, nextId, reps, files);
+    for (const lock of locksOf(f)) {
+      if (!ctx.fileLocks) throw new UnsupportedError(pid, `fd ${f.fd} (${f.link})`, `holds a ${lock.kind} ${lock.entry.type ? 'write' : 'read'} lock: dump with -l/--file-locks to carry it`);
+      if (ctx.once(`lock:${lockKey(lock.entry, id)}`)) ctx.addImageEntry(FILE_LOCKS_IMG, 'FILE_LOCKS', lock.entry);
+    }
     fdinfo.push({ id, flags: f.info.flags & O_CLOEXEC ? FD_CLOEXEC : 0, type: kind.type, fd: f.fd });
     ctx.log.debug(`fd ${f.fd}: ${kind.name} ${f.link} (file id ${id}${shared ? ', shared' : ''})`);
   }

@@ -51,6 +51,8 @@ export interface FileDumpContext {
   rootPid: number;
   /** Every process of the frozen tree. */
   treePids: readonly number[];
+  /** -l/--file-locks: held file locks are carried (else they fail the dump). */
+  fileLocks: boolean;
   /** -R: the tree runs on after the dump, so nothing may be taken from it. */
   leaveRunning: boolean;
   /** Per-dump memo of kernel tables (sock_diag dumps), by key. */

@@ -60,6 +60,7 @@ export const IMAGE_KINDS = {
   INETSK: { magic: MAGIC.INETSK, message: 'inet_sk_entry' },
   TCP_STREAM: { magic: MAGIC.TCP_STREAM, message: 'tcp_stream_entry', extra: tcpQueues },
   SK_QUEUES: { magic: MAGIC.SK_QUEUES, message: 'sk_packet_entry', extra: skQueue },
+  FILE_LOCKS: { magic: MAGIC.FILE_LOCKS, message: 'file_lock_entry' },
   MEMFD_INODE: { magic: MAGIC.MEMFD_INODE, message: 'memfd_inode_entry' },
   RLIMIT: { magic: MAGIC.RLIMIT, message: 'rlimit_entry' },
   SIGACT: { magic: MAGIC.SIGACT, message: 'sa_entry' },

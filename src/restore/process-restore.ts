@@ -14,6 +14,7 @@ import { placeVdso, restoreVmas, setMmMap, ShmemRegistry } from '../mem/restore-
 import { ProcessImages } from './read-images';
 import { CLONE_THREAD_FLAGS, Stub } from './stub';
 import { installFds } from './fds';
+import { takeLock } from '../files/file-locks';
 import { FileRestoreContext, OpenedFile } from '../files/types';
 import { putString } from '../task/injected';
 import { registerRseq } from '../task/rseq';
@@ -38,6 +39,8 @@ export interface RestoreContext {
   registered: Set<number>;
   shmem: ShmemRegistry;
   seccompFilters: img.Entry[];
+  /** file-lock.img: every lock, taken again by its task once its fds are in place. */
+  fileLocks: img.Entry[];
   shellJob: boolean;
   log: Logger;
   onBytes(n: number): void;
@@ -66,6 +69,9 @@ export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): v
   const { leader: s, images } = p;
   faultPoint('restore:fds');
   step('installing file descriptors', images.pid, () => installFds(s, images.fdinfo, ctx.opened, ctx.files, ctx.fileCtx, ctx.registered));
+  step('taking file locks again', images.pid, () => {
+    for (const lock of ctx.fileLocks.filter((l) => l.pid === images.pid)) takeLock(s, lock);
+  });
   faultPoint('restore:task-state');
   step('restoring process state', images.pid, () => {
     const tc = images.cores[0].tc;

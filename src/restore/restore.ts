@@ -18,6 +18,7 @@ import { closeOpened, openFiles } from './fds';
 import { FileRestoreContext, NO_SOCKET_OPTIONS, OpenedFile, SocketOptions } from '../files/types';
 import { kindForType } from '../files/registry';
 import { restoreFown, subMessage } from '../files/fown';
+import { FILE_LOCKS_IMG } from '../files/file-locks';
 import { SYS } from '../arch/x86_64/syscalls';
 import { readRseq, unregisterRseq } from '../task/rseq';
 import { finishProcess, makeZombie, releaseProcess, restoreMemory, restoreProcessState, RestoreContext, RestoringProcess } from './process-restore';
@@ -79,7 +80,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
   const stubs = new Map<number, Stub>();
   let opened = new Map<number, OpenedFile>();
   const progress = new Progress(`restore ${rootPid}`);
-  const ctx: RestoreContext = { files: set.files, opened, fileCtx, registered: new Set(), seccompFilters: set.seccompFilters, shmem: new Map() as ShmemRegistry, shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n) };
+  const ctx: RestoreContext = { files: set.files, opened, fileCtx, registered: new Set(), seccompFilters: set.seccompFilters, fileLocks: img.readImageOptional(opts.imagesDir, FILE_LOCKS_IMG, 'FILE_LOCKS') ?? [], shmem: new Map() as ShmemRegistry, shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n) };
   const restoring: RestoringProcess[] = [];
   try {
     faultPoint('restore:clone');

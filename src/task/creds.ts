@@ -11,6 +11,8 @@ import { Injected } from './injected';
 const SYS_setfsuid = 122, SYS_setfsgid = 123;
 const PR_SET_KEEPCAPS = 8, PR_CAPBSET_DROP = 24, PR_SET_SECUREBITS = 28, PR_SET_NO_NEW_PRIVS = 38;
 const SECBIT_KEEP_CAPS = 1 << 4;
+const PR_CAP_AMBIENT = 47, PR_CAP_AMBIENT_RAISE = 2;
+const SECBIT_NO_CAP_AMBIENT_RAISE = 1 << 6, SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED = 1 << 7;
 const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
 function lastCap(): number {
@@ -37,7 +39,10 @@ export function restoreCreds(t: Injected, c: Entry): void {
     if (!((bnd >> BigInt(cap)) & 1n)) t.remote.call(SYS.prctl, PR_CAPBSET_DROP, cap);
   }
   const secbits: number = c.secbits ?? 0;
-  if (secbits & ~SECBIT_KEEP_CAPS) t.remote.call(SYS.prctl, PR_SET_SECUREBITS, secbits | SECBIT_KEEP_CAPS);
+  // SECBIT_NO_CAP_AMBIENT_RAISE (and its lock) would forbid raising the ambient set below.
+  const amb = mask(c.cap_amb);
+  const early = amb ? secbits & ~(SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) : secbits;
+  if (early & ~SECBIT_KEEP_CAPS) t.remote.call(SYS.prctl, PR_SET_SECUREBITS, early | SECBIT_KEEP_CAPS);
   t.remote.call(SYS.prctl, PR_SET_KEEPCAPS, 1);
   t.remote.call(SYS.setresuid, c.uid, c.euid, c.suid);
   t.remote.call(SYS_setfsuid, c.fsuid);
@@ -55,6 +60,11 @@ export function restoreCreds(t: Injected, c: Entry): void {
   t.mem.write(t.data, hdr);
   t.mem.write(t.data + 64n, data);
   t.remote.call(SYS.capset, t.data, t.data + 64n);
+  // Ambient capabilities need their bit in the permitted and inheritable sets: after capset.
+  for (let cap = 0; cap <= lastCap(); cap++) {
+    if ((amb >> BigInt(cap)) & 1n) t.remote.call(SYS.prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+  }
+  if (early !== secbits) t.remote.call(SYS.prctl, PR_SET_SECUREBITS, secbits);
   t.remote.call(SYS.prctl, PR_SET_KEEPCAPS, secbits & SECBIT_KEEP_CAPS ? 1 : 0);
   if (c.no_new_privs) t.remote.call(SYS.prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }

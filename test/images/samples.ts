@@ -155,6 +155,10 @@ export const SAMPLES: Record<ImageKindName, Entry[]> = {
     { id_for: 13, length: 5, scm: [], extra: Buffer.from('hello') },
     { id_for: 13, length: 2, addr: Buffer.from('\0abc'), scm: [{ type: 1, rights: [4, 5] }], ucred: { uid: 0, gid: 0, pid: 42 }, extra: Buffer.from('hi') },
   ],
+  FILE_LOCKS: [
+    { flag: 2, type: 1, pid: 4000, fd: 3, start: 0n, len: 0n },
+    { flag: 1, type: 0, pid: 4000, fd: 5, start: 200n, len: 100n },
+  ],
   MEMFD_INODE: [{ name: 'amber-memfd', uid: 1000, gid: 1000, size: 8192n, shmid: 3, seals: 0xf, inode_id: 0x1234567890abcdefn, hugetlb_flag: 0 }],
   RLIMIT: coreLeader.tc.rlimits.rlimits,
   SIGACT: coreLeader.tc.sigactions,

@@ -24,6 +24,7 @@ export const SYS = {
   socketpair: 53,
   kill: 62,
   fcntl: 72,
+  flock: 73,
   chdir: 80,
   fchdir: 81,
   umask: 95,
