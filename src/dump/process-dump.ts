@@ -28,6 +28,7 @@ import { parseStat, ProcStat } from '../proc/stat';
 import { parseStatus, ProcStatus } from '../proc/status';
 import { Injected } from '../task/injected';
 import { SeccompFilters } from '../task/seccomp';
+import { dumpSpeculation } from '../task/thread-cpu';
 
 const PR_GET_SECUREBITS = 27;
 const SYS_sched_getscheduler = 145;
@@ -47,6 +48,7 @@ export interface ThreadDump {
   seccompFilter?: number;
   /** sched_getscheduler: the policy with SCHED_RESET_ON_FORK, which /proc does not show. */
   schedPolicy: number;
+  specCtrl: number[];
 }
 
 export interface ProcessDump {
@@ -100,6 +102,7 @@ function threadState(s: DumpSession, t: Tracee, pid: number, inj: Injected): Omi
     attrs: dumpThreadAttrs(inj),
     secbits: Number(inj.remote.call(SYS.prctl, PR_GET_SECUREBITS)),
     schedPolicy: Number(inj.remote.call(SYS_sched_getscheduler, 0)),
+    specCtrl: dumpSpeculation(inj),
     ...proc,
   };
 }

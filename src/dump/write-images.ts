@@ -6,6 +6,7 @@ import { credsFromStatus } from './creds';
 import { ProcessDump, ThreadDump } from './process-dump';
 import { FrozenProcess, TASK_STATE_CODE } from '../pstree/freeze';
 import { NO_FOWN } from '../files/types';
+import { affinityFromStatus } from '../task/thread-cpu';
 
 const O_DIRECTORY = 0o200000;
 
@@ -26,6 +27,8 @@ function threadCore(t: ThreadDump): img.Entry {
     rseq_entry: t.rseq,
     seccomp_mode: t.seccompMode,
     seccomp_filter: t.seccompFilter,
+    cpu_affinity: affinityFromStatus(t.status),
+    spec_ctrl: t.specCtrl,
   };
 }
 

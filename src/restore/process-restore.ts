@@ -28,6 +28,7 @@ import { restoreComm, restoreProcessAttrs } from '../task/process-attrs';
 import { queuePendingSignals } from '../task/signals';
 import { restoreCreds } from '../task/creds';
 import { restoreSched } from '../task/sched';
+import { affinityFromStatus, restoreThreadCpu } from '../task/thread-cpu';
 import { restoreSeccomp } from '../task/seccomp';
 import * as fs from 'node:fs';
 
@@ -110,6 +111,7 @@ function restoreThread(t: Stub, images: ProcessImages, index: number, ctx: Resto
   if (th.rseq_entry) registerRseq(t, th.rseq_entry);
   queuePendingSignals(t, images.pid, t.pid, (th.signals_p?.signals ?? []).map((x: img.Entry) => x.siginfo), false);
   restoreSched(t, t.pid, th);
+  restoreThreadCpu(t, th.cpu_affinity, th.spec_ctrl, affinityFromStatus(parseStatus(fs.readFileSync(`/proc/${t.pid}/status`, 'utf8'))));
   // Before creds, while the stub may still install filters; suspended for our syscalls until detach.
   restoreSeccomp(t, th.seccomp_mode ?? 0, th.seccomp_filter, ctx.seccompFilters);
   if (th.creds) restoreCreds(t, th.creds);
