@@ -4,6 +4,7 @@
  */
 import { UnsupportedError } from '../errors';
 import { MapsEntry } from '../proc/maps';
+import { madviseBits, refusedVmFlag } from './vm-flags';
 
 export const VMA = {
   AREA_REGULAR: 1 << 0, AREA_STACK: 1 << 1, AREA_VSYSCALL: 1 << 2, AREA_VDSO: 1 << 3, AREA_HEAP: 1 << 5,
@@ -12,13 +13,11 @@ export const VMA = {
 } as const;
 
 export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
-export const MAP_SHARED = 0x1, MAP_PRIVATE = 0x2, MAP_ANONYMOUS = 0x20, MAP_GROWSDOWN = 0x100;
+export const MAP_SHARED = 0x1, MAP_PRIVATE = 0x2, MAP_ANONYMOUS = 0x20, MAP_GROWSDOWN = 0x100, MAP_NORESERVE = 0x4000;
 
 /** vma_entry.mlock (amber's own). */
 export const MLOCK_STATE = { locked: 1, onFault: 3 } as const;
 
-/** madvise advice recorded as bits (1 << advice) in vma_entry.madv, from smaps VmFlags. */
-export const MADV_BY_VMFLAG: Record<string, number> = { dc: 10, mg: 12, hg: 14, nh: 15, dd: 16, wf: 18 };
 
 export interface VmaEntry {
   start: bigint; end: bigint; pgoff: bigint; shmid: bigint;
@@ -39,10 +38,16 @@ export interface VmaInfo {
 const O_RDONLY = 0, O_RDWR = 2;
 
 export function classifyVma(m: MapsEntry, pid: number): VmaInfo {
+  const v = classifyVmaKind(m, pid);
+  // MAP_NORESERVE (VmFlags nr) rides on every ordinary mapping's mmap flags.
+  if (m.vmFlags?.has('nr') && !(v.entry.status & (VMA.AREA_VDSO | VMA.AREA_VVAR | VMA.AREA_VSYSCALL))) v.entry.flags |= MAP_NORESERVE;
+  return v;
+}
+
+function classifyVmaKind(m: MapsEntry, pid: number): VmaInfo {
   const prot = (m.read ? PROT_READ : 0) | (m.write ? PROT_WRITE : 0) | (m.exec ? PROT_EXEC : 0);
   const flagsSet = m.vmFlags ?? new Set<string>();
-  let madv = 0n;
-  for (const [flag, advice] of Object.entries(MADV_BY_VMFLAG)) if (flagsSet.has(flag)) madv |= 1n << BigInt(advice);
+  const madv = madviseBits(flagsSet);
   const base: VmaEntry = {
     start: m.start, end: m.end, pgoff: m.offset, shmid: 0n, prot,
     flags: m.shared ? MAP_SHARED : MAP_PRIVATE, status: VMA.AREA_REGULAR, fd: -1n,
@@ -51,7 +56,6 @@ export function classifyVma(m: MapsEntry, pid: number): VmaInfo {
   // VM_LOCKED (mlock, MAP_LOCKED) and VM_LOCKONFAULT (mlock2 MLOCK_ONFAULT).
   if (flagsSet.has('lo')) base.mlock = flagsSet.has('lf') ? MLOCK_STATE.onFault : MLOCK_STATE.locked;
   const where = `mapping ${m.start.toString(16)}-${m.end.toString(16)} ${m.path || '[anon]'}`;
-  if (flagsSet.has('ht')) throw new UnsupportedError(pid, where, 'hugetlbfs mappings are not supported yet');
 
   switch (m.path) {
     case '[vsyscall]':
@@ -62,7 +66,9 @@ export function classifyVma(m: MapsEntry, pid: number): VmaInfo {
     case '[vvar_vclock]':
       return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.AREA_VVAR, flags: MAP_PRIVATE | MAP_ANONYMOUS }, pages: 'none' };
   }
-  if (flagsSet.has('io') || flagsSet.has('pf')) throw new UnsupportedError(pid, where, 'device I/O mappings cannot be checkpointed');
+  // The kernel's own mappings above carry io/pf and the like; every other one answers to the table.
+  const refusal = refusedVmFlag(flagsSet);
+  if (refusal) throw new UnsupportedError(pid, where, refusal);
   const growsDown = flagsSet.has('gd') || m.path === '[stack]' ? MAP_GROWSDOWN : 0;
   if (m.inode === 0 || m.path === '[heap]' || m.path === '[stack]') {
     if (m.path.startsWith('[') && !['[heap]', '[stack]', ''].includes(m.path) && !m.path.startsWith('[anon:')) {

@@ -51,6 +51,16 @@ export interface NativeAddon {
   fcntlOwnerEx(fd: number, cmd: number, owner: Buffer): void;
   eventfd(initval: number, flags: number): number;
   epollCreate(flags: number): number;
+  /** signalfd4(-1, mask, 8, flags): a signalfd for the signals of a 64-bit mask (bit n-1: signal n). */
+  signalfd(mask: bigint, flags: number): number;
+  timerfdCreate(clockid: number, flags: number): number;
+  /** timerfd_settime with the value (relative, or absolute with TFD_TIMER_ABSTIME; 0n disarms) and interval in ns. */
+  timerfdSettime(fd: number, flags: number, valueNs: bigint, intervalNs: bigint): void;
+  /** timerfd_gettime: [time left, interval] in ns. */
+  timerfdGettime(fd: number): [bigint, bigint];
+  clockGettime(clockid: number): bigint;
+  /** ioctl(fd, request, &value) for an _IOW(type, nr, u64) request (TFD_IOC_SET_TICKS). */
+  ioctlSetU64(fd: number, request: number, value: bigint): void;
 
   socket(domain: number, type: number, protocol: number): number;
   socketpair(domain: number, type: number, protocol: number): [number, number];
