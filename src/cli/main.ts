@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AmberError, UsageError } from '../errors';
 import { Logger, openLog } from '../log';
-import { helpText, parseArgs, ParsedArgs } from './options';
+import { helpText, parseArgs, ParsedArgs, parseSize } from './options';
 import { dump } from '../dump/dump';
 import { restore } from '../restore/restore';
 import { runCheck } from '../check/check';
@@ -65,7 +65,8 @@ export function main(argv: string[]): void {
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
         log = setupLog(args, dir, 'dump.log');
         log.info(`amber ${VERSION} dump -t ${pid} -D ${dir}`);
-        const r = dump({ pid, imagesDir: dir, leaveRunning: args.opts.has('leave-running'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args), fileLocks: args.opts.has('file-locks'), log });
+        const r = dump({ pid, imagesDir: dir, leaveRunning: args.opts.has('leave-running'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args), fileLocks: args.opts.has('file-locks'),
+          ghostLimit: args.opts.has('ghost-limit') ? parseSize('ghost-limit', requireOpt(args, 'ghost-limit')) : undefined, log });
         log.info(`dump finished: ${r.processes} processes, ${r.threads} threads, ${r.pagesWritten} pages, frozen for ${r.frozenMs.toFixed(1)} ms`);
         return;
       }

@@ -27,10 +27,21 @@ export const OPTIONS: OptionSpec[] = [
   { long: 'skip-in-flight', help: 'leave out TCP connections not yet accepted', commands: ['dump'] },
   { long: 'ext-unix-sk', help: 'allow unix sockets whose peer is outside the tree; reconnect them by name', commands: ['dump', 'restore'] },
   { long: 'network-lock', arg: 'METHOD', help: 'how TCP connections are locked while frozen: nftables (default), iptables or skip', commands: ['dump', 'restore'] },
+  { long: 'ghost-limit', arg: 'SIZE', help: 'most bytes of data an unlinked open file may bring into the images (K/M/G suffixes; default 1M)', commands: ['dump'] },
   { long: 'feature', arg: 'NAME', help: 'check one kernel feature; the exit code answers', commands: ['check'] },
   { long: 'help', short: 'h', help: 'show this help' },
   { long: 'version', short: 'V', help: 'show the version' },
 ];
+
+/** A size as CRIU takes it: a number of bytes, with an optional K, M or G suffix (powers of 1024). */
+export function parseSize(option: string, text: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(text.trim());
+  if (!m) throw new UsageError(`bad size for --${option}: ${text} (bytes, or with a K, M or G suffix)`);
+  const shift = { '': 0, K: 10, M: 20, G: 30 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G'];
+  const value = Number(m[1]) * 2 ** shift;
+  if (!Number.isSafeInteger(value)) throw new UsageError(`size for --${option} is too large: ${text}`);
+  return value;
+}
 
 export interface ParsedArgs {
   command?: string;

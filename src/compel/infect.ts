@@ -6,7 +6,7 @@
  */
 import { GpRegs, SYSCALL_GADGET } from '../arch/x86_64/regs';
 import { SYS } from '../arch/x86_64/syscalls';
-import { AmberError } from '../errors';
+import { AmberError, SysError } from '../errors';
 import { MapsEntry } from '../proc/maps';
 import { applySyscallRestart } from './restart';
 import { RemoteSyscalls } from './remote-syscalls';
@@ -22,7 +22,8 @@ export function scratchData(scratch: bigint): { data: bigint; dataSize: number }
   return { data: scratch + BigInt(SCRATCH_DATA_OFFSET), dataSize: SCRATCH_SIZE - SCRATCH_DATA_OFFSET };
 }
 
-const PROT_RWX = 7;
+const PROT_RWX = 7, PROT_RX = 5, PROT_RW = 3;
+const EACCES = 13n;
 const MAP_PRIVATE_ANON = 0x22;
 
 export interface Infection {
@@ -73,8 +74,19 @@ export function infect(tracee: Tracee, maps: MapsEntry[]): Infection {
     tracee.setSigmask(~0n);
     const bootstrap = new RemoteSyscalls(tracee, 0n, savedRegs);
     const insn = findSyscallInsn(mem, maps, tracee.pid);
-    scratch = bootstrap.callAtExit(SYS.mmap, insn, 0, SCRATCH_SIZE, PROT_RWX, MAP_PRIVATE_ANON, -1, 0);
-    mem.write(scratch, SYSCALL_GADGET);
+    const r = bootstrap.rawAtExit(SYS.mmap, insn, 0, SCRATCH_SIZE, PROT_RWX, MAP_PRIVATE_ANON, -1, 0);
+    if (r === -EACCES) {
+      // Memory-deny-write-execute (PR_SET_MDWE): no mapping may be writable and executable. The
+      // area is mapped executable, the gadget written through /proc/PID/mem (which may), and the
+      // data part made writable (dropping exec is allowed).
+      scratch = bootstrap.callAtExit(SYS.mmap, insn, 0, SCRATCH_SIZE, PROT_RX, MAP_PRIVATE_ANON, -1, 0);
+      mem.write(scratch, SYSCALL_GADGET);
+      new RemoteSyscalls(tracee, scratch, savedRegs).call(SYS.mprotect, scratch + BigInt(SCRATCH_DATA_OFFSET), SCRATCH_SIZE - SCRATCH_DATA_OFFSET, PROT_RW);
+    } else {
+      if (r < 0n && r > -4096n) throw new SysError(Number(-r), 'mmap (inside the task)', tracee.pid);
+      scratch = r;
+      mem.write(scratch, SYSCALL_GADGET);
+    }
   } catch (e) {
     try { restoreTask(); } finally { mem.close(); }
     throw e;

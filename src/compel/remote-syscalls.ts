@@ -47,11 +47,16 @@ export class RemoteSyscalls {
    * the gadget may no longer be there (unmapping the scratch area) or before it exists.
    */
   callAtExit(nr: number, ip: bigint, ...args: Arg[]): bigint {
+    const r = this.rawAtExit(nr, ip, ...args);
+    if (isErrorResult(r)) throw new SysError(Number(-r), `${syscallName(nr)} (inside the task)`, this.tracee.pid);
+    return r;
+  }
+
+  /** callAtExit's raw result: a value or a negative errno. */
+  rawAtExit(nr: number, ip: bigint, ...args: Arg[]): bigint {
     this.tracee.setRegs(this.regsFor(nr, args, ip));
     this.tracee.stepSyscall(`entering ${syscallName(nr)} inside it`);
     this.tracee.stepSyscall(`leaving ${syscallName(nr)} inside it`);
-    const r = signed(this.tracee.getRegs().ax);
-    if (isErrorResult(r)) throw new SysError(Number(-r), `${syscallName(nr)} (inside the task)`, this.tracee.pid);
-    return r;
+    return signed(this.tracee.getRegs().ax);
   }
 }

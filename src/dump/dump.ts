@@ -14,7 +14,7 @@ import { dumpProcess, DumpSession, ProcessDump } from './process-dump';
 import { SeccompFilters } from '../task/seccomp';
 import { refuseSharedTables } from '../pstree/shared-tables';
 import { TreeImages, writeProcessImages, writeTreeImages, writeZombieImages } from './write-images';
-import { NO_SOCKET_OPTIONS, SocketOptions } from '../files/types';
+import { DEFAULT_GHOST_LIMIT, NO_SOCKET_OPTIONS, SocketOptions } from '../files/types';
 import { describeFile, openFdOf } from '../files/fd-table';
 import { native } from '../native';
 
@@ -25,6 +25,8 @@ export interface DumpOptions {
   shellJob: boolean;
   sockets?: SocketOptions;
   fileLocks?: boolean;
+  /** --ghost-limit in bytes (default DEFAULT_GHOST_LIMIT). */
+  ghostLimit?: number;
   log: Logger;
 }
 
@@ -61,6 +63,8 @@ export function dump(opts: DumpOptions): DumpResult {
   const releaseHooks: ((killed: boolean) => void)[] = [];
   const pidfds = new Map<number, number>();
   const grabbed = new Map<string, number>();
+  // Processes use pages ids 1..procs.length (their index); memfd contents take the next ones.
+  let nextPagesId = procs.length + 1;
   const session: DumpSession = {
     seccomp: new SeccompFilters(),
     fileCtx: {
@@ -94,6 +98,9 @@ export function dump(opts: DumpOptions): DumpResult {
         if (!e) extraImages.set(file, (e = { kind, entries: [] }));
         e.entries.push(entry);
       },
+      imagesDir: opts.imagesDir,
+      ghostLimit: opts.ghostLimit ?? DEFAULT_GHOST_LIMIT,
+      nextPagesId: () => nextPagesId++,
     },
     imagesDir: opts.imagesDir, shellJob: opts.shellJob, log,
     nextFileId: () => nextFileId++,

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { infect, Infection, Tracee } from '../compel';
-import { step } from '../errors';
+import { step, UnsupportedError } from '../errors';
 import { faultPoint } from '../fault';
 import { Logger } from '../log';
 import { Entry } from '../images';
@@ -29,6 +29,7 @@ import { parseStatus, ProcStatus } from '../proc/status';
 import { Injected } from '../task/injected';
 import { SeccompFilters } from '../task/seccomp';
 import { dumpSpeculation } from '../task/thread-cpu';
+import { coreSchedCookie, dumpMmPrctls, dumpThreadPrctls, MmPrctls, ThreadPrctls } from '../task/prctl-states';
 
 const PR_GET_SECUREBITS = 27;
 const SYS_sched_getscheduler = 145;
@@ -49,6 +50,7 @@ export interface ThreadDump {
   /** sched_getscheduler: the policy with SCHED_RESET_ON_FORK, which /proc does not show. */
   schedPolicy: number;
   specCtrl: number[];
+  prctls: ThreadPrctls;
 }
 
 export interface ProcessDump {
@@ -64,6 +66,7 @@ export interface ProcessDump {
   posixTimers: PosixTimerEntry[];
   rlimits: RlimitEntry[];
   attrs: ProcessAttrs;
+  mmPrctls: MmPrctls;
   threads: ThreadDump[];
 }
 
@@ -91,6 +94,7 @@ function readThreadProc(pid: number, tid: number): { stat: ProcStat; status: Pro
 
 function threadState(s: DumpSession, t: Tracee, pid: number, inj: Injected): Omit<ThreadDump, 'regs' | 'sigmask'> {
   const proc = readThreadProc(pid, t.pid);
+  if (coreSchedCookie(inj) !== 0n) throw new UnsupportedError(t.pid, 'thread', 'it has a core scheduling cookie (PR_SCHED_CORE), which amber does not carry yet');
   const seccompMode = Number(proc.status.get('Seccomp') ?? '0');
   return {
     seccompMode,
@@ -103,6 +107,7 @@ function threadState(s: DumpSession, t: Tracee, pid: number, inj: Injected): Omi
     secbits: Number(inj.remote.call(SYS.prctl, PR_GET_SECUREBITS)),
     schedPolicy: Number(inj.remote.call(SYS_sched_getscheduler, 0)),
     specCtrl: dumpSpeculation(inj),
+    prctls: dumpThreadPrctls(inj),
     ...proc,
   };
 }
@@ -157,6 +162,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
         posixTimers: dumpPosixTimers(inf, pid),
         rlimits: readProcLimits(pid),
         attrs: dumpProcessAttrs(inf, pid),
+        mmPrctls: dumpMmPrctls(inf),
       };
     });
     step('removing the syscall gadget', pid, () => inf.cure());

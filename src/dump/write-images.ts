@@ -29,6 +29,7 @@ function threadCore(t: ThreadDump): img.Entry {
     seccomp_filter: t.seccompFilter,
     cpu_affinity: affinityFromStatus(t.status),
     spec_ctrl: t.specCtrl,
+    timerslack_ns: BigInt(t.prctls.timerslack), tsc_mode: t.prctls.tsc, mce_kill: t.prctls.mceKill, io_flusher: t.prctls.ioFlusher,
   };
 }
 
@@ -91,6 +92,7 @@ export function writeProcessImages(dir: string, d: ProcessDump, filesId: number,
     exe_file_id: exeId, mm_saved_auxv: snap.auxv,
     vmas: d.vmas.map((v) => v.entry),
     dumpable: d.attrs.dumpable, thp_disabled: d.attrs.thpDisabled, mlockall_future: d.attrs.mlockFuture || undefined,
+    mdwe: d.mmPrctls.mdwe || undefined, memory_merge: d.mmPrctls.memoryMerge || undefined,
   }]);
   img.writeImage(dir, img.pagemapImg(pid), 'PAGEMAP', [{ pages_id: d.pagesId }, ...d.pages.entries]);
   img.writeImage(dir, img.fdinfoImg(filesId), 'FDINFO', d.fdTable.fdinfo);

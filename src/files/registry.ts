@@ -7,6 +7,8 @@ import { regularFile } from './regular';
 import { terminal } from './tty';
 import { pipe } from './pipe';
 import { eventfd } from './eventfd';
+import { signalfd } from './signalfd';
+import { timerfd } from './timerfd';
 import { epoll } from './epoll';
 import { fifo } from './fifo';
 import { unixSocket } from './unix-socket';
@@ -15,7 +17,7 @@ import { netlinkSocket } from './netlink-socket';
 import { packetSocket } from './packet-socket';
 import { FileDumpContext, FileKind, OpenFd } from './types';
 
-export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile, pipe, fifo, eventfd, epoll, unixSocket, inetSocket, netlinkSocket, packetSocket];
+export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile, pipe, fifo, eventfd, signalfd, timerfd, epoll, unixSocket, inetSocket, netlinkSocket, packetSocket];
 
 /** What an fd the registry does not handle is, for the error message. */
 export function describeUnsupported(f: OpenFd): string {

@@ -71,7 +71,16 @@ export interface FileDumpContext {
   once(key: string): boolean;
   /** Adds an entry to an image written at the end of the dump (pipes-data.img...). */
   addImageEntry(file: string, kind: ImageKindName, entry: Entry): void;
+  /** The images directory, for kinds that write file contents themselves (memfds, ghost files). */
+  imagesDir: string;
+  /** --ghost-limit: the most bytes of data an unlinked file may bring into the images. */
+  ghostLimit: number;
+  /** A pages-ID.img id that no process's pagemap uses (for memfd contents). */
+  nextPagesId(): number;
 }
+
+/** CRIU's default --ghost-limit: 1 MiB. */
+export const DEFAULT_GHOST_LIMIT = 1 << 20;
 
 export interface FileRestoreContext {
   shellJob: boolean;

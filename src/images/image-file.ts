@@ -28,6 +28,12 @@ function entryType(kind: ImageKindName, index: number): string {
   return index === 0 && k.head ? k.head : k.message;
 }
 
+/** Whether entry `index` of `kind` is followed by a raw payload (never the head entry). */
+function hasExtra(kind: ImageKindName, index: number): boolean {
+  const k = imageKind(kind);
+  return k.extra !== undefined && !(index === 0 && k.head);
+}
+
 function u32(value: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(value >>> 0);
@@ -44,7 +50,8 @@ function encodeWithName(kind: ImageKindName, entries: Entry[], file: string): Bu
     const typeName = entryType(kind, i);
     let fields: Entry = entry;
     let extra: unknown;
-    if (k.extra && entry !== null && typeof entry === 'object') {
+    const withExtra = hasExtra(kind, i);
+    if (withExtra && entry !== null && typeof entry === 'object') {
       ({ extra, ...fields } = entry);
     }
     let body: Uint8Array;
@@ -56,7 +63,7 @@ function encodeWithName(kind: ImageKindName, entries: Entry[], file: string): Bu
       throw new ImageError(file, i, reason, { cause: e });
     }
     chunks.push(u32(body.length), Buffer.from(body.buffer, body.byteOffset, body.length));
-    if (k.extra) {
+    if (withExtra && k.extra) {
       const want = k.extra.length(fields);
       if (!(extra instanceof Uint8Array)) throw new ImageError(file, i, `${kind} entry needs 'extra' (a Buffer of ${want} bytes)`);
       if (extra.length !== want) throw new ImageError(file, i, `extra payload is ${extra.length} bytes, the entry declares ${want}`);
@@ -113,7 +120,7 @@ export function decodeImage(kind: ImageKindName, data: Buffer, file = `<${kind} 
       throw new ImageError(file, i, `cannot decode ${typeName}: ${(e as Error).message}`, { cause: e });
     }
     off += len;
-    if (k.extra) {
+    if (hasExtra(kind, i) && k.extra) {
       const want = k.extra.length(entry);
       if (want > data.length - off) throw new ImageError(file, i, `truncated: extra payload of entry ${i} declares ${want} bytes, ${data.length - off} left`);
       entry.extra = Buffer.from(data.subarray(off, off + want));

@@ -21,13 +21,14 @@ export interface ImageKind {
   readonly service?: boolean;
   /** No leading magic at all: only inventory.img. */
   readonly bare?: boolean;
-  /** Raw payload after each entry; on the JS side it is `entry.extra` (a Buffer). */
+  /** Raw payload after each entry (but the head); on the JS side it is `entry.extra` (a Buffer). */
   readonly extra?: ExtraPayload;
 }
 
 const pipeData: ExtraPayload = { length: (e) => e.bytes };
 const skQueue: ExtraPayload = { length: (e) => e.length };
 const tcpQueues: ExtraPayload = { length: (e) => e.inq_len + e.outq_len };
+const ghostChunk: ExtraPayload = { length: (e) => Number(e.len) };
 
 export const IMAGE_KINDS = {
   INVENTORY: { magic: MAGIC.INVENTORY, message: 'inventory_entry', bare: true },
@@ -62,6 +63,8 @@ export const IMAGE_KINDS = {
   SK_QUEUES: { magic: MAGIC.SK_QUEUES, message: 'sk_packet_entry', extra: skQueue },
   FILE_LOCKS: { magic: MAGIC.FILE_LOCKS, message: 'file_lock_entry' },
   MEMFD_INODE: { magic: MAGIC.MEMFD_INODE, message: 'memfd_inode_entry' },
+  GHOST_FILE: { magic: MAGIC.GHOST_FILE, message: 'ghost_chunk_entry', head: 'ghost_file_entry', extra: ghostChunk },
+  REMAP_FPATH: { magic: MAGIC.REMAP_FPATH, message: 'remap_file_path_entry' },
   RLIMIT: { magic: MAGIC.RLIMIT, message: 'rlimit_entry' },
   SIGACT: { magic: MAGIC.SIGACT, message: 'sa_entry' },
   SECCOMP: { magic: MAGIC.SECCOMP, message: 'seccomp_entry' },

@@ -22,6 +22,7 @@ export const UNIXSK_IMG = 'unixsk.img';
 export const INETSK_IMG = 'inetsk.img';
 export const SK_QUEUES_IMG = 'sk-queues.img';
 export const MEMFD_INODE_IMG = 'memfd.img';
+export const REMAP_FPATH_IMG = 'remap-fpath.img';
 export const SECCOMP_IMG = 'seccomp.img';
 export const STATS_DUMP_IMG = 'stats-dump.img';
 export const STATS_RESTORE_IMG = 'stats-restore.img';
@@ -31,6 +32,10 @@ export const mmImg = (pid: number): string => `mm-${pid}.img`;
 export const vmasImg = (pid: number): string => `vmas-${pid}.img`;
 export const pagemapImg = (pid: number): string => `pagemap-${pid}.img`;
 export const pagesImg = (pagesId: number): string => `pages-${pagesId}.img`;
+/** Contents of a shared memory object (a memfd), by its shmid: vaddr is the offset in the object. */
+export const shmemPagemapImg = (shmid: number | bigint): string => `pagemap-shmem-${shmid}.img`;
+/** Contents of an unlinked file, by ghost id in hex (remap-fpath.img refers to it). */
+export const ghostFileImg = (id: number): string => `ghost-file-${id.toString(16)}.img`;
 export const idsImg = (pid: number): string => `ids-${pid}.img`;
 export const fdinfoImg = (id: number): string => `fdinfo-${id}.img`;
 export const fsImg = (pid: number): string => `fs-${pid}.img`;

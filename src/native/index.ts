@@ -80,8 +80,27 @@ export interface NativeAddon {
   getFilter(fd: number): Buffer;
   attachFilter(fd: number, program: Buffer): void;
 
+  /** inotify_init1(flags): IN_NONBLOCK | IN_CLOEXEC only. */
+  inotifyInit1(flags: number): number;
+  /** inotify_add_watch(fd, path, mask) -> wd. */
+  inotifyAddWatch(fd: number, path: string, mask: number): number;
+  inotifyRmWatch(fd: number, wd: number): void;
+  /** ioctl INOTIFY_IOC_SETNEXTWD (CONFIG_CHECKPOINT_RESTORE): the next watch gets wd or the first free above. */
+  inotifySetNextWd(fd: number, wd: number): void;
+  /** open_by_handle_at(mountFd or AT_FDCWD = -100, {handleType, handle}, flags) -> fd (needs CAP_DAC_READ_SEARCH). */
+  openByHandleAt(mountFd: number, handleType: number, handle: Buffer, flags: number): number;
+  fanotifyInit(flags: number, eventFlags: number): number;
+  /** fanotify_mark(fd, flags, mask, dirfd or AT_FDCWD = -100, path or null for dirfd itself). */
+  fanotifyMark(fd: number, flags: number, mask: bigint, dirfd: number, path: string | null): void;
+  /** ioctl PIDFD_GET_INFO with `mask` asked: the 64 bytes of struct pidfd_info (returned mask first). */
+  pidfdGetInfo(pidfd: number, mask: bigint): Buffer;
+  /** A pidfd (flags: PIDFD_NONBLOCK) of a short-lived child of the caller that ended with waitStatus and was reaped. */
+  pidfdOfExited(flags: number, waitStatus: number): number;
+
   processVmReadv(pid: number, remote: bigint, buf: Buffer, offset: number, length: number): number;
   processVmWritev(pid: number, remote: bigint, buf: Buffer, offset: number, length: number): number;
+  /** memfd_create(name, flags): name without the "memfd:" prefix; flags MFD_CLOEXEC|MFD_ALLOW_SEALING|MFD_NOEXEC_SEAL|MFD_EXEC. */
+  memfdCreate(name: string, flags: number): number;
 }
 
 function load(): NativeAddon {

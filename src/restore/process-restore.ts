@@ -29,6 +29,7 @@ import { queuePendingSignals } from '../task/signals';
 import { restoreCreds } from '../task/creds';
 import { restoreSched } from '../task/sched';
 import { affinityFromStatus, restoreThreadCpu } from '../task/thread-cpu';
+import { dumpThreadPrctls, restoreMmPrctls, restoreThreadPrctls } from '../task/prctl-states';
 import { restoreSeccomp } from '../task/seccomp';
 import * as fs from 'node:fs';
 
@@ -89,6 +90,7 @@ export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): v
       dumpable: images.mm.dumpable ?? 1, thpDisabled: images.mm.thp_disabled ?? false, childSubreaper: tc.child_subreaper ?? false,
       mlockFuture: images.mm.mlockall_future ?? 0,
     }, tc.personality ?? 0, images.fs.umask ?? 0o22);
+    restoreMmPrctls(s, { mdwe: images.mm.mdwe, memoryMerge: images.mm.memory_merge });
   });
   step('creating threads', images.pid, () => {
     const tids: number[] = images.pstree.threads;
@@ -111,6 +113,9 @@ function restoreThread(t: Stub, images: ProcessImages, index: number, ctx: Resto
   if (th.rseq_entry) registerRseq(t, th.rseq_entry);
   queuePendingSignals(t, images.pid, t.pid, (th.signals_p?.signals ?? []).map((x: img.Entry) => x.siginfo), false);
   restoreSched(t, t.pid, th);
+  restoreThreadPrctls(t, {
+    timerslack: th.timerslack_ns !== undefined ? Number(th.timerslack_ns) : undefined, tsc: th.tsc_mode, mceKill: th.mce_kill, ioFlusher: th.io_flusher,
+  }, dumpThreadPrctls(t));
   restoreThreadCpu(t, th.cpu_affinity, th.spec_ctrl, affinityFromStatus(parseStatus(fs.readFileSync(`/proc/${t.pid}/status`, 'utf8'))));
   // Before creds, while the stub may still install filters; suspended for our syscalls until detach.
   restoreSeccomp(t, th.seccomp_mode ?? 0, th.seccomp_filter, ctx.seccompFilters);
