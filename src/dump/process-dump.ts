@@ -28,6 +28,8 @@ import { parseStat, ProcStat } from '../proc/stat';
 import { parseStatus, ProcStatus } from '../proc/status';
 import { Injected } from '../task/injected';
 import { SeccompFilters } from '../task/seccomp';
+import { refuseStatusState } from '../task/status-rows';
+import { refuseMappingPolicies, refuseThreadMempolicy } from '../task/mempolicy';
 import { dumpSpeculation } from '../task/thread-cpu';
 import { coreSchedCookie, dumpMmPrctls, dumpThreadPrctls, MmPrctls, ThreadPrctls } from '../task/prctl-states';
 
@@ -94,6 +96,8 @@ function readThreadProc(pid: number, tid: number): { stat: ProcStat; status: Pro
 
 function threadState(s: DumpSession, t: Tracee, pid: number, inj: Injected): Omit<ThreadDump, 'regs' | 'sigmask'> {
   const proc = readThreadProc(pid, t.pid);
+  refuseStatusState(t.pid, proc.status);
+  refuseThreadMempolicy(inj, t.pid);
   if (coreSchedCookie(inj) !== 0n) throw new UnsupportedError(t.pid, 'thread', 'it has a core scheduling cookie (PR_SCHED_CORE), which amber does not carry yet');
   const seccompMode = Number(proc.status.get('Seccomp') ?? '0');
   return {
@@ -118,6 +122,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
   faultPoint('dump:collect');
   const snap = step('reading /proc', pid, () => readProcSnapshot(pid));
   const vmas: VmaInfo[] = snap.maps.map((m) => classifyVma(m, pid));
+  refuseMappingPolicies(pid);
   for (const v of vmas) {
     if (v.entry.status & VMA.ANON_SHARED) {
       const key = `${v.entry.shmid}:${v.entry.pgoff}:${v.entry.end - v.entry.start}`;
