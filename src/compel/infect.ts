@@ -4,6 +4,7 @@
  * syscall exit), which creates the scratch area; the `syscall; int3` gadget goes there.
  * cure() removes the scratch area and puts registers and signal mask back.
  */
+import * as fs from 'node:fs';
 import { GpRegs, SYSCALL_GADGET } from '../arch/x86_64/regs';
 import { SYS } from '../arch/x86_64/syscalls';
 import { AmberError, SysError } from '../errors';
@@ -60,13 +61,23 @@ function findSyscallInsn(mem: TaskMemory, maps: MapsEntry[], pid: number): bigin
   throw new AmberError(`task ${pid}: no syscall instruction in its vDSO`);
 }
 
+/** Whether a signal waits for the thread (its own queue or its process's), from /proc. */
+function signalPending(tid: number): boolean {
+  try {
+    const st = fs.readFileSync(`/proc/${tid}/status`, 'utf8');
+    return /^(SigPnd|ShdPnd):\s*0*[1-9a-f]/im.test(st);
+  } catch {
+    return true;
+  }
+}
+
 export function infect(tracee: Tracee, maps: MapsEntry[]): Infection {
   const savedRegs = tracee.getRegs();
   const savedSigmask = tracee.getSigmask();
   const mem = new TaskMemory(tracee.pid);
   let scratch = 0n;
   const restoreTask = () => {
-    tracee.setRegs(applySyscallRestart(savedRegs, true));
+    tracee.setRegs(applySyscallRestart(savedRegs, true, signalPending(tracee.pid)));
     tracee.setSigmask(savedSigmask);
   };
   try {
@@ -102,7 +113,7 @@ export function infect(tracee: Tracee, maps: MapsEntry[]): Infection {
       return {
         remote: new RemoteSyscalls(t, scratch, regs), mem, ...scratchData(scratch),
         release() {
-          t.setRegs(applySyscallRestart(regs, true));
+          t.setRegs(applySyscallRestart(regs, true, signalPending(t.pid)));
           t.setSigmask(mask);
         },
       };

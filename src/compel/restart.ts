@@ -12,17 +12,24 @@ const ERESTARTNOINTR = -513n;
 const ERESTARTNOHAND = -514n;
 const ERESTART_RESTARTBLOCK = -516n;
 const NR_RESTART_SYSCALL = 219n;
+const EINTR = -4n;
+/** epoll_wait, epoll_pwait, epoll_pwait2: they answer any stop with EINTR, never ERESTART*. */
+const EINTR_ON_STOP = new Set([232n, 281n, 441n]);
 
 /**
  * @param restartBlockKept true when the kernel still holds the task's restart block (the same
  * task resumes after a dump); false for a restored task, whose restart block is gone.
+ * @param signalPending a signal waits for the thread: an EINTR is then the program's to see.
  */
-export function applySyscallRestart(regs: GpRegs, restartBlockKept: boolean): GpRegs {
+export function applySyscallRestart(regs: GpRegs, restartBlockKept: boolean, signalPending = true): GpRegs {
   const out = { ...regs };
   const origAx = BigInt.asIntN(64, regs.orig_ax);
   if (origAx >= 0n) {
     const ax = BigInt.asIntN(64, regs.ax);
-    if (ax === ERESTARTSYS || ax === ERESTARTNOINTR || ax === ERESTARTNOHAND) {
+    // An epoll wait that our freeze interrupted returns EINTR: with no signal to explain it, the
+    // program would see a spurious error. The wait starts over (a timeout only lengthens).
+    const frozenEpoll = ax === EINTR && EINTR_ON_STOP.has(origAx) && !signalPending;
+    if (ax === ERESTARTSYS || ax === ERESTARTNOINTR || ax === ERESTARTNOHAND || frozenEpoll) {
       out.ax = regs.orig_ax;
       out.ip = regs.ip - SYSCALL_INSN_LEN;
     } else if (ax === ERESTART_RESTARTBLOCK) {

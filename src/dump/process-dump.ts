@@ -9,6 +9,7 @@ import { faultPoint } from '../fault';
 import { Logger } from '../log';
 import { Entry } from '../images';
 import { classifyVma, VMA, VmaInfo } from '../mem/vma';
+import { dumpMemfdMappings } from '../files/memfd';
 import { dumpPages, PagesDumpResult } from '../mem/dump-pages';
 import { dumpFdTable, FdTableDump, FileRegistry } from '../files/fd-table';
 import { FileDumpContext } from '../files/types';
@@ -130,6 +131,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
       else s.shmemDumped.add(key);
     }
   }
+  step('dumping mapped memfds', pid, () => dumpMemfdMappings(pid, vmas, s.fileCtx));
   faultPoint('dump:files');
   const fdTable = step('reading the fd table', pid, () => dumpFdTable(pid, s.fileCtx, s.nextFileId, s.files));
   // Registers and masks before anything is injected.

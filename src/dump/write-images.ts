@@ -14,6 +14,11 @@ function regFile(id: number, name: string, flags: number): img.Entry {
   return { type: 1, id, reg: { id, flags, pos: 0n, fown: NO_FOWN, name } };
 }
 
+/** The memfd_file_entry a memfd mapping refers to (as CRIU: the VMA's shmid is its id). */
+function memfdFile(id: number, inodeId: number, flags: number): img.Entry {
+  return { type: 18, id, memfd: { id, flags, pos: 0n, fown: NO_FOWN, inode_id: inodeId } };
+}
+
 function threadCore(t: ThreadDump): img.Entry {
   return {
     futex_rla: t.attrs.futexRla, futex_rla_len: t.attrs.futexRlaLen,
@@ -58,12 +63,13 @@ export function writeProcessImages(dir: string, d: ProcessDump, filesId: number,
   const mapped = new Map<string, number>();
   for (const v of d.vmas) {
     if (!v.path) continue;
-    const key = `${v.path}\0${v.entry.fdflags ?? 0}`;
+    // memfds are told apart by inode: several may bear one name.
+    const key = `${v.memfdInode !== undefined ? `memfd ${v.memfdInode}` : v.path}\0${v.entry.fdflags ?? 0}`;
     let id = mapped.get(key);
     if (id === undefined) {
       id = newId();
       mapped.set(key, id);
-      tree.files.push(regFile(id, v.path, v.entry.fdflags ?? 0));
+      tree.files.push(v.memfdInode !== undefined ? memfdFile(id, v.memfdInode, v.entry.fdflags ?? 0) : regFile(id, v.path, v.entry.fdflags ?? 0));
     }
     v.entry.shmid = BigInt(id);
   }

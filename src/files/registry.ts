@@ -4,6 +4,7 @@
  */
 import { UnsupportedError } from '../errors';
 import { regularFile } from './regular';
+import { memfd } from './memfd';
 import { terminal } from './tty';
 import { pipe } from './pipe';
 import { eventfd } from './eventfd';
@@ -17,7 +18,7 @@ import { netlinkSocket } from './netlink-socket';
 import { packetSocket } from './packet-socket';
 import { FileDumpContext, FileKind, OpenFd } from './types';
 
-export const FILE_KINDS: readonly FileKind[] = [terminal, regularFile, pipe, fifo, eventfd, signalfd, timerfd, epoll, unixSocket, inetSocket, netlinkSocket, packetSocket];
+export const FILE_KINDS: readonly FileKind[] = [terminal, memfd, regularFile, pipe, fifo, eventfd, signalfd, timerfd, epoll, unixSocket, inetSocket, netlinkSocket, packetSocket];
 
 /** What an fd the registry does not handle is, for the error message. */
 export function describeUnsupported(f: OpenFd): string {

@@ -1,12 +1,14 @@
 /**
  * Regular files, directories and character devices other than terminals (/dev/null, /dev/zero,
- * /dev/urandom...), reopened by path with the same flags and offset (reg_file_entry).
+ * /dev/urandom...), reopened by path with the same flags and offset (reg_file_entry). A regular
+ * file whose path no longer leads to it (unlinked) is carried as a ghost (ghost.ts).
  */
 import * as fs from 'node:fs';
 import { ImageError, nodeErrorToSys, UnsupportedError } from '../errors';
 import { Entry } from '../images';
 import { FdType, FileKind, NO_FOWN, OpenFd } from './types';
 import { isTerminal } from './tty';
+import { DELETED, dumpGhost, ghostOf, ghostPath, openGhost } from './ghost';
 
 const O_CLOEXEC = 0o2000000;
 /** Flags that only mean something at creation time: never replayed on reopen. */
@@ -18,16 +20,18 @@ export const regularFile: FileKind = {
   matches(f: OpenFd) {
     return (f.stat.isFile() || f.stat.isDirectory() || (f.stat.isCharacterDevice() && !isTerminal(f.stat))) && f.link.startsWith('/');
   },
-  dump(f: OpenFd, id: number) {
-    if (f.link.endsWith(' (deleted)')) {
-      throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, 'the open file was unlinked (not supported yet)');
+  dump(f: OpenFd, id: number, ctx) {
+    const ghost = f.stat.isFile() ? ghostPath(f) : undefined;
+    if (ghost !== undefined) dumpGhost(f, id, ghost, ctx);
+    else if (!f.stat.isFile() && f.link.endsWith(DELETED)) {
+      throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, 'the open directory or device was unlinked (not supported yet)');
     }
     return {
       type: FdType.REG, id,
       reg: {
         id, flags: f.info.flags & ~O_CLOEXEC, pos: f.info.pos,
         fown: NO_FOWN,
-        name: f.link, mnt_id: f.info.mntId,
+        name: ghost ?? f.link, mnt_id: f.info.mntId,
         size: f.stat.isFile() ? BigInt(f.stat.size) : undefined, mode: f.stat.mode,
       },
     };
@@ -36,10 +40,14 @@ export const regularFile: FileKind = {
     const reg = entry.reg;
     if (!reg || typeof reg.name !== 'string') throw new ImageError('files.img', entry.id, 'regular file entry without a name');
     let fd: number;
-    try {
-      fd = fs.openSync(reg.name, (reg.flags & ~CREATION_FLAGS) | O_CLOEXEC);
-    } catch (e) {
-      throw nodeErrorToSys(e, `open ${reg.name}`);
+    const ghost = ghostOf(reg.id, ctx);
+    if (ghost !== undefined) fd = openGhost(ghost, reg.name, reg.flags & ~CREATION_FLAGS, ctx);
+    else {
+      try {
+        fd = fs.openSync(reg.name, (reg.flags & ~CREATION_FLAGS) | O_CLOEXEC);
+      } catch (e) {
+        throw nodeErrorToSys(e, `open ${reg.name}`);
+      }
     }
     if (reg.size !== undefined) {
       const size = BigInt(fs.fstatSync(fd).size);

@@ -11,6 +11,8 @@ export const FdType = {
   UND: 0, REG: 1, PIPE: 2, FIFO: 3, INETSK: 4, UNIXSK: 5, EVENTFD: 6, EVENTPOLL: 7, INOTIFY: 8,
   SIGNALFD: 9, PACKETSK: 10, TTY: 11, FANOTIFY: 12, NETLINKSK: 13, NS: 14, TUNF: 15, EXT: 16,
   TIMERFD: 17, MEMFD: 18, BPFMAP: 19,
+  /** amber's own (CRIU 3.17 has no pidfd kind): see src/images/proto/pidfd.proto. */
+  PIDFD: 1001,
 } as const;
 
 /** fown_entry of a file with no F_SETOWN owner (amber does not record owners yet). */

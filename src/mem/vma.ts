@@ -9,7 +9,7 @@ import { madviseBits, refusedVmFlag } from './vm-flags';
 export const VMA = {
   AREA_REGULAR: 1 << 0, AREA_STACK: 1 << 1, AREA_VSYSCALL: 1 << 2, AREA_VDSO: 1 << 3, AREA_HEAP: 1 << 5,
   FILE_PRIVATE: 1 << 6, FILE_SHARED: 1 << 7, ANON_SHARED: 1 << 8, ANON_PRIVATE: 1 << 9,
-  AREA_SYSVIPC: 1 << 10, AREA_SOCKET: 1 << 11, AREA_VVAR: 1 << 12, AREA_AIORING: 1 << 13, UNSUPP: 1 << 31,
+  AREA_SYSVIPC: 1 << 10, AREA_SOCKET: 1 << 11, AREA_VVAR: 1 << 12, AREA_AIORING: 1 << 13, AREA_MEMFD: 1 << 14, UNSUPP: 1 << 31,
 } as const;
 
 export const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
@@ -33,7 +33,12 @@ export interface VmaInfo {
   /** Dump pages of this VMA; anonOnly: only pages that diverged from the file. */
   /** none; all present pages; anon: present and diverged from the file; object: every page (shared memory, whose pages may be present only in other tasks). */
   pages: 'none' | 'all' | 'anon' | 'object';
+  /** A memfd mapping (AREA_MEMFD): the memfd_inode_entry's inode_id, set by the dump once the memfd is dumped. */
+  memfdInode?: number;
 }
+
+/** smaps path of a memfd mapping: "/memfd:NAME (deleted)". */
+const MEMFD_MAP_PATH = /^\/memfd:.* \(deleted\)$/s;
 
 const O_RDONLY = 0, O_RDWR = 2;
 
@@ -87,6 +92,14 @@ function classifyVmaKind(m: MapsEntry, pid: number): VmaInfo {
       entry: { ...base, status: VMA.AREA_REGULAR | VMA.ANON_SHARED, flags: MAP_SHARED | MAP_ANONYMOUS, shmid: BigInt(m.inode) },
       pages: 'object',
     };
+  }
+  // A memfd: mapped from the restored memfd, whose contents are dumped with it (private: only the
+  // pages copied on write come from the pages image).
+  if (MEMFD_MAP_PATH.test(m.path)) {
+    if (m.shared) {
+      return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.FILE_SHARED | VMA.AREA_MEMFD, fdflags: m.write || flagsSet.has('mw') ? O_RDWR : O_RDONLY }, path: m.path, pages: 'none' };
+    }
+    return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.FILE_PRIVATE | VMA.AREA_MEMFD, flags: MAP_PRIVATE | growsDown, fdflags: O_RDONLY }, path: m.path, pages: 'anon' };
   }
   if (m.path.endsWith(' (deleted)')) throw new UnsupportedError(pid, where, 'the mapped file was deleted (not supported yet)');
   if (!m.path.startsWith('/')) throw new UnsupportedError(pid, where, 'mapping of an unknown kind');

@@ -152,7 +152,8 @@ export function finishProcess(p: RestoringProcess, stopped: boolean): void {
     t.tracee.setXstate(xstate);
     const regs = { ...core.thread_info.gpregs } as GpRegs & { mode?: number };
     delete regs.mode;
-    t.tracee.setRegs(applySyscallRestart(regs, false));
+    const pending = (core.thread_core?.signals_p?.signals?.length ?? 0) + (p.images.cores[0].tc?.signals_s?.signals?.length ?? 0);
+    t.tracee.setRegs(applySyscallRestart(regs, false, pending > 0));
   };
   p.threads.forEach((t, i) => set(t, p.images.cores[i + 1]));
   p.leader.remote.callAtExit(SYS.munmap, p.leader.scratch, p.leader.scratch, SCRATCH_SIZE);

@@ -1,0 +1,189 @@
+/**
+ * Open regular files whose name no longer leads to them ("ghost" files): unlinked ("/path
+ * (deleted)"), or whose path now names another file. In CRIU's layout: the file stays a
+ * reg_file_entry named by its old path; remap-fpath.img says it is a GHOST and which ghost id
+ * holds it; ghost-file-ID.img (ID in hex) holds its owner, mode, times and size, then its data as
+ * chunks (ghost_chunk_entry + bytes), holes left out. One ghost per inode, whatever the number of
+ * open file descriptions and tasks.
+ *
+ * --ghost-limit bounds the bytes of data a ghost brings into the images (CRIU bounds st_size:
+ * amber counts what it stores, so a sparse file with little data is carried whatever its size).
+ *
+ * Restore makes each ghost once: a new file in the old directory, under the old name when it is
+ * free (so the fd reads "/path (deleted)" again) or else a hidden temporary name, unlinked at once;
+ * the restorer keeps it open and every open file description is a reopen through /proc/self/fd
+ * with its own flags, so they all share the one inode.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ImageError, nodeErrorToSys, UnsupportedError } from '../errors';
+import { Entry, ghostFileImg, readImage, readImageOptional, REMAP_FPATH_IMG, writeImage } from '../images';
+import { dataRuns } from './file-data';
+import { FileDumpContext, FileRestoreContext, OpenFd } from './types';
+
+export const DELETED = ' (deleted)';
+const REMAP_GHOST = 1;
+const O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0o100, O_EXCL = 0o200, O_CLOEXEC = 0o2000000;
+const S_IFMT = 0o170000, S_IFREG = 0o100000;
+
+/**
+ * The path an open regular file was opened by, when that path no longer leads to it (unlinked, or
+ * now another file or nothing); undefined when the link still names this very file (which may
+ * itself end in " (deleted)").
+ */
+export function ghostPath(f: OpenFd): string | undefined {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(`/proc/${f.pid}/root${f.link}`);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw nodeErrorToSys(e, `stat ${f.link}`, f.pid);
+  }
+  if (st && st.dev === f.stat.dev && st.ino === f.stat.ino) return undefined;
+  return f.link.endsWith(DELETED) ? f.link.slice(0, -DELETED.length) : f.link;
+}
+
+/** Linux's dev_t as CRIU's images carry it (major << 20 | minor) from glibc's encoding. */
+function kernelDev(dev: number): number {
+  const d = BigInt(dev);
+  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
+  const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
+  return Number(((major << 20n) | minor) & 0xffffffffn);
+}
+
+function timeval(ns: bigint): Entry {
+  return { tv_sec: ns / 1_000_000_000n, tv_usec: (ns % 1_000_000_000n) / 1000n };
+}
+
+interface GhostDumpState { byInode: Map<string, number>; next: number }
+
+/**
+ * Dumps the ghost behind fd f (once per inode) and records in remap-fpath.img that file `id`
+ * opens through it. Refuses, naming the fd, when its data exceed --ghost-limit.
+ */
+export function dumpGhost(f: OpenFd, id: number, name: string, ctx: FileDumpContext): void {
+  let s = ctx.cache.get('ghost') as GhostDumpState | undefined;
+  if (!s) ctx.cache.set('ghost', (s = { byInode: new Map(), next: 1 }));
+  const key = `${f.stat.dev}:${f.stat.ino}`;
+  let ghostId = s.byInode.get(key);
+  if (ghostId === undefined) {
+    ghostId = s.next;
+    writeGhost(f, ghostId, ctx);
+    s.next++;
+    s.byInode.set(key, ghostId);
+    if (f.stat.nlink > 0) ctx.log.warn(`fd ${f.fd} of ${f.pid}: ${f.link} has ${f.stat.nlink} other link(s); it is restored as a copy of its own`);
+  }
+  ctx.addImageEntry(REMAP_FPATH_IMG, 'REMAP_FPATH', { orig_id: id, remap_id: ghostId, remap_type: REMAP_GHOST });
+  ctx.log.debug(`fd ${f.fd} of ${f.pid}: ${name} is gone; file id ${id} is ghost ${ghostId}`);
+}
+
+function writeGhost(f: OpenFd, ghostId: number, ctx: FileDumpContext): void {
+  // Our own open file description: SEEK_DATA moves its offset, not the task's.
+  const fd = fs.openSync(`/proc/${f.pid}/fd/${f.fd}`, O_RDONLY | O_CLOEXEC);
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    const size = Number(st.size);
+    const runs = dataRuns(fd, size);
+    const bytes = runs.reduce((n, r) => n + r.len, 0);
+    if (bytes > ctx.ghostLimit) {
+      throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`,
+        `the unlinked file holds ${bytes} bytes of data (size ${size}), above --ghost-limit ${ctx.ghostLimit}`);
+    }
+    const chunks = runs.map((r) => {
+      const data = Buffer.alloc(r.len);
+      let got = 0;
+      while (got < r.len) {
+        const n = fs.readSync(fd, data, got, r.len - got, r.off + got);
+        if (n === 0) throw new ImageError(ghostFileImg(ghostId), undefined, `${f.link} shrank while dumped`);
+        got += n;
+      }
+      return { len: BigInt(r.len), off: BigInt(r.off), extra: data };
+    });
+    writeImage(ctx.imagesDir, ghostFileImg(ghostId), 'GHOST_FILE', [{
+      uid: Number(st.uid), gid: Number(st.gid), mode: Number(st.mode), dev: kernelDev(Number(st.dev)), ino: st.ino,
+      atim: timeval(st.atimeNs), mtim: timeval(st.mtimeNs), chunks: true, size: st.size,
+    }, ...chunks]);
+    ctx.log.debug(`ghost ${ghostId}: ${f.link}, size ${size}, ${bytes} bytes of data in ${runs.length} runs`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// ---- restore ----
+
+/** remap-fpath.img's GHOST entries: ghost id by reg file id. */
+function remaps(ctx: FileRestoreContext): Map<number, number> {
+  let m = ctx.shared.get(REMAP_FPATH_IMG) as Map<number, number> | undefined;
+  if (!m) {
+    m = new Map();
+    for (const e of readImageOptional(ctx.imagesDir, REMAP_FPATH_IMG, 'REMAP_FPATH') ?? []) {
+      const type = e.remap_type ?? (e.remap_id & 0x80000000 ? REMAP_GHOST : 0); // older images: a flag bit
+      if (type !== REMAP_GHOST) throw new ImageError(REMAP_FPATH_IMG, undefined, `file ${e.orig_id}: remap type ${type} is not supported by this amber (ghosts only)`);
+      m.set(e.orig_id, e.remap_id & 0x7fffffff);
+    }
+    ctx.shared.set(REMAP_FPATH_IMG, m);
+  }
+  return m;
+}
+
+/** The ghost id through which reg file `id` opens, if any. */
+export function ghostOf(id: number, ctx: FileRestoreContext): number | undefined {
+  return remaps(ctx).get(id);
+}
+
+/** Creates a file next to `name` (as `name` itself when free) and unlinks it again; returns its fd. */
+function createUnlinked(name: string, ghostId: number): number {
+  const dir = path.dirname(name);
+  const tries = [name, ...Array.from({ length: 16 }, (_, i) => path.join(dir, `.amber-ghost.${ghostId.toString(16)}.${process.pid}.${i}`))];
+  for (const p of tries) {
+    let fd: number;
+    try {
+      fd = fs.openSync(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw nodeErrorToSys(e, `create ${p} for an unlinked file`);
+    }
+    fs.unlinkSync(p);
+    return fd;
+  }
+  throw new ImageError(ghostFileImg(ghostId), undefined, `no free name in ${dir} for the unlinked ${name}`);
+}
+
+/** The restorer's fd on ghost ghostId, made once with its data, size, owner, mode and times. */
+function restorerGhost(ghostId: number, name: string, ctx: FileRestoreContext): number {
+  const key = `ghost:${ghostId}`;
+  const have = ctx.shared.get(key) as number | undefined;
+  if (have !== undefined) return have;
+  const file = ghostFileImg(ghostId);
+  const [head, ...chunks] = readImage(ctx.imagesDir, file, 'GHOST_FILE');
+  if (!head.chunks) throw new ImageError(file, 0, 'ghost data without chunks (older CRIU images) is not supported by this amber');
+  if ((head.mode & S_IFMT) !== S_IFREG) throw new ImageError(file, 0, `ghost of mode 0${head.mode.toString(8)}: only regular files are supported`);
+  const fd = createUnlinked(name, ghostId);
+  ctx.shared.set(key, fd);
+  ctx.onCleanup(() => fs.closeSync(fd));
+  for (const c of chunks) {
+    const data: Buffer = c.extra;
+    let w = 0;
+    while (w < data.length) w += fs.writeSync(fd, data, w, data.length - w, Number(c.off) + w);
+  }
+  const end = chunks.reduce((m, c) => Math.max(m, Number(c.off + c.len)), 0);
+  fs.ftruncateSync(fd, head.size !== undefined ? Number(head.size) : end);
+  fs.fchownSync(fd, head.uid, head.gid);
+  fs.fchmodSync(fd, head.mode & 0o7777);
+  if (head.atim && head.mtim) {
+    const sec = (t: Entry) => Number(t.tv_sec) + Number(t.tv_usec) / 1e6;
+    fs.futimesSync(fd, sec(head.atim), sec(head.mtim));
+  }
+  ctx.log.debug(`ghost ${ghostId}: ${name} made again (size ${head.size}, ${chunks.length} chunks) and unlinked`);
+  return fd;
+}
+
+/** A new open file description (flags as given) of the restored ghost ghostId, for file `name`. */
+export function openGhost(ghostId: number, name: string, flags: number, ctx: FileRestoreContext): number {
+  const master = restorerGhost(ghostId, name, ctx);
+  try {
+    return fs.openSync(`/proc/self/fd/${master}`, flags | O_CLOEXEC);
+  } catch (e) {
+    throw nodeErrorToSys(e, `reopen the unlinked ${name}`);
+  }
+}
