@@ -15,17 +15,9 @@
  * lo through each of N1, N2 and N3 gets a reply for lo's index addressed to that socket's
  * port id (N3's chosen at that moment).
  */
-#include "zdtm.h"
-#include <errno.h>
-#include <linux/netlink.h>
+#include "inet_util.h"
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <poll.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define N1_PID 1510000381U
 #define N1_GROUPS (RTMGRP_LINK | RTMGRP_IPV4_IFADDR)
@@ -33,23 +25,9 @@
 static const int nlopts[3] = { NETLINK_NO_ENOBUFS, NETLINK_CAP_ACK, NETLINK_EXT_ACK };
 static const char *const nlnames[3] = { "NETLINK_NO_ENOBUFS", "NETLINK_CAP_ACK", "NETLINK_EXT_ACK" };
 
-static int getint(int fd, int level, int opt)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-	if (getsockopt(fd, level, opt, &v, &len))
-		return -1000 - errno;
-	return v;
-}
-
 static struct sockaddr_nl name_of(int fd)
 {
-	struct sockaddr_nl a;
-	socklen_t len = sizeof(a);
-	memset(&a, 0xff, sizeof(a));
-	if (getsockname(fd, (void *)&a, &len) || len != sizeof(a))
-		a.nl_family = 0;
-	return a;
+	return it_sockname(fd).nl;
 }
 
 /* Membership words: returns how many the kernel reported. */
@@ -62,26 +40,22 @@ static int memberships(int fd, uint32_t *w, int nw)
 	return len / sizeof(uint32_t);
 }
 
-/* The /proc/net/netlink row of fd: 1 if found (protocol 0), with its port id and groups. */
-static int proc_row(int fd, unsigned *pid, unsigned *groups)
+struct linkq {
+	uint32_t seq, *to;
+	int found, ifindex;
+};
+
+/* The first RTM_NEWLINK with the request's sequence (not a multicast notification): its addressee and index. */
+static int link_answer(struct nlmsghdr *h, void *ctx)
 {
-	char line[512];
-	unsigned eth, p, g;
-	unsigned long ino;
-	struct stat st;
-	int found = 0;
-	FILE *f = fopen("/proc/net/netlink", "r");
-	if (!f || fstat(fd, &st))
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %u %u %x %*s %*s %*s %*s %*s %lu", &eth, &p, &g, &ino) == 4 && ino == st.st_ino &&
-		    eth == NETLINK_ROUTE) {
-			*pid = p;
-			*groups = g;
-			found = 1;
-		}
-	fclose(f);
-	return found;
+	struct linkq *q = ctx;
+	if (q->found)
+		return 1;
+	if (h->nlmsg_seq != q->seq || h->nlmsg_type != RTM_NEWLINK)
+		return 0;	/* a multicast notification, or not ours */
+	*q->to = h->nlmsg_pid;
+	q->found = 1 + (((struct ifinfomsg *)NLMSG_DATA(h))->ifi_index == q->ifindex);
+	return 1;
 }
 
 /* RTM_GETLINK for one interface; 1 if the reply is for it and addressed to `to`. */
@@ -91,9 +65,7 @@ static int getlink(int fd, int ifindex, uint32_t seq, uint32_t *to)
 		struct nlmsghdr h;
 		struct ifinfomsg i;
 	} req;
-	char buf[16384];
-	struct sockaddr_nl k = { .nl_family = AF_NETLINK };
-	uint64_t end = zdtm_now_ns() + 3000000000ULL;
+	struct linkq q = { seq, to, 0, ifindex };
 
 	memset(&req, 0, sizeof(req));
 	req.h.nlmsg_len = sizeof(req);
@@ -102,31 +74,17 @@ static int getlink(int fd, int ifindex, uint32_t seq, uint32_t *to)
 	req.h.nlmsg_seq = seq;
 	req.i.ifi_family = AF_UNSPEC;
 	req.i.ifi_index = ifindex;
-	if (sendto(fd, &req, sizeof(req), 0, (void *)&k, sizeof(k)) != sizeof(req))
+	if (!it_nl_send(fd, &req, sizeof(req)))
 		return 0;
-	while (zdtm_now_ns() < end) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		struct nlmsghdr *h;
-		ssize_t n;
-		if (poll(&p, 1, 100) != 1)
-			continue;
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		for (h = (void *)buf; n > 0 && NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-			struct ifinfomsg *ifi = NLMSG_DATA(h);
-			if (h->nlmsg_seq != seq || h->nlmsg_type != RTM_NEWLINK)
-				continue;	/* a multicast notification, or not ours */
-			*to = h->nlmsg_pid;
-			return ifi->ifi_index == ifindex;
-		}
-	}
-	return 0;
+	it_nl_each(fd, zdtm_now_ns() + 3000000000ULL, link_answer, &q);
+	return q.found == 2;
 }
 
 int main(int argc, char **argv)
 {
 	struct sockaddr_nl a1 = { .nl_family = AF_NETLINK, .nl_pid = N1_PID, .nl_groups = N1_GROUPS };
 	struct sockaddr_nl a0 = { .nl_family = AF_NETLINK }, n2name, g;
-	int n1, n2, n3, x, i, one = 1, grp = RTNLGRP_BRVLAN, lo = if_nametoindex("lo"), w;
+	int n1, n2, n3, x, i, grp = RTNLGRP_BRVLAN, lo = if_nametoindex("lo"), w;
 	uint32_t mem[4], to;
 	unsigned pid, groups;
 
@@ -136,10 +94,10 @@ int main(int argc, char **argv)
 	n3 = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
 	if (n1 < 0 || n2 < 0 || n3 < 0)
 		zdtm_fail("socket: %m");
-	if (bind(n1, (void *)&a1, sizeof(a1)) || setsockopt(n1, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)))
+	if (bind(n1, (void *)&a1, sizeof(a1)) || ut_setint(n1, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, grp))
 		zdtm_fail("N1: %m");
 	for (i = 0; i < 3; i++)
-		if (setsockopt(n1, SOL_NETLINK, nlopts[i], &one, sizeof(one)))
+		if (ut_setint(n1, SOL_NETLINK, nlopts[i], 1))
 			zdtm_fail("N1: %s: %m", nlnames[i]);
 	if (bind(n2, (void *)&a0, sizeof(a0)))
 		zdtm_fail("N2: %m");
@@ -166,16 +124,14 @@ int main(int argc, char **argv)
 	w = memberships(n2, mem, 4);
 	zdtm_check(w >= 0 && !mem[0] && !mem[1], "N2: memberships %#x %#x", mem[0], mem[1]);
 	for (i = 0; i < 3; i++) {
-		zdtm_check(getint(n1, SOL_NETLINK, nlopts[i]) == 1, "N1: %s reads %d", nlnames[i],
-			   getint(n1, SOL_NETLINK, nlopts[i]));
-		zdtm_check(getint(n2, SOL_NETLINK, nlopts[i]) == 0, "N2: %s reads %d", nlnames[i],
-			   getint(n2, SOL_NETLINK, nlopts[i]));
+		ut_check_int("N1", n1, SOL_NETLINK, nlopts[i], nlnames[i], 1);
+		ut_check_int("N2", n2, SOL_NETLINK, nlopts[i], nlnames[i], 0);
 	}
-	zdtm_check(proc_row(n1, &pid, &groups) && pid == N1_PID && groups == N1_GROUPS,
+	zdtm_check(it_netlink_row(n1, NETLINK_ROUTE, &pid, &groups) && pid == N1_PID && groups == N1_GROUPS,
 		   "/proc/net/netlink: N1 missing or with port id %u groups %#x", pid, groups);
-	zdtm_check(proc_row(n2, &pid, &groups) && pid == n2name.nl_pid && groups == 0,
+	zdtm_check(it_netlink_row(n2, NETLINK_ROUTE, &pid, &groups) && pid == n2name.nl_pid && groups == 0,
 		   "/proc/net/netlink: N2 missing or with port id %u groups %#x", pid, groups);
-	zdtm_check(!proc_row(n3, &pid, &groups), "/proc/net/netlink lists N3: it got bound");
+	zdtm_check(!it_netlink_row(n3, NETLINK_ROUTE, &pid, &groups), "/proc/net/netlink lists N3: it got bound");
 	x = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
 	a0.nl_pid = N1_PID;
 	zdtm_check(bind(x, (void *)&a0, sizeof(a0)) < 0 && errno == EADDRINUSE, "N1's port id is free (%m)");

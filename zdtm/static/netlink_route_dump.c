@@ -11,16 +11,9 @@
  * 127.0.0.1/8 on lo; a request for an interface index that does not exist (sequence 4)
  * gets an NLMSG_ERROR with ENODEV.
  */
-#include "zdtm.h"
-#include <errno.h>
-#include <linux/netlink.h>
+#include "inet_util.h"
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define MAXIF 64
 
@@ -41,7 +34,6 @@ static int send_req(int fd, int type, int flags, uint32_t seq, int family, int i
 		struct nlmsghdr h;
 		struct ifinfomsg i;
 	} req;
-	struct sockaddr_nl k = { .nl_family = AF_NETLINK };
 	memset(&req, 0, sizeof(req));
 	req.h.nlmsg_len = sizeof(req);
 	req.h.nlmsg_type = type;
@@ -49,7 +41,7 @@ static int send_req(int fd, int type, int flags, uint32_t seq, int family, int i
 	req.h.nlmsg_seq = seq;
 	req.i.ifi_family = family;
 	req.i.ifi_index = index;	/* for RTM_GETADDR the same bytes are ifa_family + zeros: fine */
-	return sendto(fd, &req, sizeof(req), 0, (void *)&k, sizeof(k)) == sizeof(req) ? 0 : -1;
+	return it_nl_send(fd, &req, sizeof(req)) ? 0 : -1;
 }
 
 static void parse_link(struct nlmsghdr *h, struct result *r)
@@ -88,34 +80,37 @@ static void parse_addr(struct nlmsghdr *h, struct result *r, int lo)
 	}
 }
 
+struct dumpq {
+	uint32_t seq, port;
+	int lo;
+	struct result *r;
+};
+
+static int dump_part(struct nlmsghdr *h, void *ctx)
+{
+	struct dumpq *q = ctx;
+	struct result *r = q->r;
+	if (h->nlmsg_seq != q->seq || h->nlmsg_pid != q->port) {
+		r->bad_header++;
+		return r->done || r->error;
+	}
+	if (h->nlmsg_type == NLMSG_DONE)
+		r->done = 1;
+	else if (h->nlmsg_type == NLMSG_ERROR)
+		r->error = ((struct nlmsgerr *)NLMSG_DATA(h))->error ? ((struct nlmsgerr *)NLMSG_DATA(h))->error : 1;
+	else if (h->nlmsg_type == RTM_NEWLINK)
+		parse_link(h, r);
+	else if (h->nlmsg_type == RTM_NEWADDR)
+		parse_addr(h, r, q->lo);
+	return r->done || r->error;
+}
+
 /* Reads the answer to request seq until DONE or ERROR (or 3 s). */
 static void collect(int fd, uint32_t seq, uint32_t port, struct result *r, int lo)
 {
-	static char buf[65536];
-	uint64_t end = zdtm_now_ns() + 3000000000ULL;
+	struct dumpq q = { seq, port, lo, r };
 	memset(r, 0, sizeof(*r));
-	while (!r->done && !r->error && zdtm_now_ns() < end) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		struct nlmsghdr *h;
-		ssize_t n;
-		if (poll(&p, 1, 100) != 1)
-			continue;
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		for (h = (void *)buf; n > 0 && NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_seq != seq || h->nlmsg_pid != port) {
-				r->bad_header++;
-				continue;
-			}
-			if (h->nlmsg_type == NLMSG_DONE)
-				r->done = 1;
-			else if (h->nlmsg_type == NLMSG_ERROR)
-				r->error = ((struct nlmsgerr *)NLMSG_DATA(h))->error ? ((struct nlmsgerr *)NLMSG_DATA(h))->error : 1;
-			else if (h->nlmsg_type == RTM_NEWLINK)
-				parse_link(h, r);
-			else if (h->nlmsg_type == RTM_NEWADDR)
-				parse_addr(h, r, lo);
-		}
-	}
+	it_nl_each(fd, zdtm_now_ns() + 3000000000ULL, dump_part, &q);
 }
 
 static const struct link *find(const struct result *r, int index)
@@ -130,17 +125,16 @@ static const struct link *find(const struct result *r, int index)
 int main(int argc, char **argv)
 {
 	static struct result before, now;
-	struct sockaddr_nl me;
-	socklen_t len = sizeof(me);
+	struct sockaddr_nl me, g;
 	int n, i, lo = if_nametoindex("lo");
 	const struct link *a, *b;
-	char c;
 
 	zdtm_init(argc, argv);
 	n = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
 	if (n < 0 || send_req(n, RTM_GETLINK, NLM_F_DUMP, 1, AF_UNSPEC, 0))
 		zdtm_fail("first request: %m");
-	if (getsockname(n, (void *)&me, &len) || me.nl_pid == 0)
+	me = it_sockname(n).nl;
+	if (me.nl_family != AF_NETLINK || me.nl_pid == 0)
 		zdtm_fail("not bound after the first request");
 	collect(n, 1, me.nl_pid, &before, lo);
 	if (!before.done || before.bad_header || !find(&before, lo))
@@ -150,13 +144,10 @@ int main(int argc, char **argv)
 	zdtm_ready();
 	zdtm_wait_for_term();
 
-	{
-		struct sockaddr_nl g;
-		len = sizeof(g);
-		zdtm_check(getsockname(n, (void *)&g, &len) == 0 && g.nl_pid == me.nl_pid && g.nl_groups == 0,
-			   "port id %u groups %#x, expected %u 0", g.nl_pid, g.nl_groups, me.nl_pid);
-	}
-	zdtm_check(recv(n, &c, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN, "something was queued");
+	g = it_sockname(n).nl;
+	zdtm_check(g.nl_family == AF_NETLINK && g.nl_pid == me.nl_pid && g.nl_groups == 0,
+		   "port id %u groups %#x, expected %u 0", g.nl_pid, g.nl_groups, me.nl_pid);
+	zdtm_check(ut_empty(n), "something was queued");
 	zdtm_check(send_req(n, RTM_GETLINK, NLM_F_DUMP, 2, AF_UNSPEC, 0) == 0, "RTM_GETLINK: %m");
 	collect(n, 2, me.nl_pid, &now, lo);
 	zdtm_check(now.done && !now.error, "the link dump did not end with NLMSG_DONE (error %d)", now.error);

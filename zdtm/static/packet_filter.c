@@ -11,41 +11,13 @@
  * goes to 127.0.0.1:20392 and one with pattern B to 127.0.0.1:20391: P receives B (the
  * frame, twice) and never A.
  */
-#include "zdtm.h"
-#include <errno.h>
-#include <linux/filter.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
+#include "inet_util.h"
 #include <net/if.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define MARK_LEN 24
 
-static struct sock_filter prog[] = {
-	{ BPF_LD | BPF_H | BPF_ABS, 0, 0, 12 },		/* ethertype */
-	{ BPF_JMP | BPF_JEQ | BPF_K, 0, 6, ETH_P_IP },
-	{ BPF_LD | BPF_B | BPF_ABS, 0, 0, 23 },		/* IPv4 protocol */
-	{ BPF_JMP | BPF_JEQ | BPF_K, 0, 4, IPPROTO_UDP },
-	{ BPF_LDX | BPF_B | BPF_MSH, 0, 0, 14 },	/* X = IPv4 header length */
-	{ BPF_LD | BPF_H | BPF_IND, 0, 0, 16 },		/* UDP destination port */
-	{ BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 20391 },
-	{ BPF_RET | BPF_K, 0, 0, 0xffff },
-	{ BPF_RET | BPF_K, 0, 0, 0 },
-};
+static struct sock_filter prog[] = IT_UDP4_DPORT_FILTER(20391);
 #define NPROG (int)(sizeof(prog) / sizeof(prog[0]))
-
-static int getint(int fd, int level, int opt)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-	if (getsockopt(fd, level, opt, &v, &len))
-		return -1000 - errno;
-	return v;
-}
 
 /*
  * Sends pattern seed_a to port 20392 and then seed_b to 20391 from 127.0.0.1:20393 and counts
@@ -53,22 +25,15 @@ static int getint(int fd, int level, int opt)
  */
 static void probe(int p, uint64_t seed_a, uint64_t seed_b, int *na, int *nb, int *other)
 {
-	struct sockaddr_in src = { .sin_family = AF_INET, .sin_port = htons(20393) }, da, db;
+	struct sockaddr_in src = it_lo4(20393), da = it_lo4(20392), db = it_lo4(20391);
 	uint8_t mark[MARK_LEN], buf[2048];
 	uint64_t end;
 	int s, ra, rb;
 
 	*na = *nb = *other = 0;
-	src.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	da = db = src;
-	da.sin_port = htons(20392);
-	db.sin_port = htons(20391);
-	s = socket(AF_INET, SOCK_DGRAM, 0);
-	ra = socket(AF_INET, SOCK_DGRAM, 0);
-	rb = socket(AF_INET, SOCK_DGRAM, 0);
-	if (s < 0 || ra < 0 || rb < 0 || bind(s, (void *)&src, sizeof(src)) || bind(ra, (void *)&da, sizeof(da)) ||
-	    bind(rb, (void *)&db, sizeof(db)))
-		zdtm_fail("UDP sockets: %m");
+	s = it_udp_bound(&src);
+	ra = it_udp_bound(&da);
+	rb = it_udp_bound(&db);
 	zdtm_fill(mark, MARK_LEN, seed_a);
 	if (sendto(s, mark, MARK_LEN, 0, (void *)&da, sizeof(da)) != MARK_LEN)
 		zdtm_fail("sendto: %m");
@@ -76,12 +41,8 @@ static void probe(int p, uint64_t seed_a, uint64_t seed_b, int *na, int *nb, int
 	if (sendto(s, mark, MARK_LEN, 0, (void *)&db, sizeof(db)) != MARK_LEN)
 		zdtm_fail("sendto: %m");
 	end = zdtm_now_ns() + 3000000000ULL;
-	while (zdtm_now_ns() < end) {
-		struct pollfd q = { p, POLLIN, 0 };
-		ssize_t n;
-		if (poll(&q, 1, 20) != 1)
-			continue;
-		n = recv(p, buf, sizeof(buf), MSG_DONTWAIT);
+	while (it_readable_by(p, end)) {
+		ssize_t n = recv(p, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n >= 14 + 20 + 8 + MARK_LEN && zdtm_verify(buf + n - MARK_LEN, MARK_LEN, seed_a) < 0)
 			(*na)++;
 		else if (n >= 14 + 20 + 8 + MARK_LEN && zdtm_verify(buf + n - MARK_LEN, MARK_LEN, seed_b) < 0)
@@ -100,7 +61,8 @@ int main(int argc, char **argv)
 {
 	struct sock_fprog fp = { NPROG, prog };
 	struct sock_filter got[32];
-	struct sockaddr_ll l = { .sll_family = AF_PACKET }, before, now;
+	struct sockaddr_ll l = { .sll_family = AF_PACKET };
+	union it_addr before, now;
 	int p, one = 1, na, nb, other;
 	socklen_t len;
 
@@ -119,9 +81,7 @@ int main(int argc, char **argv)
 	probe(p, 5701, 5702, &na, &nb, &other);
 	if (na || nb != 2 || other)
 		zdtm_fail("the filter does not work as expected: %d A, %d B, %d other frames", na, nb, other);
-	len = sizeof(before);
-	memset(&before, 0, sizeof(before));
-	getsockname(p, (void *)&before, &len);
+	before = it_sockname(p);
 
 	zdtm_ready();
 	zdtm_wait_for_term();
@@ -130,19 +90,15 @@ int main(int argc, char **argv)
 	memset(got, 0, sizeof(got));
 	zdtm_check(getsockopt(p, SOL_SOCKET, SO_GET_FILTER, got, &len) == 0 && len == NPROG &&
 		   !memcmp(got, prog, sizeof(prog)), "SO_GET_FILTER gave %u instructions, not the %d attached", len, NPROG);
-	zdtm_check(getint(p, SOL_SOCKET, SO_LOCK_FILTER) == 1, "SO_LOCK_FILTER reads %d", getint(p, SOL_SOCKET, SO_LOCK_FILTER));
+	UT_CHECK_INT("P", p, SOL_SOCKET, SO_LOCK_FILTER, 1);
 	zdtm_check(setsockopt(p, SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)) < 0 && errno == EPERM,
 		   "the filter could be detached (%m): not locked");
 	zdtm_check(setsockopt(p, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) < 0 && errno == EPERM,
 		   "the filter could be replaced (%m): not locked");
-	len = sizeof(now);
-	memset(&now, 0, sizeof(now));
-	zdtm_check(getsockname(p, (void *)&now, &len) == 0 && !memcmp(&now, &before, sizeof(now)) &&
-		   now.sll_protocol == htons(ETH_P_ALL) && now.sll_ifindex == l.sll_ifindex, "getsockname changed");
-	{
-		struct pollfd q = { p, POLLIN, 0 };
-		zdtm_check(poll(&q, 1, 0) == 0, "something is queued: the filter let it through");
-	}
+	now = it_sockname(p);
+	zdtm_check(it_addr_eq(&now, &before) && now.ll.sll_protocol == htons(ETH_P_ALL) && now.ll.sll_ifindex == l.sll_ifindex,
+		   "getsockname changed");
+	zdtm_check(!it_readable(p, 0), "something is queued: the filter let it through");
 	probe(p, 5703, 5704, &na, &nb, &other);
 	zdtm_check(na == 0, "%d frames to port 20392 got through the filter", na);
 	zdtm_check(nb == 2, "%d frames to port 20391 arrived, expected 2 (out and in)", nb);

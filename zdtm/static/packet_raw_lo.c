@@ -11,39 +11,16 @@
  * an Ethernet header (type IPv4) both outgoing and incoming; P2 sees the bare IPv4 packet
  * with a PACKET_AUXDATA message whose length is the packet's; P3 sees nothing.
  */
-#include "zdtm.h"
-#include <arpa/inet.h>
-#include <errno.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
+#include "inet_util.h"
 #include <net/if.h>
 #include <net/if_arp.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define MARK_LEN 32
 #define SEED 5601
 
-static int getint(int fd, int level, int opt)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-	if (getsockopt(fd, level, opt, &v, &len))
-		return -1000 - errno;
-	return v;
-}
-
 static struct sockaddr_ll name_of(int fd)
 {
-	struct sockaddr_ll a;
-	socklen_t len = sizeof(a);
-	memset(&a, 0, sizeof(a));
-	if (getsockname(fd, (void *)&a, &len))
-		a.sll_family = 0;
-	return a;
+	return it_sockname(fd).ll;
 }
 
 static void drain(int fd)
@@ -69,8 +46,8 @@ static int is_ours(const uint8_t *buf, ssize_t n, int off)
 int main(int argc, char **argv)
 {
 	struct sockaddr_ll l1 = { .sll_family = AF_PACKET }, l2, n1, n2, n3, g;
-	struct sockaddr_in src = { .sin_family = AF_INET, .sin_port = htons(20381) }, dst;
-	int p1, p2, p3, s, r, lo = if_nametoindex("lo"), one = 1, outgoing = 0, incoming = 0, seen2 = 0, auxlen = -1;
+	struct sockaddr_in src = it_lo4(20381), dst = it_lo4(20382);
+	int p1, p2, p3, s, lo = if_nametoindex("lo"), outgoing = 0, incoming = 0, seen2 = 0, auxlen = -1;
 	uint8_t buf[2048], mark[MARK_LEN];
 	uint64_t end;
 
@@ -85,7 +62,7 @@ int main(int argc, char **argv)
 	l2 = l1;
 	l2.sll_protocol = htons(ETH_P_IP);
 	if (bind(p1, (void *)&l1, sizeof(l1)) || bind(p2, (void *)&l2, sizeof(l2)) ||
-	    setsockopt(p2, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)))
+	    ut_setint(p2, SOL_PACKET, PACKET_AUXDATA, 1))
 		zdtm_fail("bind to lo: %m");
 	n1 = name_of(p1);
 	n2 = name_of(p2);
@@ -104,19 +81,14 @@ int main(int argc, char **argv)
 	g = name_of(p3);
 	zdtm_check(!memcmp(&g, &n3, sizeof(g)) && g.sll_protocol == 0 && g.sll_ifindex == 0, "P3: protocol %#x ifindex %d",
 		   ntohs(g.sll_protocol), g.sll_ifindex);
-	zdtm_check(getint(p1, SOL_SOCKET, SO_TYPE) == SOCK_RAW && getint(p2, SOL_SOCKET, SO_TYPE) == SOCK_DGRAM &&
-		   getint(p3, SOL_SOCKET, SO_TYPE) == SOCK_RAW, "SO_TYPE changed");
-	zdtm_check(getint(p2, SOL_PACKET, PACKET_AUXDATA) == 1 && getint(p1, SOL_PACKET, PACKET_AUXDATA) == 0,
-		   "PACKET_AUXDATA %d/%d, expected 0/1", getint(p1, SOL_PACKET, PACKET_AUXDATA),
-		   getint(p2, SOL_PACKET, PACKET_AUXDATA));
+	UT_CHECK_INT("P1", p1, SOL_SOCKET, SO_TYPE, SOCK_RAW);
+	UT_CHECK_INT("P2", p2, SOL_SOCKET, SO_TYPE, SOCK_DGRAM);
+	UT_CHECK_INT("P3", p3, SOL_SOCKET, SO_TYPE, SOCK_RAW);
+	UT_CHECK_INT("P1", p1, SOL_PACKET, PACKET_AUXDATA, 0);
+	UT_CHECK_INT("P2", p2, SOL_PACKET, PACKET_AUXDATA, 1);
 
-	src.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	dst = src;
-	dst.sin_port = htons(20382);
-	s = socket(AF_INET, SOCK_DGRAM, 0);
-	r = socket(AF_INET, SOCK_DGRAM, 0);
-	if (s < 0 || r < 0 || bind(s, (void *)&src, sizeof(src)) || bind(r, (void *)&dst, sizeof(dst)))
-		zdtm_fail("UDP sockets: %m");
+	s = it_udp_bound(&src);
+	it_udp_bound(&dst);	/* the receiver, kept open so that the datagram is delivered */
 	drain(p1);
 	drain(p2);
 	drain(p3);
@@ -141,15 +113,13 @@ int main(int argc, char **argv)
 		}
 		if (p[1].revents & POLLIN) {
 			char ctl[256];
-			struct iovec iov = { buf, sizeof(buf) };
-			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
-			struct cmsghdr *cm;
-			n = recvmsg(p2, &mh, MSG_DONTWAIT);
+			struct msghdr mh;
+			const void *aux;
+			n = it_recvmsg_wait(p2, buf, sizeof(buf), ctl, sizeof(ctl), &mh, 0);
 			if (is_ours(buf, n, 0)) {
 				seen2++;
-				for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-					if (cm->cmsg_level == SOL_PACKET && cm->cmsg_type == PACKET_AUXDATA)
-						auxlen = ((struct tpacket_auxdata *)CMSG_DATA(cm))->tp_len;
+				if ((aux = it_cmsg(&mh, SOL_PACKET, PACKET_AUXDATA)))
+					auxlen = ((const struct tpacket_auxdata *)aux)->tp_len;
 				if (auxlen != n)
 					auxlen = -2 - auxlen;
 			}
@@ -158,9 +128,6 @@ int main(int argc, char **argv)
 	zdtm_check(outgoing > 0 && incoming > 0, "P1 saw the datagram %d times outgoing, %d incoming", outgoing, incoming);
 	zdtm_check(seen2 > 0, "P2 did not see the datagram");
 	zdtm_check(auxlen >= 0, "P2: no PACKET_AUXDATA message with the packet's length (%d)", auxlen);
-	{
-		struct pollfd p = { p3, POLLIN, 0 };
-		zdtm_check(poll(&p, 1, 100) == 0, "P3 (protocol 0, unbound) received something");
-	}
+	zdtm_check(!it_readable(p3, 100), "P3 (protocol 0, unbound) received something");
 	zdtm_finish();
 }

@@ -10,17 +10,9 @@
  * datagram with a 40-byte pattern sent to 127.0.0.1:20395 shows up in a frame handed to
  * user space, with the frame's length fields matching and the pattern at the end.
  */
-#include "zdtm.h"
-#include <errno.h>
-#include <linux/filter.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
+#include "inet_util.h"
 #include <net/if.h>
-#include <netinet/in.h>
-#include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define BLOCK 4096
 #define NBLOCKS 4
@@ -28,17 +20,7 @@
 #define NFRAMES (BLOCK * NBLOCKS / FRAME)
 #define MARK_LEN 40
 
-static struct sock_filter prog[] = {
-	{ BPF_LD | BPF_H | BPF_ABS, 0, 0, 12 },
-	{ BPF_JMP | BPF_JEQ | BPF_K, 0, 6, ETH_P_IP },
-	{ BPF_LD | BPF_B | BPF_ABS, 0, 0, 23 },
-	{ BPF_JMP | BPF_JEQ | BPF_K, 0, 4, IPPROTO_UDP },
-	{ BPF_LDX | BPF_B | BPF_MSH, 0, 0, 14 },
-	{ BPF_LD | BPF_H | BPF_IND, 0, 0, 16 },
-	{ BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 20395 },
-	{ BPF_RET | BPF_K, 0, 0, 0xffff },
-	{ BPF_RET | BPF_K, 0, 0, 0 },
-};
+static struct sock_filter prog[] = IT_UDP4_DPORT_FILTER(20395);
 
 static struct tpacket2_hdr *frame(uint8_t *ring, int i)
 {
@@ -50,7 +32,7 @@ int main(int argc, char **argv)
 	struct sock_fprog fp = { sizeof(prog) / sizeof(prog[0]), prog };
 	struct tpacket_req req = { BLOCK, NBLOCKS, FRAME, NFRAMES };
 	struct sockaddr_ll l = { .sll_family = AF_PACKET };
-	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(20395) };
+	struct sockaddr_in dst = it_lo4(20395);
 	int p, s, v = TPACKET_V2, i, found = 0, user = 0;
 	struct zdtm_map m;
 	uint8_t *ring, mark[MARK_LEN];
@@ -89,7 +71,6 @@ int main(int argc, char **argv)
 		user += frame(ring, i)->tp_status != TP_STATUS_KERNEL;
 	zdtm_check(user == 0, "%d frames were handed to user space while waiting: the filter is gone", user);
 
-	dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	s = socket(AF_INET, SOCK_DGRAM, 0);
 	zdtm_fill(mark, MARK_LEN, 5801);
 	zdtm_check(s >= 0 && sendto(s, mark, MARK_LEN, 0, (void *)&dst, sizeof(dst)) == MARK_LEN, "sendto: %m");

@@ -14,41 +14,12 @@
  * I sends an ICMP echo request to 127.0.0.1: it receives the kernel's echo reply (same id,
  * sequence and payload) but never its own request (filtered).
  */
-#include "zdtm.h"
-#include <errno.h>
+#include "inet_util.h"
 #include <linux/icmp.h>
-#include <netinet/in.h>
 #include <netinet/ip.h>
-#include <poll.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define PROTO 253
 #define PAY 64
-
-static int getint(int fd, int level, int opt)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-	if (getsockopt(fd, level, opt, &v, &len))
-		return -1000 - errno;
-	return v;
-}
-
-static uint16_t csum(const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	uint32_t s = 0;
-	size_t i;
-	for (i = 0; i + 1 < len; i += 2)
-		s += (b[i] << 8) | b[i + 1];
-	if (len & 1)
-		s += b[len - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return htons(~s & 0xffff);
-}
 
 /*
  * Waits up to ms for a packet of protocol proto whose payload (after the IP header)
@@ -58,13 +29,9 @@ static int wait_packet(int fd, int proto, uint64_t seed, struct iphdr *h, int ms
 {
 	uint8_t buf[2048];
 	uint64_t end = zdtm_now_ns() + ms * 1000000ULL;
-	while (zdtm_now_ns() < end) {
-		struct pollfd p = { fd, POLLIN, 0 };
+	while (it_readable_by(fd, end)) {
 		struct iphdr ih;
-		ssize_t n;
-		if (poll(&p, 1, 50) != 1)
-			continue;
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n < (ssize_t)sizeof(ih))
 			continue;
 		memcpy(&ih, buf, sizeof(ih));
@@ -76,64 +43,49 @@ static int wait_packet(int fd, int proto, uint64_t seed, struct iphdr *h, int ms
 	return 0;
 }
 
-struct names {
-	struct sockaddr_in h, k, i;
-};
-
-static void get_names(int h, int k, int i, struct names *n)
-{
-	socklen_t len;
-	memset(n, 0, sizeof(*n));
-	len = sizeof(n->h);
-	getsockname(h, (void *)&n->h, &len);
-	len = sizeof(n->k);
-	getsockname(k, (void *)&n->k, &len);
-	len = sizeof(n->i);
-	getsockname(i, (void *)&n->i, &len);
-}
-
 int main(int argc, char **argv)
 {
-	struct sockaddr_in lo = { .sin_family = AF_INET };
+	struct sockaddr_in lo = it_lo4(0);
 	struct icmp_filter filt = { ~(1U << ICMP_ECHOREPLY) }, f2;
-	struct names before, now;
-	int h, k, i, one = 1, ttl = 55, who;
+	union it_addr hname, kname, iname;
+	int h, k, i, ttl = 55, who, replies, requests;
 	uint8_t pkt[sizeof(struct iphdr) + PAY];
 	struct iphdr ih, got;
 	socklen_t len;
 
 	zdtm_init(argc, argv);
-	lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	h = socket(AF_INET, SOCK_RAW, PROTO);
 	k = socket(AF_INET, SOCK_RAW, PROTO);
 	i = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
 	if (h < 0 || k < 0 || i < 0)
 		zdtm_fail("raw socket: %m");
-	if (setsockopt(h, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) || bind(h, (void *)&lo, sizeof(lo)) ||
-	    setsockopt(k, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) || bind(k, (void *)&lo, sizeof(lo)) ||
+	if (ut_setint(h, IPPROTO_IP, IP_HDRINCL, 1) || bind(h, (void *)&lo, sizeof(lo)) ||
+	    ut_setint(k, IPPROTO_IP, IP_TTL, ttl) || bind(k, (void *)&lo, sizeof(lo)) ||
 	    setsockopt(i, SOL_RAW, ICMP_FILTER, &filt, sizeof(filt)))
 		zdtm_fail("setup: %m");
-	get_names(h, k, i, &before);
+	hname = it_sockname(h);
+	kname = it_sockname(k);
+	iname = it_sockname(i);
 
 	zdtm_ready();
 	zdtm_wait_for_term();
 
-	zdtm_check(getint(h, SOL_SOCKET, SO_TYPE) == SOCK_RAW && getint(k, SOL_SOCKET, SO_TYPE) == SOCK_RAW &&
-		   getint(i, SOL_SOCKET, SO_TYPE) == SOCK_RAW, "SO_TYPE is not SOCK_RAW");
-	zdtm_check(getint(h, SOL_SOCKET, SO_PROTOCOL) == PROTO && getint(k, SOL_SOCKET, SO_PROTOCOL) == PROTO &&
-		   getint(i, SOL_SOCKET, SO_PROTOCOL) == IPPROTO_ICMP, "SO_PROTOCOL %d/%d/%d, expected 253/253/1",
-		   getint(h, SOL_SOCKET, SO_PROTOCOL), getint(k, SOL_SOCKET, SO_PROTOCOL), getint(i, SOL_SOCKET, SO_PROTOCOL));
-	zdtm_check(getint(h, IPPROTO_IP, IP_HDRINCL) == 1 && getint(k, IPPROTO_IP, IP_HDRINCL) == 0 &&
-		   getint(i, IPPROTO_IP, IP_HDRINCL) == 0, "IP_HDRINCL %d/%d/%d, expected 1/0/0",
-		   getint(h, IPPROTO_IP, IP_HDRINCL), getint(k, IPPROTO_IP, IP_HDRINCL), getint(i, IPPROTO_IP, IP_HDRINCL));
-	zdtm_check(getint(k, IPPROTO_IP, IP_TTL) == ttl, "K: IP_TTL %d, expected %d", getint(k, IPPROTO_IP, IP_TTL), ttl);
+	for (who = 0; who < 3; who++) {
+		static const char *const names[3] = { "H", "K", "I" };
+		int fd = who == 0 ? h : who == 1 ? k : i;
+		UT_CHECK_INT(names[who], fd, SOL_SOCKET, SO_TYPE, SOCK_RAW);
+		UT_CHECK_INT(names[who], fd, SOL_SOCKET, SO_PROTOCOL, who < 2 ? PROTO : IPPROTO_ICMP);
+		UT_CHECK_INT(names[who], fd, IPPROTO_IP, IP_HDRINCL, who == 0);
+	}
+	UT_CHECK_INT("K", k, IPPROTO_IP, IP_TTL, ttl);
 	len = sizeof(f2);
 	zdtm_check(getsockopt(i, SOL_RAW, ICMP_FILTER, &f2, &len) == 0 && f2.data == filt.data,
 		   "I: ICMP_FILTER %#x, expected %#x", f2.data, filt.data);
-	get_names(h, k, i, &now);
-	zdtm_check(!memcmp(&now, &before, sizeof(now)), "getsockname changed");
-	zdtm_check(now.h.sin_addr.s_addr == htonl(INADDR_LOOPBACK) && now.k.sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
-		   now.i.sin_addr.s_addr == 0, "H and K are not bound to 127.0.0.1, or I is bound");
+	it_check_names("H", h, &hname, NULL);
+	it_check_names("K", k, &kname, NULL);
+	it_check_names("I", i, &iname, NULL);
+	zdtm_check(hname.v4.sin_addr.s_addr == htonl(INADDR_LOOPBACK) && kname.v4.sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
+		   iname.v4.sin_addr.s_addr == 0, "H and K are not bound to 127.0.0.1, or I is bound");
 
 	memset(&ih, 0, sizeof(ih));
 	ih.version = 4;
@@ -161,40 +113,8 @@ int main(int argc, char **argv)
 				   ttl);
 	}
 
-	{
-		uint8_t icmp[8 + 32], buf[2048];
-		int seen_reply = 0, seen_request = 0;
-		uint64_t end;
-		memset(icmp, 0, sizeof(icmp));
-		icmp[0] = ICMP_ECHO;
-		icmp[4] = 0x53;
-		icmp[5] = 0x03;	/* id 0x5303 */
-		icmp[7] = 1;	/* sequence 1 */
-		zdtm_fill(icmp + 8, 32, 5303);
-		memcpy(icmp + 2, &(uint16_t){ csum(icmp, sizeof(icmp)) }, 2);
-		zdtm_check(sendto(i, icmp, sizeof(icmp), 0, (void *)&lo, sizeof(lo)) == sizeof(icmp), "I sendto: %m");
-		end = zdtm_now_ns() + 3000000000ULL;
-		while (zdtm_now_ns() < end) {
-			struct pollfd p = { i, POLLIN, 0 };
-			ssize_t n;
-			int off;
-			if (poll(&p, 1, 50) != 1)
-				continue;
-			n = recv(i, buf, sizeof(buf), MSG_DONTWAIT);
-			if (n < 20)
-				continue;
-			off = (buf[0] & 15) * 4;
-			if (n != off + (ssize_t)sizeof(icmp) || buf[off + 4] != 0x53 || buf[off + 5] != 0x03 ||
-			    buf[off + 7] != 1 || zdtm_verify(buf + off + 8, 32, 5303) >= 0)
-				continue;
-			if (buf[off] == ICMP_ECHOREPLY) {
-				if (!seen_reply++)
-					end = zdtm_now_ns() + 200000000ULL;	/* a little longer: a request would be there by now */
-			} else
-				seen_request++;
-		}
-		zdtm_check(seen_reply == 1, "I got %d echo replies, expected 1", seen_reply);
-		zdtm_check(seen_request == 0, "I got its own echo request: the filter is gone");
-	}
+	zdtm_check(it_echo(i, &lo, 1, ICMP_ECHO, ICMP_ECHOREPLY, 0x5303, 1, 5303, 32, 0, &replies, &requests), "I sendto: %m");
+	zdtm_check(replies == 1, "I got %d echo replies, expected 1", replies);
+	zdtm_check(requests == 0, "I got its own echo request: the filter is gone");
 	zdtm_finish();
 }

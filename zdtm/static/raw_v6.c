@@ -15,43 +15,17 @@
  * checksum: C receives it with hop limit 33. E sends an echo request to ::1 and gets the
  * echo reply (same id, sequence, payload) but never its own request.
  */
-#include "zdtm.h"
-#include <errno.h>
+#include "inet_util.h"
 #include <netinet/icmp6.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define PROTO 253
 #define PAY 64
 
-static int getint(int fd, int level, int opt)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-	if (getsockopt(fd, level, opt, &v, &len))
-		return -1000 - errno;
-	return v;
-}
-
 /* The upper-layer checksum over the pseudo-header for ::1 -> ::1; 0 if buf's field is right. */
 static uint16_t v6sum(const uint8_t *buf, size_t len, int proto)
 {
-	uint32_t s = 0;
-	size_t i;
-	s += 1 + 1;	/* the last 16-bit words of ::1 (source and destination) */
-	s += len >> 16;
-	s += len & 0xffff;
-	s += proto;
-	for (i = 0; i + 1 < len; i += 2)
-		s += (buf[i] << 8) | buf[i + 1];
-	if (len & 1)
-		s += buf[len - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return ~s & 0xffff;
+	/* the last 16-bit words of ::1 (source and destination), the length and the protocol */
+	return it_csum(it_sum16(1 + 1 + (len >> 16) + (len & 0xffff) + proto, buf, len));
 }
 
 /* Waits for a 64-byte payload of seed (bytes 2-3 ignored); 1 if found; hop limit in *hops. */
@@ -60,45 +34,29 @@ static int wait_payload(int fd, uint64_t seed, int ms, uint8_t *out, int *hops)
 	uint64_t end = zdtm_now_ns() + ms * 1000000ULL;
 	uint8_t want[PAY];
 	zdtm_fill(want, PAY, seed);
-	while (zdtm_now_ns() < end) {
-		struct pollfd p = { fd, POLLIN, 0 };
+	while (it_readable_by(fd, end)) {
 		char ctl[128];
-		struct iovec iov = { out, PAY + 16 };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
-		struct cmsghdr *cm;
-		ssize_t n;
-		if (poll(&p, 1, 50) != 1)
-			continue;
-		n = recvmsg(fd, &mh, MSG_DONTWAIT);
+		struct msghdr mh;
+		const void *d;
+		ssize_t n = it_recvmsg_wait(fd, out, PAY + 16, ctl, sizeof(ctl), &mh, 0);
 		if (n != PAY || memcmp(out, want, 2) || memcmp(out + 4, want + 4, PAY - 4))
 			continue;
 		if (hops) {
 			*hops = -1;
-			for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-				if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_HOPLIMIT)
-					memcpy(hops, CMSG_DATA(cm), sizeof(int));
+			if ((d = it_cmsg(&mh, IPPROTO_IPV6, IPV6_HOPLIMIT)))
+				memcpy(hops, d, sizeof(int));
 		}
 		return 1;
 	}
 	return 0;
 }
 
-static void names(int c, int n, int e, struct sockaddr_in6 out[3])
-{
-	socklen_t len;
-	int fds[3] = { c, n, e }, i;
-	memset(out, 0, 3 * sizeof(*out));
-	for (i = 0; i < 3; i++) {
-		len = sizeof(out[i]);
-		getsockname(fds[i], (void *)&out[i], &len);
-	}
-}
-
 int main(int argc, char **argv)
 {
-	struct sockaddr_in6 lo = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT }, before[3], now[3];
+	struct sockaddr_in6 lo = it_lo6(0);
+	union it_addr cname, nname, ename;
 	struct icmp6_filter filt, f2;
-	int c, n, e, two = 2, one = 1, hops = 33, got_hops;
+	int c, n, e, hops = 33, got_hops, replies, requests;
 	uint8_t pkt[PAY], buf[PAY + 16];
 	socklen_t len;
 	uint16_t sum;
@@ -111,30 +69,31 @@ int main(int argc, char **argv)
 		zdtm_fail("raw socket: %m");
 	ICMP6_FILTER_SETBLOCKALL(&filt);
 	ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filt);
-	if (setsockopt(c, IPPROTO_IPV6, IPV6_CHECKSUM, &two, sizeof(two)) ||
-	    setsockopt(c, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof(one)) || bind(c, (void *)&lo, sizeof(lo)) ||
-	    setsockopt(n, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof(hops)) || bind(n, (void *)&lo, sizeof(lo)) ||
-	    setsockopt(e, IPPROTO_ICMPV6, ICMP6_FILTER, &filt, sizeof(filt)))
+	if (ut_setint(c, IPPROTO_IPV6, IPV6_CHECKSUM, 2) || ut_setint(c, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) ||
+	    bind(c, (void *)&lo, sizeof(lo)) || ut_setint(n, IPPROTO_IPV6, IPV6_UNICAST_HOPS, hops) ||
+	    bind(n, (void *)&lo, sizeof(lo)) || setsockopt(e, IPPROTO_ICMPV6, ICMP6_FILTER, &filt, sizeof(filt)))
 		zdtm_fail("setup: %m");
-	names(c, n, e, before);
+	cname = it_sockname(c);
+	nname = it_sockname(n);
+	ename = it_sockname(e);
 
 	zdtm_ready();
 	zdtm_wait_for_term();
 
-	zdtm_check(getint(c, SOL_SOCKET, SO_PROTOCOL) == PROTO && getint(n, SOL_SOCKET, SO_PROTOCOL) == PROTO &&
-		   getint(e, SOL_SOCKET, SO_PROTOCOL) == IPPROTO_ICMPV6, "SO_PROTOCOL changed");
-	zdtm_check(getint(c, IPPROTO_IPV6, IPV6_CHECKSUM) == 2 && getint(n, IPPROTO_IPV6, IPV6_CHECKSUM) == -1,
-		   "IPV6_CHECKSUM %d/%d, expected 2/-1", getint(c, IPPROTO_IPV6, IPV6_CHECKSUM),
-		   getint(n, IPPROTO_IPV6, IPV6_CHECKSUM));
-	zdtm_check(getint(c, IPPROTO_IPV6, IPV6_RECVHOPLIMIT) == 1, "C lost IPV6_RECVHOPLIMIT");
-	zdtm_check(getint(n, IPPROTO_IPV6, IPV6_UNICAST_HOPS) == hops, "N: hop limit %d, expected %d",
-		   getint(n, IPPROTO_IPV6, IPV6_UNICAST_HOPS), hops);
+	UT_CHECK_INT("C", c, SOL_SOCKET, SO_PROTOCOL, PROTO);
+	UT_CHECK_INT("N", n, SOL_SOCKET, SO_PROTOCOL, PROTO);
+	UT_CHECK_INT("E", e, SOL_SOCKET, SO_PROTOCOL, IPPROTO_ICMPV6);
+	UT_CHECK_INT("C", c, IPPROTO_IPV6, IPV6_CHECKSUM, 2);
+	UT_CHECK_INT("N", n, IPPROTO_IPV6, IPV6_CHECKSUM, -1);
+	UT_CHECK_INT("C", c, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
+	UT_CHECK_INT("N", n, IPPROTO_IPV6, IPV6_UNICAST_HOPS, hops);
 	len = sizeof(f2);
 	zdtm_check(getsockopt(e, IPPROTO_ICMPV6, ICMP6_FILTER, &f2, &len) == 0 && !memcmp(&f2, &filt, sizeof(filt)),
 		   "E: ICMP6_FILTER changed");
-	names(c, n, e, now);
-	zdtm_check(!memcmp(now, before, sizeof(now)), "getsockname changed");
-	zdtm_check(!memcmp(&now[0].sin6_addr, &in6addr_loopback, 16) && !memcmp(&now[1].sin6_addr, &in6addr_loopback, 16),
+	it_check_names("C", c, &cname, NULL);
+	it_check_names("N", n, &nname, NULL);
+	it_check_names("E", e, &ename, NULL);
+	zdtm_check(!memcmp(&cname.v6.sin6_addr, &in6addr_loopback, 16) && !memcmp(&nname.v6.sin6_addr, &in6addr_loopback, 16),
 		   "C or N is not bound to ::1");
 
 	zdtm_fill(pkt, PAY, 5401);
@@ -157,35 +116,9 @@ int main(int argc, char **argv)
 	if (zdtm_check(wait_payload(c, 5402, 3000, buf, &got_hops), "C did not receive N's valid payload"))
 		zdtm_check(got_hops == hops, "C: hop limit %d, N sends with %d", got_hops, hops);
 
-	{
-		uint8_t icmp[8 + 32], rb[256];
-		int replies = 0, requests = 0;
-		uint64_t end = zdtm_now_ns() + 3000000000ULL;
-		memset(icmp, 0, sizeof(icmp));
-		icmp[0] = ICMP6_ECHO_REQUEST;
-		icmp[4] = 0x54;
-		icmp[5] = 0x03;
-		icmp[7] = 2;
-		zdtm_fill(icmp + 8, 32, 5403);
-		zdtm_check(sendto(e, icmp, sizeof(icmp), 0, (void *)&lo, sizeof(lo)) == sizeof(icmp), "E sendto: %m");
-		while (zdtm_now_ns() < end) {
-			struct pollfd p = { e, POLLIN, 0 };
-			ssize_t r;
-			if (poll(&p, 1, 50) != 1)
-				continue;
-			r = recv(e, rb, sizeof(rb), MSG_DONTWAIT);
-			if (r != sizeof(icmp) || rb[4] != 0x54 || rb[5] != 0x03 || rb[7] != 2 ||
-			    zdtm_verify(rb + 8, 32, 5403) >= 0)
-				continue;
-			if (rb[0] == ICMP6_ECHO_REPLY) {
-				if (!replies++)
-					end = zdtm_now_ns() + 200000000ULL;
-			} else {
-				requests++;
-			}
-		}
-		zdtm_check(replies == 1, "E got %d echo replies, expected 1", replies);
-		zdtm_check(requests == 0, "E got its own echo request: the filter is gone");
-	}
+	zdtm_check(it_echo(e, &lo, 0, ICMP6_ECHO_REQUEST, ICMP6_ECHO_REPLY, 0x5403, 2, 5403, 32, 0, &replies, &requests),
+		   "E sendto: %m");
+	zdtm_check(replies == 1, "E got %d echo replies, expected 1", replies);
+	zdtm_check(requests == 0, "E got its own echo request: the filter is gone");
 	zdtm_finish();
 }

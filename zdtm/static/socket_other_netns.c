@@ -7,14 +7,8 @@
  * up), and its SO_NETNS_COOKIE, which differs from a socket made in the test's own namespace.
  * Check after SIGTERM: the socket is still there with the same cookie and address.
  */
-#include "zdtm.h"
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include "inet_util.h"
 #include <sched.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
@@ -33,8 +27,7 @@ int main(int argc, char **argv)
 {
 	int sv[2], s = -1, own, st;
 	uint64_t c_other, c_own;
-	struct sockaddr_in a, b;
-	socklen_t len = sizeof(b);
+	struct sockaddr_in a = it_lo4(20399);
 	char cbuf[CMSG_SPACE(sizeof(int))], byte = 0;
 	struct iovec iov = { &byte, 1 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
@@ -50,10 +43,6 @@ int main(int argc, char **argv)
 		if (unshare(CLONE_NEWNET))
 			_exit(10);
 		u = socket(AF_INET, SOCK_DGRAM, 0);
-		memset(&a, 0, sizeof(a));
-		a.sin_family = AF_INET;
-		a.sin_port = htons(20399);
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		if (u < 0 || bind(u, (void *)&a, sizeof(a)))
 			_exit(11);
 		c = CMSG_FIRSTHDR(&mh);
@@ -81,7 +70,6 @@ int main(int argc, char **argv)
 	zdtm_wait_for_term();
 
 	zdtm_check(cookie(s) == c_other, "the socket's namespace changed");
-	zdtm_check(getsockname(s, (void *)&b, &len) == 0 && b.sin_port == htons(20399) && b.sin_addr.s_addr == htonl(INADDR_LOOPBACK),
-		   "address changed");
+	it_check_names("the socket", s, &a, NULL);
 	zdtm_finish();
 }

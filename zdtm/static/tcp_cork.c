@@ -14,126 +14,58 @@
  * not delayed past 150 ms, the earliest the kernel would push); clearing TCP_CORK sends
  * "de" at once, and then TCP_CORK reads 0.
  */
-#include "zdtm.h"
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "inet_util.h"
 
 #define PORT 20221
 
-static int getint(int fd, int level, int opt)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-	if (getsockopt(fd, level, opt, &v, &len))
-		return -1000 - errno;
-	return v;
-}
-
-static int state_of(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-		return -1;
-	return ti.tcpi_state;
-}
-
-static size_t read_full(int fd, void *buf, size_t len, int ms)
-{
-	size_t got = 0;
-	while (got < len) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		ssize_t n;
-		if (poll(&p, 1, ms) != 1)
-			break;
-		n = recv(fd, (char *)buf + got, len - got, MSG_DONTWAIT);
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	return got;
-}
-
-static int queued(int fd)
-{
-	int n = -1;
-	ioctl(fd, FIONREAD, &n);
-	return n;
-}
-
 int main(int argc, char **argv)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) }, cself, sself, x;
-	int l, c, s, one = 1, zero = 0, n;
+	struct sockaddr_in a = it_lo4(PORT);
+	union it_addr cself, sself;
+	int c, s, n;
 	uint64_t t0;
-	char buf[16], b;
-	socklen_t len;
+	char buf[16];
 
 	zdtm_init(argc, argv);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) || bind(l, (void *)&a, sizeof(a)) ||
-	    listen(l, 1))
-		zdtm_fail("listen on 127.0.0.1:%d: %m", PORT);
-	c = socket(AF_INET, SOCK_STREAM, 0);
-	if (c < 0 || connect(c, (void *)&a, sizeof(a)))
-		zdtm_fail("connect: %m");
-	s = accept(l, NULL, NULL);
-	if (s < 0)
-		zdtm_fail("accept: %m");
-	close(l);
-	len = sizeof(cself);
-	getsockname(c, (void *)&cself, &len);
-	len = sizeof(sself);
-	getsockname(s, (void *)&sself, &len);
-	if (setsockopt(c, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)))
+	it_tcp_pair(&a, &c, &s);
+	cself = it_sockname(c);
+	sself = it_sockname(s);
+	if (ut_setint(c, IPPROTO_TCP, TCP_CORK, 1))
 		zdtm_fail("TCP_CORK: %m");
 	t0 = zdtm_now_ns();
 	if (send(c, "abc", 3, MSG_NOSIGNAL) != 3)
 		zdtm_fail("send: %m");
 	zdtm_sleep_ms(30);
-	n = queued(s);
+	n = ut_inq(s);
 	if (zdtm_now_ns() - t0 < 150000000ULL && n != 0)
 		zdtm_fail("the corked bytes arrived at once (%d bytes queued at the server)", n);
 
 	zdtm_ready();
 	zdtm_wait_for_term();
 
-	zdtm_check(state_of(c) == TCP_ESTABLISHED && state_of(s) == TCP_ESTABLISHED, "states %d/%d", state_of(c),
-		   state_of(s));
-	len = sizeof(x);
-	zdtm_check(getsockname(c, (void *)&x, &len) == 0 && !memcmp(&x, &cself, sizeof(x)), "client address changed");
-	len = sizeof(x);
-	zdtm_check(getpeername(c, (void *)&x, &len) == 0 && !memcmp(&x, &sself, sizeof(x)), "client's peer changed");
-	len = sizeof(x);
-	zdtm_check(getpeername(s, (void *)&x, &len) == 0 && !memcmp(&x, &cself, sizeof(x)), "server's peer changed");
-	zdtm_check(getint(c, IPPROTO_TCP, TCP_CORK) == 1, "TCP_CORK reads %d, expected 1", getint(c, IPPROTO_TCP, TCP_CORK));
-	zdtm_check(getint(c, IPPROTO_TCP, TCP_NODELAY) == 0, "TCP_NODELAY reads %d, expected 0",
-		   getint(c, IPPROTO_TCP, TCP_NODELAY));
+	zdtm_check(it_tcp_state(c) == TCP_ESTABLISHED && it_tcp_state(s) == TCP_ESTABLISHED, "states %d/%d",
+		   it_tcp_state(c), it_tcp_state(s));
+	it_check_names("client", c, &cself, &sself);
+	it_check_names("server", s, NULL, &cself);
+	UT_CHECK_INT("client", c, IPPROTO_TCP, TCP_CORK, 1);
+	UT_CHECK_INT("client", c, IPPROTO_TCP, TCP_NODELAY, 0);
 	memset(buf, 0, sizeof(buf));
-	zdtm_check(read_full(s, buf, 3, 2000) == 3 && !memcmp(buf, "abc", 3), "the corked bytes did not arrive: \"%s\"",
+	zdtm_check(ut_read_full(s, buf, 3, 2000) == 3 && !memcmp(buf, "abc", 3), "the corked bytes did not arrive: \"%s\"",
 		   buf);
-	zdtm_check(recv(s, &b, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN, "more than the corked bytes arrived");
+	zdtm_check(ut_empty(s), "more than the corked bytes arrived");
 
 	t0 = zdtm_now_ns();
 	zdtm_check(send(c, "de", 2, MSG_NOSIGNAL) == 2, "send: %m");
 	zdtm_sleep_ms(30);
-	n = queued(s);
+	n = ut_inq(s);
 	if (zdtm_now_ns() - t0 < 150000000ULL)
 		zdtm_check(n == 0, "2 bytes written with TCP_CORK arrived at once (%d queued): the cork is gone", n);
 	else
 		zdtm_log("delayed %llu ms: the cork's holding is not checked", (unsigned long long)(zdtm_now_ns() - t0) / 1000000);
-	zdtm_check(setsockopt(c, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero)) == 0, "clearing TCP_CORK: %m");
+	zdtm_check(ut_setint(c, IPPROTO_TCP, TCP_CORK, 0) == 0, "clearing TCP_CORK: %m");
 	memset(buf, 0, sizeof(buf));
-	zdtm_check(read_full(s, buf, 2, 1000) == 2 && !memcmp(buf, "de", 2), "uncorked bytes missing: \"%s\"", buf);
-	zdtm_check(getint(c, IPPROTO_TCP, TCP_CORK) == 0, "TCP_CORK reads %d after clearing it",
-		   getint(c, IPPROTO_TCP, TCP_CORK));
-	zdtm_check(recv(s, &b, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN, "extra data arrived");
+	zdtm_check(ut_read_full(s, buf, 2, 1000) == 2 && !memcmp(buf, "de", 2), "uncorked bytes missing: \"%s\"", buf);
+	UT_CHECK_INT("client, TCP_CORK cleared", c, IPPROTO_TCP, TCP_CORK, 0);
+	zdtm_check(ut_empty(s), "extra data arrived");
 	zdtm_finish();
 }

@@ -13,202 +13,50 @@
  * bytes queued to it, nothing more; then 1000 more bytes each way (patterns continued)
  * arrive in order, and again nothing more.
  */
-#include "zdtm.h"
-
-#define MSS_CAP (32767 - 12)
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <linux/sockios.h>
-#include <unistd.h>
+#include "inet_util.h"
 
 #define PORT 20161
 #define C2S 7000
 #define S2C 3000
 #define MORE 1000
-#define SEED_C2S 1611
-#define SEED_S2C 1612
-
-static int getint(int fd, int level, int opt)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-	if (getsockopt(fd, level, opt, &v, &len))
-		return -1000 - errno;
-	return v;
-}
-
-/* Reads exactly len bytes (patterned from stream offset off) within ms per chunk; returns
- * the bytes read that matched, or -1 if one did not. */
-static long read_verify(int fd, size_t len, uint64_t seed, uint64_t off, int ms)
-{
-	static uint8_t buf[65536];
-	size_t got = 0;
-	while (got < len) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		size_t want = len - got < sizeof(buf) ? len - got : sizeof(buf);
-		ssize_t n;
-		if (poll(&p, 1, ms) != 1)
-			break;
-		n = recv(fd, buf, want, MSG_DONTWAIT);
-		if (n <= 0)
-			break;
-		if (zdtm_verify_at(buf, n, seed, off + got) >= 0)
-			return -1;
-		got += n;
-	}
-	return got;
-}
-
-/* Writes len pattern bytes from offset off, waiting for room up to ms each time. */
-static size_t write_pattern(int fd, size_t len, uint64_t seed, uint64_t off, int ms)
-{
-	static uint8_t buf[65536];
-	size_t done = 0;
-	while (done < len) {
-		struct pollfd p = { fd, POLLOUT, 0 };
-		size_t want = len - done < sizeof(buf) ? len - done : sizeof(buf);
-		ssize_t n;
-		zdtm_fill_at(buf, want, seed, off + done);
-		n = send(fd, buf, want, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n > 0) {
-			done += n;
-			continue;
-		}
-		if (n < 0 && errno != EAGAIN)
-			break;
-		if (poll(&p, 1, ms) != 1)
-			break;
-	}
-	return done;
-}
-
-static int nothing_more(int fd)
-{
-	char b;
-	return recv(fd, &b, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;
-}
-
-struct side {
-	struct sockaddr_in6 self, peer;
-	int fl, mss;
-	struct tcp_info ti;
-};
-
-static void record(int fd, struct side *s)
-{
-	socklen_t len = sizeof(s->self);
-	memset(s, 0, sizeof(*s));
-	getsockname(fd, (void *)&s->self, &len);
-	len = sizeof(s->peer);
-	getpeername(fd, (void *)&s->peer, &len);
-	s->fl = fcntl(fd, F_GETFL);
-	s->mss = getint(fd, IPPROTO_TCP, TCP_MAXSEG);
-	len = sizeof(s->ti);
-	getsockopt(fd, IPPROTO_TCP, TCP_INFO, &s->ti, &len);
-}
-
-static int same_addr(const struct sockaddr_in6 *a, const struct sockaddr_in6 *b)
-{
-	return a->sin6_family == AF_INET6 && a->sin6_family == b->sin6_family && a->sin6_port == b->sin6_port &&
-	       !memcmp(&a->sin6_addr, &b->sin6_addr, 16) && a->sin6_scope_id == b->sin6_scope_id &&
-	       a->sin6_flowinfo == b->sin6_flowinfo;
-}
-
-static void check_side(const char *who, int fd, const struct side *was)
-{
-	struct side now;
-	record(fd, &now);
-	zdtm_check(now.ti.tcpi_state == TCP_ESTABLISHED, "%s: tcpi_state %d, expected ESTABLISHED", who, now.ti.tcpi_state);
-	zdtm_check(same_addr(&now.self, &was->self), "%s: local port %d, was %d", who, ntohs(now.self.sin6_port),
-		   ntohs(was->self.sin6_port));
-	zdtm_check(same_addr(&now.peer, &was->peer), "%s: peer port %d, was %d", who, ntohs(now.peer.sin6_port),
-		   ntohs(was->peer.sin6_port));
-	zdtm_check(now.fl == was->fl, "%s: file flags %#x, were %#x", who, now.fl, was->fl);
-	/* A repaired connection's segment size comes from the user MSS set before connect, which the
-	 * kernel caps at 32767 (less 12 bytes of timestamp option): larger ones come back capped. */
-	zdtm_check(now.mss == was->mss || (was->mss > MSS_CAP && now.mss == MSS_CAP),
-		   "%s: TCP_MAXSEG %d, was %d", who, now.mss, was->mss);
-	zdtm_check(now.ti.tcpi_options == was->ti.tcpi_options, "%s: tcpi_options %#x, were %#x", who,
-		   now.ti.tcpi_options, was->ti.tcpi_options);
-	zdtm_check(now.ti.tcpi_snd_wscale == was->ti.tcpi_snd_wscale && now.ti.tcpi_rcv_wscale == was->ti.tcpi_rcv_wscale,
-		   "%s: window scales %d/%d, were %d/%d", who, now.ti.tcpi_snd_wscale, now.ti.tcpi_rcv_wscale,
-		   was->ti.tcpi_snd_wscale, was->ti.tcpi_rcv_wscale);
-}
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(PORT), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	int l, c, s, one = 1, tclass = 0x20, idle = 600, inq = -1, i;
-	struct side cw, sw;
-	long n;
+	struct sockaddr_in6 a = it_lo6(PORT);
+	int l, c, s, tclass = 0x20, idle = 600, inq;
+	struct it_tcp_side cw, sw;
+	struct it_end ec, es;
 
 	zdtm_init(argc, argv);
-	l = socket(AF_INET6, SOCK_STREAM, 0);
-	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) || bind(l, (void *)&a, sizeof(a)) ||
-	    listen(l, 1))
-		zdtm_fail("listen on [::1]:%d: %m", PORT);
-	c = socket(AF_INET6, SOCK_STREAM, 0);
-	if (c < 0 || setsockopt(c, IPPROTO_IPV6, IPV6_TCLASS, &tclass, sizeof(tclass)) ||
-	    connect(c, (void *)&a, sizeof(a)))
-		zdtm_fail("connect: %m");
-	s = accept(l, NULL, NULL);
-	if (s < 0)
-		zdtm_fail("accept: %m");
-	close(l);
-	if (setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
-	    setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) ||
-	    setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)))
+	l = it_tcp_listen(&a, 1, 0);
+	c = it_tcp_socket(AF_INET6);
+	if (ut_setint(c, IPPROTO_IPV6, IPV6_TCLASS, tclass))
+		zdtm_fail("IPV6_TCLASS: %m");
+	s = it_connect_accept(l, c, &a);
+	if (ut_setint(s, IPPROTO_TCP, TCP_NODELAY, 1) || ut_setint(c, SOL_SOCKET, SO_KEEPALIVE, 1) ||
+	    ut_setint(c, IPPROTO_TCP, TCP_KEEPIDLE, idle))
 		zdtm_fail("setsockopt: %m");
-	if (write_pattern(s, S2C, SEED_S2C, 0, 5000) != S2C || write_pattern(c, C2S, SEED_C2S, 0, 5000) != C2S)
-		zdtm_fail("could not queue the data: %m");
-	for (i = 0; i < 100 && inq != C2S; i++) {
-		zdtm_sleep_ms(10);
-		ioctl(s, SIOCINQ, &inq);
-	}
+	ec = (struct it_end){ "client", c, C2S, 1611 };
+	es = (struct it_end){ "server", s, S2C, 1612 };
+	it_queue(&es);
+	it_queue(&ec);
+	inq = it_wait_inq(s, C2S, 1000);
 	if (inq != C2S)
 		zdtm_fail("%d bytes arrived at the server, expected %d", inq, C2S);
-	record(c, &cw);
-	record(s, &sw);
-	if (!same_addr(&cw.self, &sw.peer) || !same_addr(&cw.peer, &sw.self) || sw.self.sin6_port != htons(PORT) ||
-	    memcmp(&sw.self.sin6_addr, &in6addr_loopback, 16))
-		zdtm_fail("the two ends do not match");
+	it_tcp_record_pair(c, s, &a, &cw, &sw);
 
 	zdtm_ready();
 	zdtm_wait_for_term();
 
-	check_side("client", c, &cw);
-	check_side("server", s, &sw);
-	zdtm_check(getint(s, IPPROTO_TCP, TCP_NODELAY) == 1, "server lost TCP_NODELAY");
-	zdtm_check(getint(c, IPPROTO_TCP, TCP_NODELAY) == 0, "client got TCP_NODELAY");
-	zdtm_check(getint(c, SOL_SOCKET, SO_KEEPALIVE) == 1, "client lost SO_KEEPALIVE");
-	zdtm_check(getint(s, SOL_SOCKET, SO_KEEPALIVE) == 0, "server got SO_KEEPALIVE");
-	zdtm_check(getint(c, IPPROTO_TCP, TCP_KEEPIDLE) == idle, "client TCP_KEEPIDLE %d, expected %d",
-		   getint(c, IPPROTO_TCP, TCP_KEEPIDLE), idle);
-	zdtm_check(getint(c, IPPROTO_IPV6, IPV6_TCLASS) == tclass, "client IPV6_TCLASS %d, expected %d",
-		   getint(c, IPPROTO_IPV6, IPV6_TCLASS), tclass);
-	zdtm_check(getint(s, IPPROTO_IPV6, IPV6_TCLASS) == 0, "server IPV6_TCLASS %d, expected 0",
-		   getint(s, IPPROTO_IPV6, IPV6_TCLASS));
-
-	n = read_verify(s, C2S, SEED_C2S, 0, 5000);
-	zdtm_check(n == C2S, "server read %ld of the %d queued bytes correctly (-1: wrong data)", n, C2S);
-	zdtm_check(nothing_more(s), "server: more data than was sent");
-	n = read_verify(c, S2C, SEED_S2C, 0, 5000);
-	zdtm_check(n == S2C, "client read %ld of the %d queued bytes correctly (-1: wrong data)", n, S2C);
-	zdtm_check(nothing_more(c), "client: more data than was sent");
-
-	zdtm_check(write_pattern(c, MORE, SEED_C2S, C2S, 5000) == MORE, "client cannot send after restore: %m");
-	zdtm_check(write_pattern(s, MORE, SEED_S2C, S2C, 5000) == MORE, "server cannot send after restore: %m");
-	n = read_verify(s, MORE, SEED_C2S, C2S, 5000);
-	zdtm_check(n == MORE, "server got %ld of %d new bytes (-1: wrong data)", n, MORE);
-	n = read_verify(c, MORE, SEED_S2C, S2C, 5000);
-	zdtm_check(n == MORE, "client got %ld of %d new bytes (-1: wrong data)", n, MORE);
-	zdtm_check(nothing_more(s) && nothing_more(c), "extra data after the new bytes");
+	it_tcp_check_side("client", c, &cw);
+	it_tcp_check_side("server", s, &sw);
+	UT_CHECK_INT("server", s, IPPROTO_TCP, TCP_NODELAY, 1);
+	UT_CHECK_INT("client", c, IPPROTO_TCP, TCP_NODELAY, 0);
+	UT_CHECK_INT("client", c, SOL_SOCKET, SO_KEEPALIVE, 1);
+	UT_CHECK_INT("server", s, SOL_SOCKET, SO_KEEPALIVE, 0);
+	UT_CHECK_INT("client", c, IPPROTO_TCP, TCP_KEEPIDLE, idle);
+	UT_CHECK_INT("client", c, IPPROTO_IPV6, IPV6_TCLASS, tclass);
+	UT_CHECK_INT("server", s, IPPROTO_IPV6, IPV6_TCLASS, 0);
+	it_tcp_check_streams(&ec, &es, MORE);
 	zdtm_finish();
 }

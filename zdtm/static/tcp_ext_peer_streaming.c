@@ -19,18 +19,7 @@
  * it received what the test sent, nothing bad; its result file says the same and that it
  * saw no EOF or error. The peer is killed at the end.
  */
-#include "zdtm.h"
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "inet_util.h"
 
 #define PORT 20191
 #define STOP (~0ULL)
@@ -140,17 +129,6 @@ static void peer_got(const struct rec *r)
 	P.recvd++;
 }
 
-static void peer_result(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd >= 0) {
-		if (write(fd, text, strlen(text)) < 0) {
-			/* nobody to tell */
-		}
-		close(fd);
-	}
-}
-
 /* Queues a record, first letting the socket take some bytes if there is no room. */
 static void queue_wait(int fd, struct writer *w, uint64_t seq, uint64_t val)
 {
@@ -161,30 +139,17 @@ static void queue_wait(int fd, struct writer *w, uint64_t seq, uint64_t val)
 	}
 }
 
-static void peer(const char *result) __attribute__((noreturn));
-static void peer(const char *result)
+static void peer(void *arg, int report) __attribute__((noreturn));
+static void peer(void *arg, int report)
 {
+	const char *result = arg;
 	static struct writer w;
 	static struct reader rd;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct sockaddr_in a = it_lo4(PORT);
 	uint64_t last = 0;
-	int fd, devnull, final_queued = 0;
+	int fd = it_peer_begin(&a, result, report), final_queued = 0;
 	char text[160];
 
-	signal(SIGTERM, SIG_DFL);
-	setsid();
-	alarm(600);
-	devnull = open("/dev/null", O_RDWR);
-	dup2(devnull, 0);
-	dup2(devnull, 1);
-	dup2(devnull, 2);
-	syscall(SYS_close_range, 3, ~0U, 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (void *)&a, sizeof(a))) {
-		peer_result(result, "peer could not connect\n");
-		_exit(1);
-	}
 	for (;;) {
 		struct pollfd p = { fd, POLLIN | (w.head < w.tail ? POLLOUT : 0), 0 };
 		int r;
@@ -193,7 +158,7 @@ static void peer(const char *result)
 		if (r < 0) {
 			snprintf(text, sizeof(text), "EOF or error after %llu records received, %llu sent (%s)\n",
 				 (unsigned long long)P.recvd, (unsigned long long)P.sent, strerror(errno));
-			peer_result(result, text);
+			it_peer_result(result, text);
 			_exit(1);
 		}
 		if (!P.stopped && now_ms() - last >= 5) {
@@ -213,12 +178,12 @@ static void peer(const char *result)
 			final_queued = 1;
 			snprintf(text, sizeof(text), "sent=%llu received=%llu bad=%llu\n", (unsigned long long)P.sent,
 				 (unsigned long long)P.recvd, (unsigned long long)P.bad);
-			peer_result(result, text);
+			it_peer_result(result, text);
 		}
 		if (send_some(fd, &w) < 0) {
 			snprintf(text, sizeof(text), "send error after %llu records sent (%s)\n",
 				 (unsigned long long)P.sent, strerror(errno));
-			peer_result(result, text);
+			it_peer_result(result, text);
 			_exit(1);
 		}
 	}
@@ -253,38 +218,6 @@ static void test_got(const struct rec *r)
 	T.recvd++;
 }
 
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	int fd;
-	ssize_t n;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] ? p[2] : 0;
-}
-
-static void kill_peer(pid_t pid)
-{
-	int i;
-	char st;
-	kill(pid, SIGKILL);
-	for (i = 0; i < 200; i++) {
-		st = proc_state(pid);
-		if (st == 0 || st == 'Z' || st == 'X')
-			return;
-		zdtm_sleep_ms(10);
-	}
-	zdtm_check(0, "the peer %d did not die", pid);
-}
-
 /* One round of the test's side: poll up to ms, take in the peer's records, add 4 own records
  * every 20 ms while streaming, send what the socket takes. -1 on EOF or error. */
 static int pump(int s, struct writer *w, struct reader *rd, uint64_t *sent, uint64_t *last, int streaming, int ms)
@@ -306,54 +239,19 @@ int main(int argc, char **argv)
 {
 	static struct writer w;
 	static struct reader rd;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) }, self, peeraddr, x;
+	struct sockaddr_in a = it_lo4(PORT);
+	union it_addr self, peeraddr;
 	const char *result = zdtm_tmp_path("peer");
 	uint64_t sent = 0, last = 0, at_ready, deadline;
-	int l, s, one = 1, p[2], st, broken = 0, fd;
-	pid_t mid, pp = 0;
-	struct tcp_info ti;
-	socklen_t len;
+	int s, broken = 0;
+	pid_t pp;
 	char text[160], want[160];
 
 	zdtm_init(argc, argv);
 	unlink(result);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) || bind(l, (void *)&a, sizeof(a)) ||
-	    listen(l, 1))
-		zdtm_fail("listen on 127.0.0.1:%d: %m", PORT);
-	if (pipe(p))
-		zdtm_fail("pipe: %m");
-	mid = fork();
-	if (mid < 0)
-		zdtm_fail("fork: %m");
-	if (mid == 0) {
-		pid_t g = fork();
-		if (g == 0)
-			peer(result);
-		if (g > 0 && write(p[1], &g, sizeof(g)) != sizeof(g))
-			_exit(2);
-		_exit(g > 0 ? 0 : 1);
-	}
-	close(p[1]);
-	if (read(p[0], &pp, sizeof(pp)) != sizeof(pp) || pp <= 0)
-		zdtm_fail("no peer pid from the middle process");
-	close(p[0]);
-	if (waitpid(mid, &st, 0) != mid || !WIFEXITED(st) || WEXITSTATUS(st))
-		zdtm_fail("middle process ended with %#x", st);
-	{
-		struct pollfd q = { l, POLLIN, 0 };
-		if (poll(&q, 1, 10000) != 1)
-			zdtm_fail("the peer did not connect");
-	}
-	s = accept(l, NULL, NULL);
-	if (s < 0)
-		zdtm_fail("accept: %m");
-	close(l);
-	len = sizeof(self);
-	getsockname(s, (void *)&self, &len);
-	len = sizeof(peeraddr);
-	getpeername(s, (void *)&peeraddr, &len);
+	s = it_accept_outside(&a, peer, (void *)result, &pp);
+	self = it_sockname(s);
+	peeraddr = it_peername(s);
 
 	/* Stream until the peer's data visibly flows, then keep streaming while waiting. */
 	deadline = now_ms() + 10000;
@@ -364,7 +262,7 @@ int main(int argc, char **argv)
 		zdtm_fail("before the checkpoint: %llu records received, %llu bad", (unsigned long long)T.recvd,
 			  (unsigned long long)T.bad);
 	at_ready = T.recvd;
-	zdtm_log("peer pid %d, peer port %d", pp, ntohs(peeraddr.sin_port));
+	zdtm_log("peer pid %d, peer port %d", pp, it_port(&peeraddr));
 
 	zdtm_ready();
 	while (!zdtm_term_requested())
@@ -375,16 +273,9 @@ int main(int argc, char **argv)
 	zdtm_wait_for_term();
 
 	zdtm_check(!broken, "the connection broke while waiting (%m)");
-	st = proc_state(pp);
-	zdtm_check(st != 0 && st != 'Z' && st != 'X', "the peer %d is gone (state %c)", pp, st ? st : '-');
-	len = sizeof(ti);
-	zdtm_check(getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_state == TCP_ESTABLISHED,
-		   "tcpi_state %d, expected ESTABLISHED", ti.tcpi_state);
-	len = sizeof(x);
-	zdtm_check(getsockname(s, (void *)&x, &len) == 0 && !memcmp(&x, &self, sizeof(x)) && x.sin_port == htons(PORT),
-		   "local address changed");
-	len = sizeof(x);
-	zdtm_check(getpeername(s, (void *)&x, &len) == 0 && !memcmp(&x, &peeraddr, sizeof(x)), "peer address changed");
+	it_check_peer_alive(pp);
+	zdtm_check(it_tcp_state(s) == TCP_ESTABLISHED, "tcpi_state %d, expected ESTABLISHED", it_tcp_state(s));
+	it_check_names("the connection", s, &self, &peeraddr);
 	zdtm_log("%llu records received before ready, %llu by SIGTERM", (unsigned long long)at_ready,
 		 (unsigned long long)T.recvd);
 
@@ -408,17 +299,11 @@ int main(int argc, char **argv)
 			   (unsigned long long)sent);
 		zdtm_log("the peer retransmitted %llu segments", (unsigned long long)T.after[1].seq);
 	}
-	memset(text, 0, sizeof(text));
-	fd = open(result, O_RDONLY);
-	if (fd >= 0) {
-		if (read(fd, text, sizeof(text) - 1) < 0)
-			text[0] = '\0';
-		close(fd);
-	}
+	it_read_result(result, text, sizeof(text));
 	snprintf(want, sizeof(want), "sent=%llu received=%llu bad=0\n", (unsigned long long)T.recvd,
 		 (unsigned long long)sent);
 	zdtm_check(!strcmp(text, want), "the peer's result file says: %s", text);
-	kill_peer(pp);
+	it_kill_peer(pp);
 	close(s);
 	zdtm_finish();
 }

@@ -14,28 +14,12 @@
  * client connects and sends (DEFER_ACCEPT), the connection is accepted, its inherited
  * options equal those recorded from the first accepted socket, and data flows both ways.
  */
-#include "zdtm.h"
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
+#include "inet_util.h"
 #include <net/if.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define PORT 20131
 
-struct opt {
-	const char *name;
-	int level, opt, value;	/* value set; INT_MIN: set separately */
-	int keep;		/* the kernel reads back exactly `value` */
-};
-
-#define NOVAL (-0x7fffffff)
-static const struct opt opts[] = {
+static const struct it_opt opts[] = {
 	{ "SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR, 1, 1 },
 	{ "SO_REUSEPORT", SOL_SOCKET, SO_REUSEPORT, 1, 1 },
 	{ "SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE, 1, 1 },
@@ -50,18 +34,9 @@ static const struct opt opts[] = {
 	{ "SO_MARK", SOL_SOCKET, SO_MARK, 0x2a5, 1 },
 	{ "SO_RCVBUF", SOL_SOCKET, SO_RCVBUF, 98304, 0 },
 	{ "SO_SNDBUF", SOL_SOCKET, SO_SNDBUF, 81920, 0 },
-	{ "TCP_DEFER_ACCEPT", IPPROTO_TCP, TCP_DEFER_ACCEPT, NOVAL, 0 },
+	{ "TCP_DEFER_ACCEPT", IPPROTO_TCP, TCP_DEFER_ACCEPT, IT_NOVAL, 0 },
 };
 #define NOPTS (int)(sizeof(opts) / sizeof(opts[0]))
-
-static int getint(int fd, int level, int opt)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-	if (getsockopt(fd, level, opt, &v, &len))
-		return -1000 - errno;
-	return v;
-}
 
 /* Everything comparable about a socket's options, as read back. */
 struct snap {
@@ -70,13 +45,11 @@ struct snap {
 	char dev[IFNAMSIZ];
 };
 
-static void take(int fd, struct snap *s)
+static void take(int fd, struct snap *s, const char *when)
 {
 	socklen_t len;
-	int i;
 	memset(s, 0, sizeof(*s));
-	for (i = 0; i < NOPTS; i++)
-		s->v[i] = getint(fd, opts[i].level, opts[i].opt);
+	it_get_opts(fd, opts, NOPTS, s->v, when);
 	len = sizeof(s->lg);
 	if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &s->lg, &len))
 		s->lg.l_onoff = -1;
@@ -85,69 +58,61 @@ static void take(int fd, struct snap *s)
 		strcpy(s->dev, "<error>");
 }
 
-static void compare(const char *who, const struct snap *was, const struct snap *now)
+/* The options of fd read back as in was (and, as_set, the kept ones as set). */
+static void compare(const char *who, const struct snap *was, int fd, int as_set)
 {
-	int i;
-	for (i = 0; i < NOPTS; i++)
-		zdtm_check(was->v[i] == now->v[i], "%s: %s reads %d, was %d", who, opts[i].name, now->v[i], was->v[i]);
-	zdtm_check(was->lg.l_onoff == now->lg.l_onoff && was->lg.l_linger == now->lg.l_linger,
-		   "%s: SO_LINGER {%d, %d}, was {%d, %d}", who, now->lg.l_onoff, now->lg.l_linger, was->lg.l_onoff,
+	struct snap now;
+	take(fd, &now, NULL);
+	it_check_opts(who, fd, opts, NOPTS, was->v, as_set);
+	zdtm_check(was->lg.l_onoff == now.lg.l_onoff && was->lg.l_linger == now.lg.l_linger,
+		   "%s: SO_LINGER {%d, %d}, was {%d, %d}", who, now.lg.l_onoff, now.lg.l_linger, was->lg.l_onoff,
 		   was->lg.l_linger);
-	zdtm_check(!strcmp(was->dev, now->dev), "%s: SO_BINDTODEVICE \"%s\", was \"%s\"", who, now->dev, was->dev);
+	zdtm_check(!strcmp(was->dev, now.dev), "%s: SO_BINDTODEVICE \"%s\", was \"%s\"", who, now.dev, was->dev);
 }
 
 /* Connects a client that sends "ping", accepts it (waiting: the listener is nonblocking). */
 static int connect_accept(int l, const struct sockaddr_in *a, int *cl)
 {
-	struct pollfd p = { l, POLLIN, 0 };
-	int c = socket(AF_INET, SOCK_STREAM, 0), s;
+	int c = socket(AF_INET, SOCK_STREAM, 0);
 	*cl = c;
 	if (c < 0 || connect(c, (void *)a, sizeof(*a)) || send(c, "ping", 4, MSG_NOSIGNAL) != 4)
 		return -1;
-	if (poll(&p, 1, 5000) != 1)
+	if (!it_readable(l, 5000))
 		return -1;
-	s = accept(l, NULL, NULL);
-	return s;
+	return accept(l, NULL, NULL);
 }
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) }, got;
+	struct sockaddr_in a = it_lo4(PORT);
 	struct linger lg = { 1, 7 };
-	struct snap lsnap, ssnap, now;
-	int l, c, s, i, defer = 5, fl;
+	struct snap lsnap, ssnap;
+	int l, c, s, i, fl;
 	char buf[8];
-	socklen_t len;
 
 	zdtm_init(argc, argv);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	l = socket(AF_INET, SOCK_STREAM, 0);
 	if (l < 0)
 		zdtm_fail("socket: %m");
-	for (i = 0; i < NOPTS; i++)
-		if (opts[i].value != NOVAL && setsockopt(l, opts[i].level, opts[i].opt, &opts[i].value, sizeof(int)))
-			zdtm_fail("setsockopt %s: %m", opts[i].name);
+	it_set_opts(l, opts, NOPTS);
 	if (setsockopt(l, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) ||
 	    setsockopt(l, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3))
 		zdtm_fail("SO_LINGER/SO_BINDTODEVICE: %m");
 	if (bind(l, (void *)&a, sizeof(a)) || listen(l, 32))
 		zdtm_fail("listen on 127.0.0.1:%d: %m", PORT);
-	if (setsockopt(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer)))
+	if (ut_setint(l, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5))
 		zdtm_fail("TCP_DEFER_ACCEPT: %m");
 	fl = fcntl(l, F_GETFL);
 	if (fl < 0 || fcntl(l, F_SETFL, fl | O_NONBLOCK))
 		zdtm_fail("O_NONBLOCK: %m");
 	fl = fcntl(l, F_GETFL);
-	take(l, &lsnap);
-	for (i = 0; i < NOPTS; i++)
-		if (opts[i].keep && lsnap.v[i] != opts[i].value)
-			zdtm_fail("%s reads %d after setup, set %d", opts[i].name, lsnap.v[i], opts[i].value);
+	take(l, &lsnap, "after setup");
 	if (lsnap.lg.l_onoff != 1 || lsnap.lg.l_linger != 7 || strcmp(lsnap.dev, "lo"))
 		zdtm_fail("SO_LINGER or SO_BINDTODEVICE did not read back as set");
 	s = connect_accept(l, &a, &c);
 	if (s < 0)
 		zdtm_fail("first connection: %m");
-	take(s, &ssnap);
+	take(s, &ssnap, NULL);
 	for (i = 0; i < NOPTS; i++)
 		zdtm_log("accepted socket inherits %s = %d (listener %d)", opts[i].name, ssnap.v[i], lsnap.v[i]);
 	close(c);
@@ -156,16 +121,9 @@ int main(int argc, char **argv)
 	zdtm_ready();
 	zdtm_wait_for_term();
 
-	take(l, &now);
-	compare("listener", &lsnap, &now);
-	for (i = 0; i < NOPTS; i++)
-		if (opts[i].keep)
-			zdtm_check(now.v[i] == opts[i].value, "listener: %s reads %d, set %d", opts[i].name, now.v[i],
-				   opts[i].value);
-	zdtm_check(getint(l, SOL_SOCKET, SO_ACCEPTCONN) == 1, "listener is not listening");
-	len = sizeof(got);
-	zdtm_check(getsockname(l, (void *)&got, &len) == 0 && got.sin_port == htons(PORT) &&
-		   got.sin_addr.s_addr == htonl(INADDR_LOOPBACK), "listener bound to port %d", ntohs(got.sin_port));
+	compare("listener", &lsnap, l, 1);
+	UT_CHECK_INT("listener", l, SOL_SOCKET, SO_ACCEPTCONN, 1);
+	it_check_names("listener", l, &a, NULL);
 	zdtm_check(fcntl(l, F_GETFL) == fl, "file flags %#x, were %#x", fcntl(l, F_GETFL), fl);
 	s = accept(l, NULL, NULL);
 	zdtm_check(s < 0 && errno == EAGAIN, "accept on the empty queue: %d (%m), expected EAGAIN", s);
@@ -175,15 +133,11 @@ int main(int argc, char **argv)
 	s = connect_accept(l, &a, &c);
 	if (!zdtm_check(s >= 0, "a fresh connection is not accepted: %m"))
 		zdtm_finish();
-	take(s, &now);
-	compare("accepted socket", &ssnap, &now);
+	compare("accepted socket", &ssnap, s, 0);
 	zdtm_check(recv(s, buf, sizeof(buf), 0) == 4 && !memcmp(buf, "ping", 4), "wrong data from the client");
 	zdtm_check(send(s, "pong!", 5, MSG_NOSIGNAL) == 5, "send: %m");
-	{
-		struct pollfd p = { c, POLLIN, 0 };
-		zdtm_check(poll(&p, 1, 5000) == 1 && recv(c, buf, sizeof(buf), 0) == 5 && !memcmp(buf, "pong!", 5),
-			   "wrong data from the server");
-	}
+	zdtm_check(it_readable(c, 5000) && recv(c, buf, sizeof(buf), 0) == 5 && !memcmp(buf, "pong!", 5),
+		   "wrong data from the server");
 	close(c);
 	close(s);
 	zdtm_finish();

@@ -10,35 +10,12 @@
  * group and distinct source ports, all 64 on one side happens with probability 2^-63),
  * each accepted peer is one of the clients, and one connection per listener carries data.
  */
-#include "zdtm.h"
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "inet_util.h"
 
 #define PORT 20141
 #define N 64
 
-static int getint(int fd, int level, int opt)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-	if (getsockopt(fd, level, opt, &v, &len))
-		return -1000 - errno;
-	return v;
-}
-
-static const struct sockaddr_in *addr(void)
-{
-	static struct sockaddr_in a;
-	a.sin_family = AF_INET;
-	a.sin_port = htons(PORT);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return &a;
-}
+static struct sockaddr_in addr;
 
 /*
  * Makes N connections and accepts them from l[0]/l[1]. counts[] gets how many each accepted;
@@ -54,11 +31,9 @@ static int round_of(int l[2], int counts[2], int talk)
 	counts[0] = counts[1] = 0;
 	for (i = 0; i < N; i++) {
 		c[i] = socket(AF_INET, SOCK_STREAM, 0);
-		if (c[i] < 0 || connect(c[i], (const void *)addr(), sizeof(struct sockaddr_in)))
+		if (c[i] < 0 || connect(c[i], (const void *)&addr, sizeof(addr)))
 			return N;
-		len = sizeof(a);
-		getsockname(c[i], (void *)&a, &len);
-		port[i] = a.sin_port;
+		port[i] = it_sockname(c[i]).v4.sin_port;
 	}
 	while (total < N) {
 		struct pollfd p[2] = { { l[0], POLLIN, 0 }, { l[1], POLLIN, 0 } };
@@ -79,10 +54,7 @@ static int round_of(int l[2], int counts[2], int talk)
 			if (i == N || matched[i]++) {
 				bad++;
 			} else if (talk && !talked[k]++) {
-				char buf[8];
-				struct pollfd q = { s, POLLIN, 0 };
-				if (send(c[i], "abc", 3, MSG_NOSIGNAL) != 3 || poll(&q, 1, 5000) != 1 ||
-				    recv(s, buf, sizeof(buf), 0) != 3 || memcmp(buf, "abc", 3))
+				if (!it_pass(c[i], s, "abc"))
 					bad++;
 			}
 			close(s);
@@ -95,16 +67,15 @@ static int round_of(int l[2], int counts[2], int talk)
 
 int main(int argc, char **argv)
 {
-	int l[2], k, one = 1, counts[2], x;
-	struct sockaddr_in got;
-	socklen_t len;
+	int l[2], k, counts[2], x;
+	char who[8];
 
 	zdtm_init(argc, argv);
+	addr = it_lo4(PORT);
 	for (k = 0; k < 2; k++) {
 		l[k] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-		if (l[k] < 0 || setsockopt(l[k], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-		    setsockopt(l[k], SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
-		    bind(l[k], (const void *)addr(), sizeof(struct sockaddr_in)) || listen(l[k], 64))
+		if (l[k] < 0 || ut_setint(l[k], SOL_SOCKET, SO_REUSEADDR, 1) || ut_setint(l[k], SOL_SOCKET, SO_REUSEPORT, 1) ||
+		    bind(l[k], (const void *)&addr, sizeof(addr)) || listen(l[k], 64))
 			zdtm_fail("listener %d on 127.0.0.1:%d: %m", k + 1, PORT);
 	}
 	if (round_of(l, counts, 0) || !counts[0] || !counts[1])
@@ -114,16 +85,13 @@ int main(int argc, char **argv)
 	zdtm_wait_for_term();
 
 	for (k = 0; k < 2; k++) {
-		len = sizeof(got);
-		zdtm_check(getsockname(l[k], (void *)&got, &len) == 0 && got.sin_port == htons(PORT) &&
-			   got.sin_addr.s_addr == htonl(INADDR_LOOPBACK), "L%d bound to port %d", k + 1,
-			   ntohs(got.sin_port));
-		zdtm_check(getint(l[k], SOL_SOCKET, SO_REUSEPORT) == 1, "L%d: SO_REUSEPORT %d", k + 1,
-			   getint(l[k], SOL_SOCKET, SO_REUSEPORT));
-		zdtm_check(getint(l[k], SOL_SOCKET, SO_ACCEPTCONN) == 1, "L%d is not listening", k + 1);
+		snprintf(who, sizeof(who), "L%d", k + 1);
+		it_check_names(who, l[k], &addr, NULL);
+		UT_CHECK_INT(who, l[k], SOL_SOCKET, SO_REUSEPORT, 1);
+		UT_CHECK_INT(who, l[k], SOL_SOCKET, SO_ACCEPTCONN, 1);
 	}
 	x = socket(AF_INET, SOCK_STREAM, 0);
-	zdtm_check(x >= 0 && bind(x, (const void *)addr(), sizeof(struct sockaddr_in)) < 0 && errno == EADDRINUSE,
+	zdtm_check(x >= 0 && bind(x, (const void *)&addr, sizeof(addr)) < 0 && errno == EADDRINUSE,
 		   "a socket without SO_REUSEPORT could bind 127.0.0.1:%d (%m)", PORT);
 	close(x);
 	x = round_of(l, counts, 1);

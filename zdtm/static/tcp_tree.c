@@ -14,111 +14,49 @@
  * continued) and exits 42 if all held. P reads those 1000 bytes, and a fresh connection
  * to the restored listener works; K must exit 42, after which P reads EOF.
  */
-#include "zdtm.h"
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "inet_util.h"
 
 #define PORT 20241
 #define K2P 1500
 #define P2K 2500
 #define MORE 1000
 
-static int state_of(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-		return -1;
-	return ti.tcpi_state;
-}
-
-static int read_pattern(int fd, size_t len, uint64_t seed, uint64_t off)
-{
-	uint8_t buf[8192];
-	size_t got = 0;
-	while (got < len) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		ssize_t n;
-		if (poll(&p, 1, 5000) != 1)
-			return 0;
-		n = recv(fd, buf + got, len - got, MSG_DONTWAIT);
-		if (n <= 0)
-			return 0;
-		got += n;
-	}
-	return zdtm_verify_at(buf, len, seed, off) < 0;
-}
-
-static int send_pattern(int fd, size_t len, uint64_t seed, uint64_t off)
-{
-	uint8_t buf[8192];
-	zdtm_fill_at(buf, len, seed, off);
-	return send(fd, buf, len, MSG_NOSIGNAL) == (ssize_t)len;
-}
-
-static int nothing_more(int fd)
-{
-	char b;
-	return recv(fd, &b, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;
-}
-
-static const struct sockaddr_in *server_addr(void)
-{
-	static struct sockaddr_in a;
-	a.sin_family = AF_INET;
-	a.sin_port = htons(PORT);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return &a;
-}
+static struct sockaddr_in server;
 
 static void child(int l, int wfd) __attribute__((noreturn));
 static void child(int l, int wfd)
 {
-	struct sockaddr_in self, x;
-	socklen_t len = sizeof(self);
+	union it_addr self;
 	int c;
 
 	close(l);
 	c = socket(AF_INET, SOCK_STREAM, 0);
-	if (c < 0 || connect(c, (const void *)server_addr(), sizeof(struct sockaddr_in)) ||
-	    !send_pattern(c, K2P, 2411, 0) || getsockname(c, (void *)&self, &len) ||
-	    write(wfd, &self, sizeof(self)) != sizeof(self))
+	if (c < 0 || connect(c, (void *)&server, sizeof(server)) || !it_send_pattern(c, K2P, 2411, 0))
+		_exit(3);
+	self = it_sockname(c);
+	if (self.sa.sa_family != AF_INET || write(wfd, &self, sizeof(self)) != sizeof(self))
 		_exit(3);
 	close(wfd);
 	zdtm_wait_for_term();
 
-	zdtm_check(state_of(c) == TCP_ESTABLISHED, "child: state %d, expected ESTABLISHED", state_of(c));
-	len = sizeof(x);
-	zdtm_check(getsockname(c, (void *)&x, &len) == 0 && !memcmp(&x, &self, sizeof(x)), "child: local address changed");
-	len = sizeof(x);
-	zdtm_check(getpeername(c, (void *)&x, &len) == 0 && !memcmp(&x, server_addr(), sizeof(x)),
-		   "child: peer is not 127.0.0.1:%d", PORT);
-	zdtm_check(read_pattern(c, P2K + MORE, 2412, 0) && nothing_more(c), "child: the %d + %d bytes from the parent differ",
+	zdtm_check(it_tcp_state(c) == TCP_ESTABLISHED, "child: state %d, expected ESTABLISHED", it_tcp_state(c));
+	it_check_names("child", c, &self, &server);
+	zdtm_check(it_read_pattern(c, P2K + MORE, 2412, 0) && ut_empty(c), "child: the %d + %d bytes from the parent differ",
 		   P2K, MORE);
-	zdtm_check(send_pattern(c, MORE, 2411, K2P), "child: cannot send after restore: %m");
+	zdtm_check(it_send_pattern(c, MORE, 2411, K2P), "child: cannot send after restore: %m");
 	_exit(zdtm_failures() ? 1 : 42);
 }
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in kaddr, x;
-	int l, s, c2, s2, one = 1, p[2], st = 0, q = -1, i;
+	union it_addr kaddr, x;
+	int l, s, c2, s2, p[2], st = 0, q, i;
 	pid_t k;
 	socklen_t len;
-	struct pollfd pf;
 
 	zdtm_init(argc, argv);
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(l, (const void *)server_addr(), sizeof(struct sockaddr_in)) || listen(l, 4))
-		zdtm_fail("listen on 127.0.0.1:%d: %m", PORT);
+	server = it_lo4(PORT);
+	l = it_tcp_listen(&server, 4, 0);
 	if (pipe(p))
 		zdtm_fail("pipe: %m");
 	k = fork();
@@ -129,22 +67,16 @@ int main(int argc, char **argv)
 		child(l, p[1]);
 	}
 	close(p[1]);
-	pf.fd = p[0];
-	pf.events = POLLIN;
-	if (poll(&pf, 1, 10000) != 1 || read(p[0], &kaddr, sizeof(kaddr)) != sizeof(kaddr))
+	if (!it_readable(p[0], 10000) || read(p[0], &kaddr, sizeof(kaddr)) != sizeof(kaddr))
 		zdtm_fail("the child did not report");
 	close(p[0]);
 	len = sizeof(x);
-	s = accept(l, (void *)&x, &len);
-	if (s < 0 || x.sin_port != kaddr.sin_port)
+	s = accept(l, &x.sa, &len);
+	if (s < 0 || !it_addr_eq(&x, &kaddr))
 		zdtm_fail("accept: %m (or not the child's connection)");
-	if (!send_pattern(s, P2K, 2412, 0))
+	if (!it_send_pattern(s, P2K, 2412, 0))
 		zdtm_fail("send: %m");
-	for (i = 0; i < 200 && q != K2P; i++) {
-		ioctl(s, FIONREAD, &q);
-		if (q != K2P)
-			zdtm_sleep_ms(5);
-	}
+	q = it_wait_inq(s, K2P, 1000);
 	if (q != K2P)
 		zdtm_fail("%d bytes from the child, expected %d", q, K2P);
 
@@ -152,36 +84,28 @@ int main(int argc, char **argv)
 	zdtm_wait_for_term();
 
 	zdtm_check(waitpid(k, &st, WNOHANG) == 0, "the child %d is not a live child (status %#x)", k, st);
-	len = sizeof(x);
-	zdtm_check(getsockname(l, (void *)&x, &len) == 0 && !memcmp(&x, server_addr(), sizeof(x)),
-		   "the listener is not on 127.0.0.1:%d", PORT);
-	zdtm_check(state_of(l) == TCP_LISTEN, "the listener's state is %d", state_of(l));
-	zdtm_check(state_of(s) == TCP_ESTABLISHED, "parent's end: state %d", state_of(s));
-	len = sizeof(x);
-	zdtm_check(getsockname(s, (void *)&x, &len) == 0 && !memcmp(&x, server_addr(), sizeof(x)),
-		   "parent's end: local address changed");
-	len = sizeof(x);
-	zdtm_check(getpeername(s, (void *)&x, &len) == 0 && !memcmp(&x, &kaddr, sizeof(x)),
-		   "parent's end: peer port %d, the child's is %d", ntohs(x.sin_port), ntohs(kaddr.sin_port));
-	zdtm_check(read_pattern(s, K2P, 2411, 0) && nothing_more(s), "the child's %d queued bytes differ", K2P);
-	zdtm_check(send_pattern(s, MORE, 2412, P2K), "parent cannot send after restore: %m");
+	it_check_names("the listener", l, &server, NULL);
+	zdtm_check(it_tcp_state(l) == TCP_LISTEN, "the listener's state is %d", it_tcp_state(l));
+	zdtm_check(it_tcp_state(s) == TCP_ESTABLISHED, "parent's end: state %d", it_tcp_state(s));
+	it_check_names("parent's end", s, &server, &kaddr);
+	zdtm_check(it_read_pattern(s, K2P, 2411, 0) && ut_empty(s), "the child's %d queued bytes differ", K2P);
+	zdtm_check(it_send_pattern(s, MORE, 2412, P2K), "parent cannot send after restore: %m");
 	kill(k, SIGTERM);
-	zdtm_check(read_pattern(s, MORE, 2411, K2P), "the child's new bytes differ or are missing");
+	zdtm_check(it_read_pattern(s, MORE, 2411, K2P), "the child's new bytes differ or are missing");
 	for (i = 0; i < 1000 && waitpid(k, &st, WNOHANG) == 0; i++)
 		zdtm_sleep_ms(10);
 	zdtm_check(WIFEXITED(st) && WEXITSTATUS(st) == 42, "the child ended with status %#x, expected exit 42", st);
 	{
 		char b;
-		struct pollfd e = { s, POLLIN, 0 };
-		zdtm_check(poll(&e, 1, 5000) == 1 && recv(s, &b, 1, MSG_DONTWAIT) == 0,
+		zdtm_check(it_readable(s, 5000) && recv(s, &b, 1, MSG_DONTWAIT) == 0,
 			   "no EOF after the child's last bytes (more data, or none)");
 	}
 
 	c2 = socket(AF_INET, SOCK_STREAM, 0);
-	if (zdtm_check(c2 >= 0 && connect(c2, (const void *)server_addr(), sizeof(struct sockaddr_in)) == 0,
+	if (zdtm_check(c2 >= 0 && connect(c2, (void *)&server, sizeof(server)) == 0,
 		       "a fresh connection to the listener fails: %m")) {
 		s2 = accept(l, NULL, NULL);
-		zdtm_check(s2 >= 0 && send_pattern(c2, 100, 2413, 0) && read_pattern(s2, 100, 2413, 0),
+		zdtm_check(s2 >= 0 && it_send_pattern(c2, 100, 2413, 0) && it_read_pattern(s2, 100, 2413, 0),
 			   "no data over the fresh connection");
 	}
 	zdtm_finish();

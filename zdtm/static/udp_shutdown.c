@@ -10,31 +10,12 @@
  * recv on X, Z and U returns 0 at once (the read side is shut); send on Y and Z fails with
  * EPIPE; X can still send, and Y (whose read side is open) receives X's datagram.
  */
-#include "zdtm.h"
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <string.h>
-#include <sys/socket.h>
+#include "inet_util.h"
 #include <sys/time.h>
-#include <unistd.h>
 
 enum { X, Y, Z, W, U, NS };
 static const char *const names[NS] = { "X", "Y", "Z", "W", "U" };
-
-static struct sockaddr_in a4(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return a;
-}
-
-static short events(int fd)
-{
-	struct pollfd p = { fd, POLLIN | POLLOUT | POLLRDHUP | POLLPRI, 0 };
-	poll(&p, 1, 0);
-	return p.revents;
-}
+static const int peer_of[NS] = { Y, X, W, Z, -1 };
 
 /* A blocking recv must return 0 at once: 1 if it did. */
 static int eof_at_once(int fd)
@@ -50,29 +31,25 @@ static int eof_at_once(int fd)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in a[NS], got;
+	struct sockaddr_in a[NS];
 	int fd[NS], i;
 	short ev[NS];
 	char buf[16];
-	socklen_t len;
-	struct pollfd p;
 
 	zdtm_init(argc, argv);
 	for (i = 0; i < NS; i++) {
-		a[i] = a4(20361 + i);
-		fd[i] = socket(AF_INET, SOCK_DGRAM, 0);
-		if (fd[i] < 0 || bind(fd[i], (void *)&a[i], sizeof(a[i])))
-			zdtm_fail("bind port %d: %m", 20361 + i);
+		a[i] = it_lo4(20361 + i);
+		fd[i] = it_udp_bound(&a[i]);
 	}
-	if (connect(fd[X], (void *)&a[Y], sizeof(a[Y])) || connect(fd[Y], (void *)&a[X], sizeof(a[X])) ||
-	    connect(fd[Z], (void *)&a[W], sizeof(a[W])) || connect(fd[W], (void *)&a[Z], sizeof(a[Z])))
-		zdtm_fail("connect: %m");
+	for (i = 0; i < NS; i++)
+		if (peer_of[i] >= 0 && connect(fd[i], (void *)&a[peer_of[i]], sizeof(a[0])))
+			zdtm_fail("connect: %m");
 	if (shutdown(fd[X], SHUT_RD) || shutdown(fd[Y], SHUT_WR) || shutdown(fd[Z], SHUT_RDWR))
 		zdtm_fail("shutdown: %m");
 	if (shutdown(fd[U], SHUT_RD) == 0 || errno != ENOTCONN)
 		zdtm_fail("shutdown of the unconnected socket did not give ENOTCONN: %m");
 	for (i = 0; i < NS; i++)
-		ev[i] = events(fd[i]);
+		ev[i] = it_revents(fd[i]);
 	if (!(ev[X] & POLLRDHUP) || !(ev[U] & POLLRDHUP) || !(ev[Z] & POLLHUP) || (ev[Y] & (POLLRDHUP | POLLHUP)) ||
 	    (ev[W] & (POLLRDHUP | POLLHUP)))
 		zdtm_fail("poll events X %#x Y %#x Z %#x W %#x U %#x not as expected", ev[X], ev[Y], ev[Z], ev[W], ev[U]);
@@ -81,21 +58,10 @@ int main(int argc, char **argv)
 	zdtm_wait_for_term();
 
 	for (i = 0; i < NS; i++) {
-		len = sizeof(got);
-		zdtm_check(getsockname(fd[i], (void *)&got, &len) == 0 && !memcmp(&got, &a[i], sizeof(got)),
-			   "%s: bound to port %d, expected %d", names[i], ntohs(got.sin_port), 20361 + i);
-		zdtm_check(events(fd[i]) == ev[i], "%s: poll events %#x, were %#x", names[i], events(fd[i]), ev[i]);
+		it_check_names(names[i], fd[i], &a[i], peer_of[i] >= 0 ? &a[peer_of[i]] : NULL);
+		zdtm_check(it_revents(fd[i]) == ev[i], "%s: poll events %#x, were %#x", names[i], it_revents(fd[i]), ev[i]);
 	}
-	len = sizeof(got);
-	zdtm_check(getpeername(fd[X], (void *)&got, &len) == 0 && !memcmp(&got, &a[Y], sizeof(got)), "X's peer changed");
-	len = sizeof(got);
-	zdtm_check(getpeername(fd[Y], (void *)&got, &len) == 0 && !memcmp(&got, &a[X], sizeof(got)), "Y's peer changed");
-	len = sizeof(got);
-	zdtm_check(getpeername(fd[Z], (void *)&got, &len) == 0 && !memcmp(&got, &a[W], sizeof(got)), "Z's peer changed");
-	len = sizeof(got);
-	zdtm_check(getpeername(fd[W], (void *)&got, &len) == 0 && !memcmp(&got, &a[Z], sizeof(got)), "W's peer changed");
-	len = sizeof(got);
-	zdtm_check(getpeername(fd[U], (void *)&got, &len) < 0 && errno == ENOTCONN, "U is connected");
+	zdtm_check(it_unconnected(fd[U]), "U is connected");
 
 	zdtm_check(eof_at_once(fd[X]), "X: recv did not return 0 at once: its read side is open");
 	zdtm_check(eof_at_once(fd[Z]), "Z: recv did not return 0 at once: its read side is open");
@@ -103,9 +69,7 @@ int main(int argc, char **argv)
 	zdtm_check(send(fd[Y], "y", 1, MSG_NOSIGNAL) < 0 && errno == EPIPE, "Y could send (%m)");
 	zdtm_check(send(fd[Z], "z", 1, MSG_NOSIGNAL) < 0 && errno == EPIPE, "Z could send (%m)");
 	zdtm_check(send(fd[X], "x2y", 3, MSG_NOSIGNAL) == 3, "X cannot send: %m");
-	p.fd = fd[Y];
-	p.events = POLLIN;
-	zdtm_check(poll(&p, 1, 5000) == 1 && recv(fd[Y], buf, sizeof(buf), MSG_DONTWAIT) == 3 && !memcmp(buf, "x2y", 3),
+	zdtm_check(it_readable(fd[Y], 5000) && recv(fd[Y], buf, sizeof(buf), MSG_DONTWAIT) == 3 && !memcmp(buf, "x2y", 3),
 		   "Y did not get X's datagram");
 	zdtm_finish();
 }

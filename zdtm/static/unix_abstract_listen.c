@@ -17,31 +17,21 @@
 int main(int argc, char **argv)
 {
 	int l, c1, s1, c2, s2, n;
-	char name[64];
+	char name[64], buf[8];
 	struct ut_addr abs, longer, a;
-	uint8_t buf[2048];
 	size_t got;
 
 	zdtm_init(argc, argv);
 	snprintf(name, sizeof(name), "zdtm-abs-listen.%s", ut_tag());
 	abs = ut_abstract_addr(name, strlen(name));
 	longer = ut_abstract_addr(name, strlen(name) + 1);
-	l = ut_socket(SOCK_STREAM);
-	c1 = ut_socket(SOCK_STREAM);
+	l = ut_listener(SOCK_STREAM, &abs, 3);
+	c1 = ut_connected(SOCK_STREAM, &abs);
 	c2 = ut_socket(SOCK_STREAM);
-	if (ut_bind(l, &abs) || listen(l, 3) || ut_connect(c1, &abs))
-		zdtm_fail("bind/listen/connect: %m");
 	s1 = ut_accept_nb(l);
 	if (s1 < 0 || ut_connect(c2, &abs))
 		zdtm_fail("accept/connect: %m");
-	zdtm_fill(buf, 800, 180);
-	if (ut_send_all(c1, buf, 800))
-		zdtm_fail("send: %m");
-	zdtm_fill(buf, 90, 181);
-	if (ut_send_all(s1, buf, 90))
-		zdtm_fail("send: %m");
-	zdtm_fill(buf, 45, 182);
-	if (ut_send_all(c2, buf, 45))
+	if (ut_send_pattern(c1, 800, 180, 0) || ut_send_pattern(s1, 90, 181, 0) || ut_send_pattern(c2, 45, 182, 0))
 		zdtm_fail("send: %m");
 	a = ut_sockname(l);
 	if (!ut_addr_eq(&a, &abs))
@@ -50,26 +40,16 @@ int main(int argc, char **argv)
 	zdtm_ready();
 	zdtm_wait_for_term();
 
-	a = ut_sockname(l);
-	zdtm_check(ut_addr_eq(&a, &abs), "L: getsockname %s, expected %s", ut_addr_str(&a), ut_addr_str(&abs));
-	a = ut_sockname(s1);
-	zdtm_check(ut_addr_eq(&a, &abs), "S1: getsockname %s", ut_addr_str(&a));
-	a = ut_peername(c1);
-	zdtm_check(ut_addr_eq(&a, &abs), "C1: getpeername %s", ut_addr_str(&a));
-	a = ut_peername(c2);
-	zdtm_check(ut_addr_eq(&a, &abs), "C2: getpeername %s", ut_addr_str(&a));
+	ut_check_name("L", l, 0, &abs, NULL);
+	ut_check_name("S1", s1, 0, &abs, NULL);
+	ut_check_name("C1", c1, 1, &abs, NULL);
+	ut_check_name("C2", c2, 1, &abs, NULL);
 	zdtm_check(ut_getint(l, SOL_SOCKET, SO_ACCEPTCONN) == 1, "L: not listening");
-	memset(buf, 0, sizeof(buf));
-	got = ut_read_full(s1, buf, 800, 1000);
-	zdtm_check(got == 800 && zdtm_verify(buf, 800, 180) < 0 && ut_empty(s1), "S1: read %zu of 800 bytes", got);
-	memset(buf, 0, sizeof(buf));
-	got = ut_read_full(c1, buf, 90, 1000);
-	zdtm_check(got == 90 && zdtm_verify(buf, 90, 181) < 0 && ut_empty(c1), "C1: read %zu of 90 bytes", got);
+	zdtm_check(ut_read_pattern(s1, 800, 180, 0, 1000, &got) && ut_empty(s1), "S1: read %zu of 800 bytes", got);
+	zdtm_check(ut_read_pattern(c1, 90, 181, 0, 1000, &got) && ut_empty(c1), "C1: read %zu of 90 bytes", got);
 	s2 = ut_accept_nb(l);
 	if (zdtm_check(s2 >= 0, "the pending connection is gone: %m")) {
-		memset(buf, 0, sizeof(buf));
-		got = ut_read_full(s2, buf, 45, 1000);
-		zdtm_check(got == 45 && zdtm_verify(buf, 45, 182) < 0 && ut_empty(s2), "S2: read %zu of 45 bytes", got);
+		zdtm_check(ut_read_pattern(s2, 45, 182, 0, 1000, &got) && ut_empty(s2), "S2: read %zu of 45 bytes", got);
 		zdtm_check(send(s2, "ok", 2, MSG_NOSIGNAL) == 2 && recv(c2, buf, 8, MSG_DONTWAIT) == 2, "S2 -> C2 failed");
 	}
 	zdtm_check(ut_accept_nb(l) == -1 && errno == EAGAIN, "another connection was pending (%m)");

@@ -16,26 +16,21 @@ int main(int argc, char **argv)
 {
 	int l, c, s, n2, s2, tmp;
 	const char *dir, *path;
-	struct ut_addr want, nl, ns, nc, pc, ps, a;
-	uint8_t buf[4096];
+	struct ut_addr want, unbound, nl, ns, nc, pc, ps;
+	uint8_t buf[8];
 	size_t got;
 
 	zdtm_init(argc, argv);
 	dir = ut_sock_dir("sk", 8, &tmp);
-	path = ut_sock_path(dir, "acc");
-	want = ut_path_addr(path);
-	l = ut_socket(SOCK_STREAM);
-	c = ut_socket(SOCK_STREAM);
-	if (ut_bind(l, &want) || listen(l, 4) || ut_connect(c, &want))
-		zdtm_fail("bind/listen/connect %s: %m", path);
+	want = ut_sock_addr(dir, "acc", &path);
+	l = ut_listener(SOCK_STREAM, &want, 4);
+	c = ut_connected(SOCK_STREAM, &want);
 	s = ut_accept_nb(l);
 	if (s < 0)
 		zdtm_fail("accept: %m");
-	zdtm_fill(buf, 3000, 160);
-	if (ut_send_all(c, buf, 3000))
+	if (ut_send_pattern(c, 3000, 160, 0))
 		zdtm_fail("send C: %m");
-	zdtm_fill(buf, 1500, 161);
-	if (ut_send_all(s, buf, 1500))
+	if (ut_send_pattern(s, 1500, 161, 0))
 		zdtm_fail("send S: %m");
 	nl = ut_sockname(l);
 	ns = ut_sockname(s);
@@ -46,41 +41,25 @@ int main(int argc, char **argv)
 	zdtm_ready();
 	zdtm_wait_for_term();
 
-	a = ut_sockname(l);
-	zdtm_check(ut_addr_eq(&a, &nl) && ut_addr_eq(&a, &want), "L: getsockname %s, was %s", ut_addr_str(&a),
-		   ut_addr_str(&nl));
-	a = ut_sockname(s);
-	zdtm_check(ut_addr_eq(&a, &ns) && ut_addr_eq(&a, &want), "S: getsockname %s, was %s", ut_addr_str(&a),
-		   ut_addr_str(&ns));
-	a = ut_peername(c);
-	zdtm_check(ut_addr_eq(&a, &pc) && ut_addr_eq(&a, &want), "C: getpeername %s, was %s", ut_addr_str(&a),
-		   ut_addr_str(&pc));
-	a = ut_sockname(c);
-	zdtm_check(ut_addr_eq(&a, &nc) && a.len == UT_FAMILY_LEN, "C: getsockname %s, was %s", ut_addr_str(&a),
-		   ut_addr_str(&nc));
-	a = ut_peername(s);
-	zdtm_check(ut_addr_eq(&a, &ps) && a.len == UT_FAMILY_LEN, "S: getpeername %s, was %s", ut_addr_str(&a),
-		   ut_addr_str(&ps));
-	a = ut_peername(l);
-	zdtm_check(a.len == 0 && errno == ENOTCONN, "L: getpeername %s (%m), expected ENOTCONN", ut_addr_str(&a));
+	ut_check_name("L", l, 0, &want, &nl);
+	ut_check_name("S", s, 0, &want, &ns);
+	ut_check_name("C", c, 1, &want, &pc);
+	memset(&unbound, 0, sizeof(unbound));
+	unbound.sa.sun_family = AF_UNIX;
+	unbound.len = UT_FAMILY_LEN;
+	ut_check_name("C", c, 0, &unbound, &nc);
+	ut_check_name("S", s, 1, &unbound, &ps);
+	ut_check_notconn("L", l);
 	zdtm_check(ut_getint(l, SOL_SOCKET, SO_ACCEPTCONN) == 1 && ut_getint(s, SOL_SOCKET, SO_ACCEPTCONN) == 0 &&
 		   ut_getint(c, SOL_SOCKET, SO_ACCEPTCONN) == 0, "SO_ACCEPTCONN wrong");
 	zdtm_check(ut_inq(s) == 3000 && ut_inq(c) == 1500, "SIOCINQ S %d C %d, expected 3000 1500", ut_inq(s),
 		   ut_inq(c));
-	memset(buf, 0, sizeof(buf));
-	got = ut_read_full(s, buf, 3000, 1000);
-	zdtm_check(got == 3000 && zdtm_verify(buf, 3000, 160) < 0 && ut_empty(s), "S: read %zu of C's 3000 bytes", got);
-	memset(buf, 0, sizeof(buf));
-	got = ut_read_full(c, buf, 1500, 1000);
-	zdtm_check(got == 1500 && zdtm_verify(buf, 1500, 161) < 0 && ut_empty(c), "C: read %zu of S's 1500 bytes", got);
-	zdtm_fill(buf, 400, 162);
-	zdtm_check(ut_send_all(c, buf, 400) == 0, "C: send: %m");
-	memset(buf, 0, sizeof(buf));
-	zdtm_check(ut_read_full(s, buf, 400, 1000) == 400 && zdtm_verify(buf, 400, 162) < 0, "S: new data from C lost");
-	zdtm_fill(buf, 400, 163);
-	zdtm_check(ut_send_all(s, buf, 400) == 0, "S: send: %m");
-	memset(buf, 0, sizeof(buf));
-	zdtm_check(ut_read_full(c, buf, 400, 1000) == 400 && zdtm_verify(buf, 400, 163) < 0, "C: new data from S lost");
+	zdtm_check(ut_read_pattern(s, 3000, 160, 0, 1000, &got) && ut_empty(s), "S: read %zu of C's 3000 bytes", got);
+	zdtm_check(ut_read_pattern(c, 1500, 161, 0, 1000, &got) && ut_empty(c), "C: read %zu of S's 1500 bytes", got);
+	zdtm_check(ut_send_pattern(c, 400, 162, 0) == 0, "C: send: %m");
+	zdtm_check(ut_read_pattern(s, 400, 162, 0, 1000, NULL), "S: new data from C lost");
+	zdtm_check(ut_send_pattern(s, 400, 163, 0) == 0, "S: send: %m");
+	zdtm_check(ut_read_pattern(c, 400, 163, 0, 1000, NULL), "C: new data from S lost");
 
 	zdtm_check(ut_accept_nb(l) == -1 && errno == EAGAIN, "L: a connection was pending (%m)");
 	n2 = ut_socket(SOCK_STREAM);

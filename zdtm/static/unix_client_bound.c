@@ -17,31 +17,24 @@ int main(int argc, char **argv)
 {
 	int l, c, s, n, tmp;
 	const char *dir, *psrv, *pcli;
-	struct ut_addr srv, cli, nc, pcn, a;
+	struct ut_addr srv, cli, nc, pcn;
 	struct stat st_srv, st_cli, st;
-	uint8_t buf[4096];
 	size_t got;
 
 	zdtm_init(argc, argv);
 	dir = ut_sock_dir("sk", 8, &tmp);
-	psrv = ut_sock_path(dir, "srv");
-	pcli = ut_sock_path(dir, "cli");
-	srv = ut_path_addr(psrv);
-	cli = ut_path_addr(pcli);
-	l = ut_socket(SOCK_STREAM);
+	srv = ut_sock_addr(dir, "srv", &psrv);
+	cli = ut_sock_addr(dir, "cli", &pcli);
+	l = ut_listener(SOCK_STREAM, &srv, 2);
 	c = ut_socket(SOCK_STREAM);
-	if (ut_bind(l, &srv) || listen(l, 2))
-		zdtm_fail("bind/listen %s: %m", psrv);
 	if (ut_bind(c, &cli) || chmod(pcli, 0600) || ut_connect(c, &srv))
 		zdtm_fail("bind/connect %s: %m", pcli);
 	s = ut_accept_nb(l);
 	if (s < 0)
 		zdtm_fail("accept: %m");
-	zdtm_fill(buf, 2222, 170);
-	if (ut_send_all(c, buf, 2222))
+	if (ut_send_pattern(c, 2222, 170, 0))
 		zdtm_fail("send C: %m");
-	zdtm_fill(buf, 111, 171);
-	if (ut_send_all(s, buf, 111))
+	if (ut_send_pattern(s, 111, 171, 0))
 		zdtm_fail("send S: %m");
 	nc = ut_sockname(c);
 	pcn = ut_peername(s);
@@ -51,33 +44,19 @@ int main(int argc, char **argv)
 	zdtm_ready();
 	zdtm_wait_for_term();
 
-	a = ut_sockname(c);
-	zdtm_check(ut_addr_eq(&a, &cli) && ut_addr_eq(&a, &nc), "C: getsockname %s, was %s", ut_addr_str(&a),
-		   ut_addr_str(&nc));
-	a = ut_peername(s);
-	zdtm_check(ut_addr_eq(&a, &cli) && ut_addr_eq(&a, &pcn), "S: getpeername %s, was %s", ut_addr_str(&a),
-		   ut_addr_str(&pcn));
-	a = ut_peername(c);
-	zdtm_check(ut_addr_eq(&a, &srv), "C: getpeername %s", ut_addr_str(&a));
-	a = ut_sockname(s);
-	zdtm_check(ut_addr_eq(&a, &srv), "S: getsockname %s", ut_addr_str(&a));
+	ut_check_name("C", c, 0, &cli, &nc);
+	ut_check_name("S", s, 1, &cli, &pcn);
+	ut_check_name("C", c, 1, &srv, NULL);
+	ut_check_name("S", s, 0, &srv, NULL);
 	zdtm_check(ut_is_sock_file(psrv, &st) && st.st_mode == st_srv.st_mode, "%s: not the socket file it was", psrv);
 	zdtm_check(ut_is_sock_file(pcli, &st) && st.st_mode == st_cli.st_mode, "%s: not the socket file it was (mode %o)",
 		   pcli, st.st_mode);
-	memset(buf, 0, sizeof(buf));
-	got = ut_read_full(s, buf, 2222, 1000);
-	zdtm_check(got == 2222 && zdtm_verify(buf, 2222, 170) < 0 && ut_empty(s), "S: read %zu of C's 2222 bytes", got);
-	memset(buf, 0, sizeof(buf));
-	got = ut_read_full(c, buf, 111, 1000);
-	zdtm_check(got == 111 && zdtm_verify(buf, 111, 171) < 0 && ut_empty(c), "C: read %zu of S's 111 bytes", got);
-	zdtm_fill(buf, 321, 172);
-	zdtm_check(ut_send_all(s, buf, 321) == 0, "S: send: %m");
-	memset(buf, 0, sizeof(buf));
-	zdtm_check(ut_read_full(c, buf, 321, 1000) == 321 && zdtm_verify(buf, 321, 172) < 0, "C: new data lost");
-	zdtm_fill(buf, 321, 173);
-	zdtm_check(ut_send_all(c, buf, 321) == 0, "C: send: %m");
-	memset(buf, 0, sizeof(buf));
-	zdtm_check(ut_read_full(s, buf, 321, 1000) == 321 && zdtm_verify(buf, 321, 173) < 0, "S: new data lost");
+	zdtm_check(ut_read_pattern(s, 2222, 170, 0, 1000, &got) && ut_empty(s), "S: read %zu of C's 2222 bytes", got);
+	zdtm_check(ut_read_pattern(c, 111, 171, 0, 1000, &got) && ut_empty(c), "C: read %zu of S's 111 bytes", got);
+	zdtm_check(ut_send_pattern(s, 321, 172, 0) == 0, "S: send: %m");
+	zdtm_check(ut_read_pattern(c, 321, 172, 0, 1000, NULL), "C: new data lost");
+	zdtm_check(ut_send_pattern(c, 321, 173, 0) == 0, "C: send: %m");
+	zdtm_check(ut_read_pattern(s, 321, 173, 0, 1000, NULL), "S: new data lost");
 
 	n = ut_socket(SOCK_STREAM);
 	errno = 0;

@@ -23,10 +23,8 @@ int main(int argc, char **argv)
 
 	zdtm_init(argc, argv);
 	dir = ut_sock_dir("sk", 8, &tmp);
-	pa = ut_sock_path(dir, "a");
-	pb = ut_sock_path(dir, "b");
-	aa = ut_path_addr(pa);
-	ba = ut_path_addr(pb);
+	aa = ut_sock_addr(dir, "a", &pa);
+	ba = ut_sock_addr(dir, "b", &pb);
 	A = ut_socket(SOCK_DGRAM);
 	B = ut_socket(SOCK_DGRAM);
 	C = ut_socket(SOCK_DGRAM);
@@ -47,14 +45,10 @@ int main(int argc, char **argv)
 	zdtm_ready();
 	zdtm_wait_for_term();
 
-	a = ut_peername(A);
-	zdtm_check(ut_addr_eq(&a, &ba), "A: getpeername %s (%m), expected %s", ut_addr_str(&a), ut_addr_str(&ba));
-	a = ut_peername(B);
-	zdtm_check(a.len == 0 && errno == ENOTCONN, "B: getpeername %s (%m), expected ENOTCONN", ut_addr_str(&a));
-	a = ut_sockname(A);
-	zdtm_check(ut_addr_eq(&a, &aa), "A: getsockname %s", ut_addr_str(&a));
-	a = ut_sockname(B);
-	zdtm_check(ut_addr_eq(&a, &ba), "B: getsockname %s", ut_addr_str(&a));
+	ut_check_name("A", A, 1, &ba, NULL);
+	ut_check_notconn("B", B);
+	ut_check_name("A", A, 0, &aa, NULL);
+	ut_check_name("B", B, 0, &ba, NULL);
 	for (i = 0; i < 3; i++) {
 		memset(buf, 0, sizeof(buf));
 		memset(&a, 0, sizeof(a));

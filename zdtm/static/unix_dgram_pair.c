@@ -66,8 +66,7 @@ int main(int argc, char **argv)
 	struct ut_addr from, from_before[2];
 
 	zdtm_init(argc, argv);
-	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
-		zdtm_fail("socketpair: %m");
+	ut_pair(SOCK_DGRAM, sv);
 	/* the sender's address as the kernel reports it, from a probe datagram each way */
 	for (i = 0; i < 2; i++) {
 		if (send(sv[i], "p", 1, 0) != 1 || recv_one(sv[1 - i], &trunc, &from_before[1 - i]) != 1)

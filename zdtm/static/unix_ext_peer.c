@@ -13,7 +13,6 @@
  */
 #include "unix_util.h"
 #include <sys/syscall.h>
-#include <sys/wait.h>
 
 #define MAXLOG 4096
 
@@ -50,13 +49,21 @@ static int alive(pid_t pid)
  * once the test's pid has been gone for 120 s in a row (longer than a checkpoint-restore gap)
  * or nothing arrived for an hour.
  */
-static void ext_main(const char *path, const char *logp, int report, pid_t test) __attribute__((noreturn));
-static void ext_main(const char *path, const char *logp, int report, pid_t test)
+struct ext_args {
+	const char *path, *logp;
+	pid_t test;
+};
+
+static void ext_main(void *arg, int report) __attribute__((noreturn));
+static void ext_main(void *arg, int report)
 {
 	static uint8_t logbuf[MAXLOG];
+	const struct ext_args *x = arg;
+	const char *logp = x->logp;
+	pid_t test = x->test;
 	char tmpp[PATH_MAX];
 	struct timeval tv = { 1, 0 };
-	struct ut_addr a = ut_path_addr(path);
+	struct ut_addr a = ut_path_addr(x->path);
 	size_t used = 0;
 	int s, idle = 0, orphan = 0, nul;
 	pid_t me = getpid();
@@ -134,38 +141,22 @@ static int read_log(const char *logp, int n, uint32_t *lens, uint8_t (*data)[102
 
 int main(int argc, char **argv)
 {
-	int p[2], t, tmp, k, i, st;
+	int t, tmp, k, i;
 	const char *dir, *path, *logp;
 	struct ut_addr want, pn, a;
 	uint8_t buf[1024];
 	static uint8_t data[8][1024];
 	uint32_t lens[8];
-	pid_t mid, me = getpid();
+	struct ext_args x;
 
 	zdtm_init(argc, argv);
 	dir = ut_sock_dir("sk", 8, &tmp);
-	path = ut_sock_path(dir, "ext");
+	want = ut_sock_addr(dir, "ext", &path);
 	logp = ut_sock_path(dir, "ext.log");
-	want = ut_path_addr(path);
-	if (pipe(p))
-		zdtm_fail("pipe: %m");
-	mid = fork();
-	if (mid < 0)
-		zdtm_fail("fork: %m");
-	if (mid == 0) {
-		pid_t x;
-		close(p[0]);
-		x = fork();
-		if (x == 0)
-			ext_main(path, logp, p[1], me);
-		_exit(x > 0 ? 0 : 1);
-	}
-	close(p[1]);
-	if (waitpid(mid, &st, 0) != mid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		zdtm_fail("the intermediate process failed: %#x", st);
-	if (read(p[0], &ext_pid, sizeof(ext_pid)) != sizeof(ext_pid))
-		zdtm_fail("the external process did not start");
-	close(p[0]);
+	x.path = path;
+	x.logp = logp;
+	x.test = getpid();
+	ext_pid = ut_spawn_outside(ext_main, &x);
 	atexit(kill_ext);
 	t = ut_socket(SOCK_DGRAM);
 	if (ut_connect(t, &want))

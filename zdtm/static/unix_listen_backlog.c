@@ -18,21 +18,15 @@ int main(int argc, char **argv)
 {
 	int l, tmp, c[NC], s[NC], evc[NC], evl, i, j;
 	const char *dir, *path;
-	struct ut_addr want, pn[NC], a;
+	struct ut_addr want, pn[NC];
 	uint8_t buf[1024];
 
 	zdtm_init(argc, argv);
 	dir = ut_sock_dir("sk", 8, &tmp);
-	path = ut_sock_path(dir, "backlog");
-	want = ut_path_addr(path);
-	l = ut_socket(SOCK_STREAM);
-	if (ut_bind(l, &want) || listen(l, 5))
-		zdtm_fail("bind/listen %s: %m", path);
-	for (i = 0; i < NC; i++) {
-		c[i] = ut_socket(SOCK_STREAM);
-		if (ut_connect(c[i], &want))
-			zdtm_fail("connect %d: %m", i);
-	}
+	want = ut_sock_addr(dir, "backlog", &path);
+	l = ut_listener(SOCK_STREAM, &want, 5);
+	for (i = 0; i < NC; i++)
+		c[i] = ut_connected(SOCK_STREAM, &want);
 	evl = ut_revents(l);
 	for (i = 0; i < NC; i++) {
 		evc[i] = ut_revents(c[i]);
@@ -45,10 +39,10 @@ int main(int argc, char **argv)
 	zdtm_check(ut_revents(l) == evl, "listener: revents %#x, were %#x", ut_revents(l), evl);
 	zdtm_check(ut_getint(l, SOL_SOCKET, SO_ACCEPTCONN) == 1, "listener not listening");
 	for (i = 0; i < NC; i++) {
+		char who[16];
+		snprintf(who, sizeof(who), "client %d", i);
 		zdtm_check(ut_revents(c[i]) == evc[i], "client %d: revents %#x, were %#x", i, ut_revents(c[i]), evc[i]);
-		a = ut_peername(c[i]);
-		zdtm_check(ut_addr_eq(&a, &pn[i]) && ut_addr_eq(&a, &want), "client %d: getpeername %s, was %s", i,
-			   ut_addr_str(&a), ut_addr_str(&pn[i]));
+		ut_check_name(who, c[i], 1, &want, &pn[i]);
 		zdtm_check(ut_peer_pid(c[i]) == getpid(), "client %d: peer pid %d", i, ut_peer_pid(c[i]));
 	}
 	for (i = 0; i < NC; i++) {
@@ -70,14 +64,11 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < NC; i++) {
 		size_t got;
-		zdtm_fill(buf, 600, 120 + i);
-		zdtm_check(ut_send_all(c[i], buf, 600) == 0, "client %d: send: %m", i);
+		zdtm_check(ut_send_pattern(c[i], 600, 120 + i, 0) == 0, "client %d: send: %m", i);
 		for (j = 0; j < NC; j++)
 			zdtm_check(ut_inq(s[j]) == (i == j ? 600 : 0), "client %d's data: accepted %d holds %d bytes",
 				   i, j, ut_inq(s[j]));
-		memset(buf, 0, sizeof(buf));
-		got = ut_read_full(s[i], buf, 600, 1000);
-		zdtm_check(got == 600 && zdtm_verify(buf, 600, 120 + i) < 0, "accepted %d: got %zu bytes", i, got);
+		zdtm_check(ut_read_pattern(s[i], 600, 120 + i, 0, 1000, &got), "accepted %d: got %zu bytes", i, got);
 	}
 	close(l);
 	unlink(path);

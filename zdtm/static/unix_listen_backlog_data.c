@@ -29,15 +29,10 @@ int main(int argc, char **argv)
 
 	zdtm_init(argc, argv);
 	dir = ut_sock_dir("sk", 8, &tmp);
-	path = ut_sock_path(dir, "backlogd");
-	want = ut_path_addr(path);
-	l = ut_socket(SOCK_STREAM);
-	if (ut_bind(l, &want) || listen(l, 5))
-		zdtm_fail("bind/listen %s: %m", path);
+	want = ut_sock_addr(dir, "backlogd", &path);
+	l = ut_listener(SOCK_STREAM, &want, 5);
 	for (i = 0; i < NC; i++) {
-		c[i] = ut_socket(SOCK_STREAM);
-		if (ut_connect(c[i], &want))
-			zdtm_fail("connect %d: %m", i);
+		c[i] = ut_connected(SOCK_STREAM, &want);
 		zdtm_fill(buf, sent[i], 130 + i);
 		if (i == 1) {
 			if (send(c[i], buf, 2000, 0) != 2000 || send(c[i], buf + 2000, 3000, 0) != 3000)
@@ -74,17 +69,11 @@ int main(int argc, char **argv)
 			continue;
 		}
 		zdtm_check(n == -1 && errno == EAGAIN, "connection %d: after the data recv gave %zd (%m)", i, n);
-		zdtm_fill(buf, 256, 140 + i);
-		zdtm_check(ut_send_all(s[i], buf, 256) == 0, "connection %d: reply: %m", i);
-		memset(buf, 0, sizeof(buf));
-		got = ut_read_full(c[i], buf, 256, 1000);
-		zdtm_check(got == 256 && zdtm_verify(buf, 256, 140 + i) < 0, "client %d: got %zu of 256 bytes", i, got);
+		zdtm_check(ut_send_pattern(s[i], 256, 140 + i, 0) == 0, "connection %d: reply: %m", i);
+		zdtm_check(ut_read_pattern(c[i], 256, 140 + i, 0, 1000, &got), "client %d: got %zu of 256 bytes", i, got);
 		zdtm_check(ut_empty(c[i]), "client %d: more than its connection sent", i);
-		zdtm_fill(buf, 256, 150 + i);
-		zdtm_check(ut_send_all(c[i], buf, 256) == 0, "client %d: send: %m", i);
-		memset(buf, 0, sizeof(buf));
-		got = ut_read_full(s[i], buf, 256, 1000);
-		zdtm_check(got == 256 && zdtm_verify(buf, 256, 150 + i) < 0, "connection %d: got %zu of 256 bytes", i, got);
+		zdtm_check(ut_send_pattern(c[i], 256, 150 + i, 0) == 0, "client %d: send: %m", i);
+		zdtm_check(ut_read_pattern(s[i], 256, 150 + i, 0, 1000, &got), "connection %d: got %zu of 256 bytes", i, got);
 	}
 	close(l);
 	unlink(path);

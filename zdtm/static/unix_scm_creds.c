@@ -19,67 +19,17 @@
 static const int lens[3] = { 40, 333, 1000 };	/* A, K, B */
 static const int lens2[3] = { 500, 60, 7 };
 
+/* A message with explicit SCM_CREDENTIALS cr, or (cr NULL) without a control message. */
 static ssize_t send_creds(int fd, const void *buf, size_t len, const struct ucred *cr)
 {
-	union {
-		char b[CMSG_SPACE(sizeof(struct ucred))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr mh;
-	struct cmsghdr *c;
-
-	memset(&mh, 0, sizeof(mh));
-	memset(&cbuf, 0, sizeof(cbuf));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (cr) {
-		mh.msg_control = cbuf.b;
-		mh.msg_controllen = sizeof(cbuf.b);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_CREDENTIALS;
-		c->cmsg_len = CMSG_LEN(sizeof(*cr));
-		memcpy(CMSG_DATA(c), cr, sizeof(*cr));
-	}
-	return sendmsg(fd, &mh, MSG_NOSIGNAL);
-}
-
-static ssize_t recv_creds(int fd, void *buf, size_t len, struct ucred *cr, int *have, int ms)
-{
-	union {
-		char b[CMSG_SPACE(sizeof(struct ucred)) + 64];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = { buf, len };
-	struct msghdr mh;
-	struct cmsghdr *c;
-	struct pollfd p = { fd, POLLIN, 0 };
-	ssize_t n;
-
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf.b;
-	mh.msg_controllen = sizeof(cbuf.b);
-	*have = 0;
-	memset(cr, 0xff, sizeof(*cr));
-	if (poll(&p, 1, ms) != 1)
-		return -2;
-	n = recvmsg(fd, &mh, MSG_DONTWAIT);
-	for (c = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
-			memcpy(cr, CMSG_DATA(c), sizeof(*cr));
-			*have = 1;
-		}
-	return n;
+	return ut_send_cmsg(fd, buf, len, SCM_CREDENTIALS, cr, sizeof(*cr), MSG_NOSIGNAL);
 }
 
 static uint8_t buf[4096];
 
 int main(int argc, char **argv)
 {
-	int d[2], s[2], sync_p[2], one = 1, i, have, st = 0;
+	int d[2], s[2], sync_p[2], i, have, st = 0;
 	struct ucred want[3], cr, ex;
 	pid_t child;
 	char b;
@@ -87,8 +37,7 @@ int main(int argc, char **argv)
 	zdtm_init(argc, argv);
 	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, d) || socketpair(AF_UNIX, SOCK_STREAM, 0, s) || pipe(sync_p))
 		zdtm_fail("socketpair/pipe: %m");
-	if (setsockopt(d[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
-	    setsockopt(s[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)))
+	if (ut_setint(d[0], SOL_SOCKET, SO_PASSCRED, 1) || ut_setint(s[0], SOL_SOCKET, SO_PASSCRED, 1))
 		zdtm_fail("SO_PASSCRED: %m");
 	ex.pid = getpid();
 	ex.uid = geteuid() == 0 ? 4321 : getuid();
@@ -142,14 +91,14 @@ int main(int argc, char **argv)
 	for (i = 0; i < 3; i++) {
 		ssize_t n;
 		memset(buf, 0, sizeof(buf));
-		n = recv_creds(d[0], buf, sizeof(buf), &cr, &have, 0);
+		n = ut_recv_creds(d[0], buf, sizeof(buf), &cr, &have, 0);
 		zdtm_check(n == lens[i] && zdtm_verify(buf, n, 280 + i) < 0, "dgram %c: %zd bytes, expected %d", "AKB"[i],
 			   n, lens[i]);
 		zdtm_check(have && cr.pid == want[i].pid && cr.uid == want[i].uid && cr.gid == want[i].gid,
 			   "dgram %c: credentials %s%d/%d/%d, expected %d/%d/%d", "AKB"[i], have ? "" : "missing ", cr.pid,
 			   cr.uid, cr.gid, want[i].pid, want[i].uid, want[i].gid);
 		memset(buf, 0, sizeof(buf));
-		n = recv_creds(s[0], buf, sizeof(buf), &cr, &have, 0);
+		n = ut_recv_creds(s[0], buf, sizeof(buf), &cr, &have, 0);
 		zdtm_check(n == lens2[i] && zdtm_verify(buf, n, 290 + i) < 0, "stream %c: read %zd bytes, expected %d",
 			   "AKB"[i], n, lens2[i]);
 		zdtm_check(have && cr.pid == want[i].pid && cr.uid == want[i].uid && cr.gid == want[i].gid,
@@ -160,7 +109,7 @@ int main(int argc, char **argv)
 	zdtm_check(ut_empty(d[1]) && ut_empty(s[1]), "data queued towards the sending ends");
 	kill(child, SIGTERM);
 	{
-		ssize_t n = recv_creds(d[0], buf, sizeof(buf), &cr, &have, 5000);
+		ssize_t n = ut_recv_creds(d[0], buf, sizeof(buf), &cr, &have, 5000);
 		zdtm_check(n == 4 && !memcmp(buf, "late", 4) && have && cr.pid == child && cr.uid == getuid(),
 			   "the child's new message: %zd bytes, pid %d", n, cr.pid);
 	}

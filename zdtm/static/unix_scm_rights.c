@@ -26,26 +26,7 @@ struct rmsg {
 
 static int send_fds(int s, const char *data, const int *fds, int nfd)
 {
-	union {
-		char b[CMSG_SPACE(8 * sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = { (void *)data, strlen(data) };
-	struct msghdr mh;
-	struct cmsghdr *c;
-
-	memset(&mh, 0, sizeof(mh));
-	memset(&cbuf, 0, sizeof(cbuf));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf.b;
-	mh.msg_controllen = CMSG_SPACE(nfd * sizeof(int));
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(nfd * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, nfd * sizeof(int));
-	return sendmsg(s, &mh, 0) == (ssize_t)strlen(data) ? 0 : -1;
+	return ut_send_cmsg(s, data, strlen(data), SCM_RIGHTS, fds, nfd * sizeof(int), 0) == (ssize_t)strlen(data) ? 0 : -1;
 }
 
 static void recv_fds(int r, struct rmsg *m)
@@ -100,8 +81,8 @@ int main(int argc, char **argv)
 	if (write(p[1], buf, 500) != 500)
 		zdtm_fail("write pipe: %m");
 	close(p[1]);
-	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, c) || socketpair(AF_UNIX, SOCK_STREAM, 0, q))
-		zdtm_fail("socketpair: %m");
+	ut_pair(SOCK_DGRAM, c);
+	ut_pair(SOCK_STREAM, q);
 	zdtm_fill(buf, 77, 302);
 	if (send(q[1], buf, 77, 0) != 77)
 		zdtm_fail("send Q: %m");
@@ -154,13 +135,10 @@ int main(int argc, char **argv)
 	zdtm_check(n == 0, "P: after the data read gave %zd (%m), expected EOF", n);
 	/* Q */
 	zdtm_check(ut_type(m1.fds[2]) == SOCK_STREAM, "Q: SO_TYPE %d", ut_type(m1.fds[2]));
-	memset(buf, 0, sizeof(buf));
-	zdtm_check(ut_read_full(m1.fds[2], buf, 77, 1000) == 77 && zdtm_verify(buf, 77, 302) < 0 &&
-		   ut_empty(m1.fds[2]), "Q: the 77 queued bytes differ");
+	zdtm_check(ut_read_pattern(m1.fds[2], 77, 302, 0, 1000, NULL) && ut_empty(m1.fds[2]), "Q: the 77 queued bytes differ");
 	zdtm_fill(buf, 30, 303);
 	zdtm_check(send(m1.fds[2], buf, 30, MSG_NOSIGNAL) == 30, "Q: send: %m");
-	memset(buf, 0, sizeof(buf));
-	zdtm_check(ut_read_full(q[1], buf, 30, 1000) == 30 && zdtm_verify(buf, 30, 303) < 0, "Q's peer: data lost");
+	zdtm_check(ut_read_pattern(q[1], 30, 303, 0, 1000, NULL), "Q's peer: data lost");
 	zdtm_check(send(q[1], "back", 4, MSG_NOSIGNAL) == 4 && ut_read_full(m1.fds[2], buf, 4, 1000) == 4 &&
 		   !memcmp(buf, "back", 4), "Q: data from its peer lost");
 	unlink(fpath);

@@ -63,8 +63,7 @@ int main(int argc, char **argv)
 	int sv[2], i, trunc;
 
 	zdtm_init(argc, argv);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv))
-		zdtm_fail("socketpair: %m");
+	ut_pair(SOCK_SEQPACKET, sv);
 	for (i = 0; i < N1; i++) {
 		zdtm_fill(buf, to1[i], 400 + i);
 		if (send(sv[0], buf, to1[i], 0) != to1[i])

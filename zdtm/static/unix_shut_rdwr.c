@@ -18,8 +18,7 @@ int main(int argc, char **argv)
 	size_t got;
 
 	zdtm_init(argc, argv);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		zdtm_fail("socketpair: %m");
+	ut_pair(SOCK_STREAM, sv);
 	zdtm_fill(buf, 600, 101);
 	if (send(sv[0], buf, 600, 0) != 600)
 		zdtm_fail("send A: %m");

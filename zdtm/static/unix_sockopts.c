@@ -68,36 +68,9 @@ static void compare(int end, const struct opts *now, const struct opts *was)
 		   (long)now->sndtimeo.tv_usec, (long)was->sndtimeo.tv_sec, (long)was->sndtimeo.tv_usec);
 }
 
-/* recvmsg; *cr gets the SCM_CREDENTIALS if any (returns 1 in *have). */
-static ssize_t recv_creds(int fd, void *buf, size_t len, struct ucred *cr, int *have)
-{
-	union {
-		char b[CMSG_SPACE(sizeof(struct ucred)) + 64];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = { buf, len };
-	struct msghdr mh;
-	struct cmsghdr *c;
-	ssize_t n;
-
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf.b;
-	mh.msg_controllen = sizeof(cbuf.b);
-	n = recvmsg(fd, &mh, MSG_DONTWAIT);
-	*have = 0;
-	for (c = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
-			memcpy(cr, CMSG_DATA(c), sizeof(*cr));
-			*have = 1;
-		}
-	return n;
-}
-
 int main(int argc, char **argv)
 {
-	int sv[2], one = 1, v, have_sec, have;
+	int sv[2], have_sec, have;
 	struct opts was[2], now[2];
 	struct timeval rt = { 0, 250000 }, st = { 1, 500000 };
 	struct ucred cr;
@@ -106,21 +79,17 @@ int main(int argc, char **argv)
 	ssize_t n;
 
 	zdtm_init(argc, argv);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		zdtm_fail("socketpair: %m");
-	if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)))
+	ut_pair(SOCK_STREAM, sv);
+	if (ut_setint(sv[0], SOL_SOCKET, SO_PASSCRED, 1))
 		zdtm_fail("SO_PASSCRED: %m");
-	have_sec = setsockopt(sv[0], SOL_SOCKET, SO_PASSSEC, &one, sizeof(one)) == 0;
+	have_sec = ut_setint(sv[0], SOL_SOCKET, SO_PASSSEC, 1) == 0;
 	if (!have_sec)
 		zdtm_log("SO_PASSSEC not settable here (%m): only read back");
-	v = 50000;
-	if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)))
+	if (ut_setint(sv[0], SOL_SOCKET, SO_SNDBUF, 50000))
 		zdtm_fail("SO_SNDBUF: %m");
-	v = 70000;
-	if (setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)))
+	if (ut_setint(sv[0], SOL_SOCKET, SO_RCVBUF, 70000))
 		zdtm_fail("SO_RCVBUF: %m");
-	v = 13;
-	if (setsockopt(sv[0], SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)))
+	if (ut_setint(sv[0], SOL_SOCKET, SO_RCVLOWAT, 13))
 		zdtm_fail("SO_RCVLOWAT: %m");
 	if (setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &rt, sizeof(rt)) ||
 	    setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &st, sizeof(st)))
@@ -128,8 +97,7 @@ int main(int argc, char **argv)
 	zdtm_fill(buf, 100, 270);
 	if (send(sv[1], buf, 100, 0) != 100)
 		zdtm_fail("send: %m");
-	v = 7;
-	if (setsockopt(sv[0], SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)))
+	if (ut_setint(sv[0], SOL_SOCKET, SO_PEEK_OFF, 7))
 		zdtm_fail("SO_PEEK_OFF: %m");
 	if (fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_NONBLOCK) || fcntl(sv[1], F_SETFD, FD_CLOEXEC))
 		zdtm_fail("fcntl: %m");
@@ -153,7 +121,7 @@ int main(int argc, char **argv)
 	zdtm_check(ut_getint(sv[0], SOL_SOCKET, SO_PEEK_OFF) == 17, "P0: SO_PEEK_OFF %d after the peek, expected 17",
 		   ut_getint(sv[0], SOL_SOCKET, SO_PEEK_OFF));
 	memset(buf, 0, sizeof(buf));
-	n = recv_creds(sv[0], buf, sizeof(buf), &cr, &have);
+	n = ut_recv_creds(sv[0], buf, sizeof(buf), &cr, &have, 0);
 	zdtm_check(n == 100 && zdtm_verify(buf, 100, 270) < 0, "P0: read %zd of the 100 queued bytes", n);
 	zdtm_check(have && cr.pid == getpid() && cr.uid == getuid() && cr.gid == getgid(),
 		   "P0: credentials %s %d/%d/%d, expected %d/%d/%d", have ? "" : "missing", cr.pid, cr.uid, cr.gid,
@@ -179,7 +147,7 @@ int main(int argc, char **argv)
 	n = recv(sv[1], buf, sizeof(buf), 0);
 	zdtm_check(n == -1 && errno == EAGAIN && zdtm_now_ns() - t0 < 100000000ULL, "P1: not nonblocking (%zd, %m)", n);
 	zdtm_check(send(sv[0], "abc", 3, MSG_NOSIGNAL) == 3, "P0: send: %m");
-	n = recv_creds(sv[1], buf, sizeof(buf), &cr, &have);
+	n = ut_recv_creds(sv[1], buf, sizeof(buf), &cr, &have, 0);
 	zdtm_check(n == 3 && !have, "P1: got %zd bytes, credentials %s (it has no SO_PASSCRED)", n,
 		   have ? "present" : "absent");
 	zdtm_finish();

@@ -33,8 +33,7 @@ int main(int argc, char **argv)
 	size_t off;
 
 	zdtm_init(argc, argv);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
-		zdtm_fail("socketpair: %m");
+	ut_pair(SOCK_STREAM, sv);
 	zdtm_fill(buf, TO1, 71);
 	for (off = 0; off < TO1; off += 4096)
 		if (send(sv[0], buf + off, 4096, MSG_DONTWAIT) != 4096)

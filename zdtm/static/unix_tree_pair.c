@@ -30,8 +30,10 @@ int main(int argc, char **argv)
 	size_t got;
 
 	zdtm_init(argc, argv);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, st) || socketpair(AF_UNIX, SOCK_DGRAM, 0, dg) || pipe(sync_p))
-		zdtm_fail("socketpair/pipe: %m");
+	ut_pair(SOCK_STREAM, st);
+	ut_pair(SOCK_DGRAM, dg);
+	if (pipe(sync_p))
+		zdtm_fail("pipe: %m");
 	c = fork();
 	if (c < 0)
 		zdtm_fail("fork: %m");
@@ -43,8 +45,7 @@ int main(int argc, char **argv)
 		close(st[0]);
 		close(dg[0]);
 		close(sync_p[0]);
-		zdtm_fill(buf, 3000, 320);
-		if (ut_send_all(st[1], buf, 3000))
+		if (ut_send_pattern(st[1], 3000, 320, 0))
 			_exit(3);
 		for (i = 0; i < 3; i++) {
 			zdtm_fill(buf, c_dg[i], 321 + i);
@@ -75,8 +76,7 @@ int main(int argc, char **argv)
 	close(st[1]);
 	close(dg[1]);
 	close(sync_p[1]);
-	zdtm_fill(buf, 2000, 310);
-	if (ut_send_all(st[0], buf, 2000))
+	if (ut_send_pattern(st[0], 2000, 310, 0))
 		zdtm_fail("send stream: %m");
 	for (i = 0; i < 2; i++) {
 		zdtm_fill(buf, r_dg[i], 311 + i);
@@ -91,9 +91,7 @@ int main(int argc, char **argv)
 	zdtm_wait_for_term();
 
 	zdtm_check(ut_inq(st[0]) == 3000, "R: stream holds %d bytes, expected 3000", ut_inq(st[0]));
-	memset(buf, 0, sizeof(buf));
-	got = ut_read_full(st[0], buf, 3000, 1000);
-	zdtm_check(got == 3000 && zdtm_verify(buf, 3000, 320) < 0, "R: read %zu of C's 3000 bytes", got);
+	zdtm_check(ut_read_pattern(st[0], 3000, 320, 0, 1000, &got), "R: read %zu of C's 3000 bytes", got);
 	zdtm_check(ut_empty(st[0]), "R: more stream data than C sent");
 	for (i = 0; i < 3; i++) {
 		memset(buf, 0, sizeof(buf));
@@ -102,8 +100,7 @@ int main(int argc, char **argv)
 			   i, n, c_dg[i]);
 	}
 	zdtm_check(ut_empty(dg[0]), "R: more datagrams than C sent");
-	zdtm_fill_at(buf, 500, 310, 2000);
-	zdtm_check(ut_send_all(st[0], buf, 500) == 0, "R: send: %m");
+	zdtm_check(ut_send_pattern(st[0], 500, 310, 2000) == 0, "R: send: %m");
 	kill(c, SIGTERM);
 	{
 		struct {

@@ -27,15 +27,14 @@ int main(int argc, char **argv)
 	int sv[2], E, F, sync_p[2], status = 0, r;
 	struct stat st;
 	struct report rep = { 0, -1, 0 };
-	uint8_t buf[1024];
 	pid_t c;
 	char b;
 	size_t got;
-	ssize_t n;
 
 	zdtm_init(argc, argv);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || pipe(sync_p))
-		zdtm_fail("socketpair/pipe: %m");
+	ut_pair(SOCK_STREAM, sv);
+	if (pipe(sync_p))
+		zdtm_fail("pipe: %m");
 	E = sv[0];
 	F = sv[1];
 	c = fork();
@@ -45,14 +44,11 @@ int main(int argc, char **argv)
 		close(F);
 		close(sync_p[0]);
 		fcntl(E, F_SETFL, fcntl(E, F_GETFL) | O_NONBLOCK);
-		zdtm_fill(buf, 100, 330);
-		if (ut_send_all(E, buf, 100) || write(sync_p[1], "c", 1) != 1)
+		if (ut_send_pattern(E, 100, 330, 0) || write(sync_p[1], "c", 1) != 1)
 			_exit(3);
 		close(sync_p[1]);
 		zdtm_wait_for_term();
-		memset(buf, 0, sizeof(buf));
-		got = ut_read_full(E, buf, 300, 2000);
-		zdtm_check(got == 300 && zdtm_verify(buf, 300, 332) < 0, "C: read %zu of F's 300 bytes", got);
+		zdtm_check(ut_read_pattern(E, 300, 332, 0, 2000, &got), "C: read %zu of F's 300 bytes", got);
 		zdtm_check(ut_empty(E), "C: more data than F sent");
 		fstat(E, &st);
 		rep.ino = st.st_ino;
@@ -64,11 +60,9 @@ int main(int argc, char **argv)
 	if (read(sync_p[0], &b, 1) != 1)
 		zdtm_fail("the child did not report");
 	close(sync_p[0]);
-	zdtm_fill(buf, 200, 331);
-	if (ut_send_all(E, buf, 200))
+	if (ut_send_pattern(E, 200, 331, 0))
 		zdtm_fail("send E: %m");
-	zdtm_fill(buf, 300, 332);
-	if (ut_send_all(F, buf, 300))
+	if (ut_send_pattern(F, 300, 332, 0))
 		zdtm_fail("send F: %m");
 	if (!(fcntl(E, F_GETFL) & O_NONBLOCK))
 		zdtm_fail("the child's O_NONBLOCK is not seen here");
@@ -83,12 +77,8 @@ int main(int argc, char **argv)
 	else
 		zdtm_check(r == 0, "kcmp: R's and C's E are different files (%d)", r);
 	zdtm_check(ut_inq(F) == 300, "F: %d bytes queued, expected 300", ut_inq(F));
-	memset(buf, 0, sizeof(buf));
-	got = ut_read_full(F, buf, 100, 1000);
-	zdtm_check(got == 100 && zdtm_verify(buf, 100, 330) < 0, "F: the first 100 bytes are not C's");
-	memset(buf, 0, sizeof(buf));
-	got = ut_read_full(F, buf, 200, 1000);
-	zdtm_check(got == 200 && zdtm_verify(buf, 200, 331) < 0, "F: the next 200 bytes are not R's");
+	zdtm_check(ut_read_pattern(F, 100, 330, 0, 1000, NULL), "F: the first 100 bytes are not C's");
+	zdtm_check(ut_read_pattern(F, 200, 331, 0, 1000, NULL), "F: the next 200 bytes are not R's");
 	zdtm_check(ut_empty(F), "F: more data than sent");
 	kill(c, SIGTERM);
 	got = ut_read_full(F, &rep, sizeof(rep), 5000);
@@ -99,11 +89,6 @@ int main(int argc, char **argv)
 	zdtm_check(rep.fl == fcntl(E, F_GETFL), "C's E has flags %#x, R's %#x", rep.fl, fcntl(E, F_GETFL));
 	zdtm_check(waitpid(c, &status, 0) == c && WIFEXITED(status) && WEXITSTATUS(status) == 0, "C ended with %#x",
 		   status);
-	errno = 0;
-	n = ut_recv_wait(F, buf, 1, 0, 300);
-	zdtm_check(n == -1 && errno == ETIMEDOUT, "F: %zd (%m) while R still holds E, expected nothing", n);
-	close(E);
-	n = ut_recv_wait(F, buf, 1, 0, 5000);
-	zdtm_check(n == 0, "F: %zd (%m) after the last E closed, expected EOF", n);
+	ut_check_eof_at_close("F", F, E, "R still holds E", 300, 5000);
 	zdtm_finish();
 }
