@@ -11,7 +11,7 @@ import { Entry, FILES_IMG, readImageOptional, SK_QUEUES_IMG, tcpStreamImg } from
 import { AF_INET, AF_INET6, formatInetAddress, inetSockaddr, InetAddress, parseInetSockaddr, wordsToAddr } from '../net/sockaddr';
 import { restoreSockOpts } from '../net/sk-opts';
 import { getInt, setInt, SO, SOL_IP, SOL_IPV6, SOL_SOCKET } from '../net/sockopt';
-import { unlockConnections, LockedConnection } from '../net/network-lock';
+import { lockConnections, unlockConnections, LockedConnection } from '../net/network-lock';
 import * as soccr from '../soccr';
 import { FdType, FileRestoreContext } from './types';
 import { restoreTcpOpts } from './tcp-opts';
@@ -200,7 +200,15 @@ function plan(ctx: FileRestoreContext): InetSockets {
   const repaired: Repaired[] = [];
   // A failed restore lets the lock go too: the connections are lost then, and their peers should
   // hear so rather than wait. (A lock already lifted is not there to find.)
-  ctx.onCleanup(() => { if (repaired.length) unlockConnections(ctx.sockets.networkLock, ctx.rootPid, repaired.map((r) => r.conn), ctx.log); });
+  // Every connection to be repaired is locked while the others are rebuilt: writing a send queue's
+  // unsent part runs the connection briefly, and its first segments must not meet a peer socket
+  // that does not exist yet (a reset). Dropped, they are sent again once the lock is lifted.
+  const toRepair = ctx.sockets.tcpClose ? [] : s.entries.filter((e) => isConnection(e) && !e.reconnect);
+  if (toRepair.length) {
+    const ep = (a: InetAddress) => soccr.parseSockaddr(inetSockaddr(a)).endpoint;
+    lockConnections(ctx.sockets.networkLock, ctx.rootPid, toRepair.map((e) => ({ family: e.family, local: ep(localOf(e)), remote: ep(remoteOf(e)) })), ctx.log);
+  }
+  ctx.onCleanup(() => { if (toRepair.length || repaired.length) unlockConnections(ctx.sockets.networkLock, ctx.rootPid, repaired.map((r) => r.conn), ctx.log); });
   for (const e of ordered) s.fds.set(e.id, makeOne(e, ctx, repaired));
   ctx.onResume(() => {
     refillDatagrams(s, ctx);

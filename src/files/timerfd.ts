@@ -120,6 +120,9 @@ export function planTimer(e: Entry, nowNs: bigint): TimerPlan {
     valueNs = intervalNs;
     dumpedAt = nowNs;
   }
+  // A clock behind the reading (a restore after a reboot, a realtime clock set back): a relative
+  // timer gets the time it had left; an absolute one keeps its expiry.
+  if (dumpedAt > nowNs && !(settimeFlags & TFD_TIMER_ABSTIME)) dumpedAt = nowNs;
   let next = dumpedAt + valueNs;
   if (next <= nowNs) {
     // It fired during the checkpoint.

@@ -1,6 +1,6 @@
 /*
- * signalfd_held: a signalfd with signals waiting to be read (not supported yet: the dump
- * must fail cleanly and leave the test as it was).
+ * signalfd_held: a signalfd with signals waiting to be read: the signalfd comes back with its
+ * signal set and flags, and the pending signals with their order, codes and payloads.
  *
  * State: SIGUSR1 and SIGRTMIN+1 blocked; a signalfd (SFD_NONBLOCK) for both; SIGUSR1 sent
  * with kill() and SIGRTMIN+1 queued twice with payloads 11 and 22.

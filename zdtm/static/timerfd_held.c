@@ -1,6 +1,7 @@
 /*
- * timerfd_held: timerfds armed and expiring (not supported yet: the dump must fail cleanly
- * and leave the test as it was).
+ * timerfd_held: timerfds armed and expiring: each comes back on its clock, with its flags,
+ * its value and interval, and the timers keep running through the checkpoint (the periodic
+ * one counts the periods that passed while the test was checkpointed).
  *
  * State: T1 a CLOCK_MONOTONIC timerfd, periodic 50 ms (TFD_NONBLOCK); T2 a CLOCK_REALTIME
  * timerfd armed once, absolute, one hour from now (TFD_CLOEXEC); T3 a CLOCK_BOOTTIME timerfd
