@@ -34,6 +34,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMemory(env, exports);
   InitFiles(env, exports);
   InitSockets(env, exports);
+  InitNotify(env, exports);
   return exports;
 }
 

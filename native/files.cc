@@ -1,8 +1,14 @@
-// File-object syscalls Node lacks: pipe2, tee, fcntl, lseek, eventfd, epoll_create1.
+// File-object syscalls Node lacks: pipe2, tee, fcntl, lseek, eventfd, epoll_create1, signalfd4,
+// timerfd_create/settime/gettime, clock_gettime and an ioctl that writes a u64.
 #include "common.h"
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace amber {
@@ -69,6 +75,91 @@ static Napi::Value Lseek(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), static_cast<int64_t>(r));
 }
 
+static Napi::Value ThrowRange(const Napi::CallbackInfo& info, const char* msg) {
+  Napi::RangeError::New(info.Env(), msg).ThrowAsJavaScriptException();
+  return info.Env().Undefined();
+}
+
+// A BigInt argument that fits in a u64; false when the argument is not one.
+static bool ArgBigU64(const Napi::CallbackInfo& info, size_t i, uint64_t* out) {
+  if (i >= info.Length() || !info[i].IsBigInt()) return false;
+  bool lossless = false;
+  *out = info[i].As<Napi::BigInt>().Uint64Value(&lossless);
+  return lossless;
+}
+
+// signalfd(mask: bigint, flags) -> a new signalfd for the signals of the 64-bit mask (raw
+// signalfd4 with the kernel's 8-byte sigset). flags: SFD_NONBLOCK | SFD_CLOEXEC only.
+static Napi::Value Signalfd(const Napi::CallbackInfo& info) {
+  uint64_t mask;
+  if (!ArgBigU64(info, 0, &mask)) return ThrowRange(info, "signalfd: the mask must be a BigInt of 64 bits");
+  int64_t flags = ArgInt(info, 1);
+  if (flags & ~static_cast<int64_t>(SFD_NONBLOCK | SFD_CLOEXEC)) return ThrowRange(info, "signalfd: flags other than SFD_NONBLOCK|SFD_CLOEXEC");
+  long fd = syscall(SYS_signalfd4, -1, &mask, sizeof(mask), static_cast<int>(flags));
+  if (fd < 0) return ThrowSys(info.Env(), errno, "signalfd4");
+  return Napi::Number::New(info.Env(), static_cast<double>(fd));
+}
+
+static Napi::Value TimerfdCreate(const Napi::CallbackInfo& info) {
+  int64_t flags = ArgInt(info, 1);
+  if (flags & ~static_cast<int64_t>(TFD_NONBLOCK | TFD_CLOEXEC)) return ThrowRange(info, "timerfdCreate: flags other than TFD_NONBLOCK|TFD_CLOEXEC");
+  int fd = timerfd_create(static_cast<int>(ArgInt(info, 0)), static_cast<int>(flags));
+  if (fd < 0) return ThrowSys(info.Env(), errno, "timerfd_create");
+  return Napi::Number::New(info.Env(), fd);
+}
+
+static const uint64_t kNsPerSec = 1000000000ull;
+static const uint64_t kMaxNs = static_cast<uint64_t>(INT64_MAX);
+
+// timerfdSettime(fd, flags, valueNs: bigint, intervalNs: bigint): the value (relative, or an
+// absolute time of the clock with TFD_TIMER_ABSTIME; 0 disarms) and the interval, in ns.
+static Napi::Value TimerfdSettime(const Napi::CallbackInfo& info) {
+  int fd = static_cast<int>(ArgInt(info, 0));
+  int64_t flags = ArgInt(info, 1);
+  if (flags & ~static_cast<int64_t>(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)) return ThrowRange(info, "timerfdSettime: flags other than TFD_TIMER_ABSTIME|TFD_TIMER_CANCEL_ON_SET");
+  uint64_t value, interval;
+  if (!ArgBigU64(info, 2, &value) || !ArgBigU64(info, 3, &interval) || value > kMaxNs || interval > kMaxNs) {
+    return ThrowRange(info, "timerfdSettime: value and interval must be BigInts in [0, 2^63) ns");
+  }
+  struct itimerspec its = {};
+  its.it_value.tv_sec = static_cast<time_t>(value / kNsPerSec);
+  its.it_value.tv_nsec = static_cast<long>(value % kNsPerSec);
+  its.it_interval.tv_sec = static_cast<time_t>(interval / kNsPerSec);
+  its.it_interval.tv_nsec = static_cast<long>(interval % kNsPerSec);
+  if (timerfd_settime(fd, static_cast<int>(flags), &its, nullptr) < 0) return ThrowSys(info.Env(), errno, "timerfd_settime", -1, fd);
+  return info.Env().Undefined();
+}
+
+// timerfdGettime(fd) -> [valueNs, intervalNs] (BigInts): the time left and the interval.
+static Napi::Value TimerfdGettime(const Napi::CallbackInfo& info) {
+  int fd = static_cast<int>(ArgInt(info, 0));
+  struct itimerspec its;
+  if (timerfd_gettime(fd, &its) < 0) return ThrowSys(info.Env(), errno, "timerfd_gettime", -1, fd);
+  auto out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, Napi::BigInt::New(info.Env(), static_cast<uint64_t>(its.it_value.tv_sec) * kNsPerSec + static_cast<uint64_t>(its.it_value.tv_nsec)));
+  out.Set(1u, Napi::BigInt::New(info.Env(), static_cast<uint64_t>(its.it_interval.tv_sec) * kNsPerSec + static_cast<uint64_t>(its.it_interval.tv_nsec)));
+  return out;
+}
+
+// clockGettime(clockid) -> the clock's time in ns (BigInt).
+static Napi::Value ClockGettime(const Napi::CallbackInfo& info) {
+  struct timespec ts;
+  if (clock_gettime(static_cast<clockid_t>(ArgInt(info, 0)), &ts) < 0) return ThrowSys(info.Env(), errno, "clock_gettime");
+  return Napi::BigInt::New(info.Env(), static_cast<int64_t>(ts.tv_sec) * static_cast<int64_t>(kNsPerSec) + ts.tv_nsec);
+}
+
+// ioctlSetU64(fd, request, value: bigint): an ioctl whose argument points to a u64 it reads
+// (e.g. TFD_IOC_SET_TICKS). The request must encode _IOC_WRITE and a size of 8.
+static Napi::Value IoctlSetU64(const Napi::CallbackInfo& info) {
+  int fd = static_cast<int>(ArgInt(info, 0));
+  unsigned long request = static_cast<unsigned long>(ArgInt(info, 1));
+  if (_IOC_DIR(request) != _IOC_WRITE || _IOC_SIZE(request) != sizeof(uint64_t)) return ThrowRange(info, "ioctlSetU64: the request must be _IOW(type, nr, u64)");
+  uint64_t value;
+  if (!ArgBigU64(info, 2, &value)) return ThrowRange(info, "ioctlSetU64: the value must be a BigInt of 64 bits");
+  if (ioctl(fd, request, &value) < 0) return ThrowSys(info.Env(), errno, "ioctl", -1, fd);
+  return info.Env().Undefined();
+}
+
 void InitFiles(Napi::Env env, Napi::Object exports) {
   exports.Set("lseek", Napi::Function::New(env, Lseek));
   exports.Set("fcntlOwnerEx", Napi::Function::New(env, FcntlOwnerEx));
@@ -77,6 +168,12 @@ void InitFiles(Napi::Env env, Napi::Object exports) {
   exports.Set("fcntl", Napi::Function::New(env, Fcntl));
   exports.Set("eventfd", Napi::Function::New(env, Eventfd));
   exports.Set("epollCreate", Napi::Function::New(env, EpollCreate));
+  exports.Set("signalfd", Napi::Function::New(env, Signalfd));
+  exports.Set("timerfdCreate", Napi::Function::New(env, TimerfdCreate));
+  exports.Set("timerfdSettime", Napi::Function::New(env, TimerfdSettime));
+  exports.Set("timerfdGettime", Napi::Function::New(env, TimerfdGettime));
+  exports.Set("clockGettime", Napi::Function::New(env, ClockGettime));
+  exports.Set("ioctlSetU64", Napi::Function::New(env, IoctlSetU64));
 }
 
 }  // namespace amber

@@ -1,6 +1,10 @@
-// Cross-process memory copies: process_vm_readv/writev between a Buffer and another task.
+// Cross-process memory copies: process_vm_readv/writev between a Buffer and another task;
+// memfd_create for the shared memory files a restore makes.
 #include "common.h"
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 namespace amber {
 
@@ -24,9 +28,33 @@ static Napi::Value VmCopy(const Napi::CallbackInfo& info, bool write) {
 static Napi::Value Readv(const Napi::CallbackInfo& info) { return VmCopy(info, false); }
 static Napi::Value Writev(const Napi::CallbackInfo& info) { return VmCopy(info, true); }
 
+// memfdCreate(name: string, flags) -> fd. The name (without "memfd:") must hold no NUL and fit
+// the kernel's 249 bytes; flags: MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL | MFD_EXEC.
+static Napi::Value MemfdCreate(const Napi::CallbackInfo& info) {
+  const unsigned kAllowed = 0x1u | 0x2u | 0x8u | 0x10u;
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber()) {
+    Napi::TypeError::New(info.Env(), "memfdCreate(name: string, flags: number)").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  int64_t flags = ArgInt(info, 1);
+  if (name.find('\0') != std::string::npos || name.size() > 249) {
+    Napi::RangeError::New(info.Env(), "memfdCreate: the name must hold no NUL and at most 249 bytes").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  if (flags < 0 || (static_cast<uint64_t>(flags) & ~static_cast<uint64_t>(kAllowed))) {
+    Napi::RangeError::New(info.Env(), "memfdCreate: flags other than MFD_CLOEXEC|MFD_ALLOW_SEALING|MFD_NOEXEC_SEAL|MFD_EXEC").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  long fd = syscall(SYS_memfd_create, name.c_str(), static_cast<unsigned>(flags));
+  if (fd < 0) return ThrowSys(info.Env(), errno, "memfd_create");
+  return Napi::Number::New(info.Env(), static_cast<double>(fd));
+}
+
 void InitMemory(Napi::Env env, Napi::Object exports) {
   exports.Set("processVmReadv", Napi::Function::New(env, Readv));
   exports.Set("processVmWritev", Napi::Function::New(env, Writev));
+  exports.Set("memfdCreate", Napi::Function::New(env, MemfdCreate));
 }
 
 }  // namespace amber

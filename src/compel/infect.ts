@@ -12,6 +12,7 @@ import { MapsEntry } from '../proc/maps';
 import { applySyscallRestart } from './restart';
 import { RemoteSyscalls } from './remote-syscalls';
 import { TaskMemory } from './task-memory';
+import { INJECTION_SIGMASK } from './wait-status';
 import { Tracee } from './tracee';
 
 export const SCRATCH_SIZE = 64 * 1024;
@@ -82,7 +83,7 @@ export function infect(tracee: Tracee, maps: MapsEntry[]): Infection {
   };
   try {
     // Nothing of the task's may run while it executes our syscalls: block every signal.
-    tracee.setSigmask(~0n);
+    tracee.setSigmask(INJECTION_SIGMASK);
     const bootstrap = new RemoteSyscalls(tracee, 0n, savedRegs);
     const insn = findSyscallInsn(mem, maps, tracee.pid);
     const r = bootstrap.rawAtExit(SYS.mmap, insn, 0, SCRATCH_SIZE, PROT_RWX, MAP_PRIVATE_ANON, -1, 0);
@@ -109,7 +110,7 @@ export function infect(tracee: Tracee, maps: MapsEntry[]): Infection {
     thread(t: Tracee): ThreadInjection {
       const regs = t.getRegs();
       const mask = t.getSigmask();
-      t.setSigmask(~0n);
+      t.setSigmask(INJECTION_SIGMASK);
       return {
         remote: new RemoteSyscalls(t, scratch, regs), mem, ...scratchData(scratch),
         release() {

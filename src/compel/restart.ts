@@ -49,3 +49,27 @@ export function applySyscallRestart(regs: GpRegs, restartBlockKept: boolean, sig
   out.orig_ax = BigInt.asUintN(64, -1n);
   return out;
 }
+
+/**
+ * The registers for a restored thread that is resumed from inside the kernel's signal handling
+ * (a signal-delivery or ptrace event stop): the kernel then restarts an interrupted syscall
+ * itself, exactly as it would have, including when a signal handler runs first (EINTR unless
+ * SA_RESTART). Only what the kernel cannot do is rewritten: a restart block that did not survive
+ * becomes a plain restart of the original call (EINTR if a handler runs, as for a sleep), and an
+ * epoll wait our freeze broke with EINTR becomes restartable the same way.
+ */
+export function kernelRestartRegs(regs: GpRegs): GpRegs {
+  const out = { ...regs };
+  const origAx = BigInt.asIntN(64, regs.orig_ax);
+  if (origAx < 0n) return out;
+  const ax = BigInt.asIntN(64, regs.ax);
+  if (ax === ERESTART_RESTARTBLOCK || (ax === EINTR && EINTR_ON_STOP.has(origAx))) out.ax = BigInt.asUintN(64, ERESTARTNOHAND);
+  return out;
+}
+
+/** Whether the thread was inside a syscall the kernel would restart (so it must resume in the signal path). */
+export function restartPending(regs: GpRegs): boolean {
+  if (BigInt.asIntN(64, regs.orig_ax) < 0n) return false;
+  const ax = BigInt.asIntN(64, regs.ax);
+  return ax === ERESTARTSYS || ax === ERESTARTNOINTR || ax === ERESTARTNOHAND;
+}

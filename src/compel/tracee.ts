@@ -12,6 +12,7 @@ export const PTRACE_O_EXITKILL = 0x100000;
 export const PTRACE_O_SUSPEND_SECCOMP = 0x200000;
 
 const FAULTS = new Set([4, 7, 8, 11]); // SIGILL SIGBUS SIGFPE SIGSEGV
+const SI_TKILL = -6;
 
 export class TaskGoneError extends AmberError {
   override readonly code = 'ETASKGONE';
@@ -78,6 +79,25 @@ export class Tracee {
   contToTrap(doing: string): void {
     native.ptraceCont(this.pid, 0);
     this.waitFor(doing, (s) => s.signal === SIGTRAP && !s.syscall && s.event === 0);
+  }
+
+  /**
+   * From a syscall stop into a stop inside the kernel's signal handling: a SIGTRAP sent by us
+   * (tgkill), intercepted at its delivery. Resumed from there (discarding it), the task passes
+   * through syscall restart before it runs a single instruction. A signal of the program's that
+   * comes first is delivered on the way (it must be unblocked for ours to arrive: the caller
+   * sets the mask). Works for tasks attached by PTRACE_TRACEME, where PTRACE_INTERRUPT does not.
+   */
+  wakeInSignalPath(tgid: number, doing: string): void {
+    native.tgkill(tgid, this.pid, SIGTRAP);
+    native.ptraceCont(this.pid, 0);
+    for (;;) {
+      const st = this.waitFor(doing, (s) => s.event === 0 && !s.syscall);
+      const info = native.ptraceGetSiginfo(this.pid);
+      const ours = st.signal === SIGTRAP && info.readInt32LE(8) === SI_TKILL && info.readInt32LE(16) === process.pid;
+      if (ours) return;
+      native.ptraceCont(this.pid, st.signal);
+    }
   }
 
   /** Continue to the next syscall entry or exit stop. */

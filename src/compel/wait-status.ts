@@ -6,6 +6,13 @@ export const SIGTRAP = 5;
 export const SIGKILL = 9;
 export const SIGSTOP = 19;
 export const PTRACE_EVENT_STOP = 128;
+/**
+ * The signal mask of a task while we inject into it: everything blocked but SIGTRAP. Our int3
+ * raises a forced SIGTRAP, and a forced signal that is blocked has its handler reset to SIG_DFL
+ * by the kernel: the program's own SIGTRAP handler would be lost. Unblocked, ptrace stops it
+ * before any handler runs, and we discard it.
+ */
+export const INJECTION_SIGMASK = ~0n & ~(1n << BigInt(SIGTRAP - 1));
 
 export type WaitStatus =
   | { kind: 'exited'; code: number }

@@ -35,6 +35,7 @@ import { dumpSpeculation } from '../task/thread-cpu';
 import { coreSchedCookie, dumpMmPrctls, dumpThreadPrctls, MmPrctls, ThreadPrctls } from '../task/prctl-states';
 
 const PR_GET_SECUREBITS = 27;
+const SIGCONT = 18;
 const SYS_sched_getscheduler = 145;
 
 export interface ThreadDump {
@@ -136,7 +137,10 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
   const fdTable = step('reading the fd table', pid, () => dumpFdTable(pid, s.fileCtx, s.nextFileId, s.files));
   // Registers and masks before anything is injected.
   const before = proc.threads.map((t) => ({ t, regs: t.getRegs(), sigmask: t.getSigmask() }));
-  const sigShared = peekPendingSignals(pid, true);
+  // A stopped task was sent SIGCONT by the freeze itself (to take it out of its job-control
+  // stop): that one is ours, not the program's.
+  const fromFreeze = (si: Buffer) => proc.state === 'stopped' && si.readInt32LE(0) === SIGCONT && si.readInt32LE(16) === process.pid;
+  const sigShared = peekPendingSignals(pid, true).filter((si) => !fromFreeze(si));
 
   faultPoint('dump:memory');
   const t0 = process.hrtime.bigint();

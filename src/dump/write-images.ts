@@ -79,6 +79,7 @@ export function writeProcessImages(dir: string, d: ProcessDump, filesId: number,
     if (i === 0) {
       core.tc = {
         task_state: TASK_STATE_CODE[d.proc.state], exit_code: 0, personality: snap.personality, flags: st.flags,
+        stop_report: d.proc.stopReport,
         blk_sigset: t.sigmask, comm: st.comm,
         timers: { ...d.itimers, posix: d.posixTimers },
         rlimits: { rlimits: d.rlimits },

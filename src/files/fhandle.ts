@@ -12,47 +12,13 @@
 import * as fs from 'node:fs';
 import { native } from '../native';
 import { Entry } from '../images';
+import { devName, FileHandle, handleOf } from './fh-entry';
+
+export { devName, fhEntry, handleOf, parseHandle } from './fh-entry';
+export type { FileHandle } from './fh-entry';
 
 const AT_FDCWD = -100;
 const O_PATH = 0o10000000, O_CLOEXEC = 0o2000000;
-/** CRIU always writes this many u64 words of a handle (fh_entry_sizes.min_entries). */
-const FH_WORDS = 16;
-
-export interface FileHandle {
-  type: number;
-  bytes: Buffer;
-}
-
-/** The `fhandle-bytes:.. fhandle-type:.. f_handle:..` part of an fdinfo mark line, if any. */
-export function parseHandle(line: string): FileHandle | undefined {
-  const m = /fhandle-bytes:([0-9a-f]+)\s+fhandle-type:([0-9a-f]+)\s+f_handle:([0-9a-f]*)/i.exec(line);
-  if (!m) return undefined;
-  const n = parseInt(m[1], 16);
-  const bytes = Buffer.from(m[3], 'hex');
-  if (n === 0 || bytes.length !== n) return undefined;
-  return { type: parseInt(m[2], 16), bytes };
-}
-
-/** fh_entry: the handle in little-endian u64 words, padded as CRIU pads them; path as a fallback. */
-export function fhEntry(h: FileHandle, path: string | undefined): Entry {
-  const words = Buffer.alloc(Math.max(FH_WORDS, Math.ceil(h.bytes.length / 8)) * 8);
-  h.bytes.copy(words);
-  const handle: bigint[] = [];
-  for (let i = 0; i < words.length; i += 8) handle.push(words.readBigUInt64LE(i));
-  return { bytes: h.bytes.length, type: h.type, handle, ...(path ? { path } : {}) };
-}
-
-export function handleOf(e: Entry): FileHandle {
-  const words = Buffer.alloc((e.handle?.length ?? 0) * 8);
-  (e.handle ?? []).forEach((w: bigint, i: number) => words.writeBigUInt64LE(BigInt.asUintN(64, BigInt(w)), i * 8));
-  if (e.bytes > words.length) throw new Error(`file handle of ${e.bytes} bytes holds only ${words.length}`);
-  return { type: e.type, bytes: words.subarray(0, e.bytes) };
-}
-
-/** The kernel's s_dev (major << 20 | minor) as mountinfo writes it. */
-export function devName(sdev: number): string {
-  return `${sdev >>> 20}:${sdev & 0xfffff}`;
-}
 
 interface Mount { id: number; dev: string; root: string; point: string }
 

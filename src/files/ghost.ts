@@ -71,7 +71,7 @@ export function dumpGhost(f: OpenFd, id: number, name: string, ctx: FileDumpCont
     writeGhost(f, ghostId, ctx);
     s.next++;
     s.byInode.set(key, ghostId);
-    if (f.stat.nlink > 0) ctx.log.warn(`fd ${f.fd} of ${f.pid}: ${f.link} has ${f.stat.nlink} other link(s); it is restored as a copy of its own`);
+    if (f.stat.nlink > 0) ctx.log.warn(`fd ${f.fd} of ${f.pid}: ${f.link} is still linked ${f.stat.nlink} time(s) where its path does not lead; it is restored as a copy of its own`);
   }
   ctx.addImageEntry(REMAP_FPATH_IMG, 'REMAP_FPATH', { orig_id: id, remap_id: ghostId, remap_type: REMAP_GHOST });
   ctx.log.debug(`fd ${f.fd} of ${f.pid}: ${name} is gone; file id ${id} is ghost ${ghostId}`);

@@ -97,9 +97,9 @@ function addWatches(fd: number, id: number, watches: Entry[], targets: number[],
     watches.forEach((w, i) => {
       native.inotifySetNextWd(fd, w.wd);
       // A watch whose events fdinfo does not show was added with only IN_UNMOUNT-like bits.
-      const mask = w.mask & IN_ALL_EVENTS ? w.mask : w.mask | IN_UNMOUNT;
+      const mask = (w.mask & IN_ALL_EVENTS ? w.mask : w.mask | IN_UNMOUNT) >>> 0;
       const got = native.inotifyAddWatch(fd, `/proc/self/fd/${targets[i]}`, mask);
-      if (got !== w.wd) throw new ImageError(FILES_IMG, id, `inotify watch ${w.wd} came back as ${got} (the same inode watched twice?)`);
+      if (got !== w.wd) throw new ImageError(FILES_IMG, id, `inotify watch ${w.wd} was given wd ${got} (INOTIFY_IOC_SETNEXTWD not honoured, or one inode watched twice)`);
       ctx.log.debug(`inotify file ${id}: watch ${w.wd} on inode ${w.i_ino} mask ${w.mask.toString(16)}`);
     });
   } finally {
@@ -118,7 +118,7 @@ export const inotify: FileKind = {
   open(entry: Entry, ctx: FileRestoreContext) {
     const e = entry.ify;
     const watches: Entry[] = [...(e.wd ?? [])].sort((a, b) => a.wd - b.wd);
-    const targets = reopenTargets(entry.id, 'inotify watch', watches.map((w) => ({ ...w, label: String(w.wd) })), ctx);
+    const targets = reopenTargets(entry.id, 'inotify watch', watches.map((w) => ({ s_dev: w.s_dev, i_ino: w.i_ino, f_handle: w.f_handle, label: String(w.wd) })), ctx);
     const fd = native.inotifyInit1(IN_CLOEXEC | (e.flags & O_NONBLOCK));
     ctx.onResume(() => addWatches(fd, entry.id, watches, targets, ctx));
     return { fd };

@@ -36,6 +36,7 @@ const F_SEAL_EXEC = 0x20;
 const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2, MFD_NOEXEC_SEAL = 8, MFD_EXEC = 0x10;
 const EINVAL = 22;
 const PE_PRESENT = 1 << 2;
+const HUGETLBFS_MAGIC = 0x958458f6;
 
 interface MemfdDumpState {
   /** inode_id by "st_dev:st_ino". */
@@ -80,7 +81,7 @@ export function dumpMemfdInode(procPath: string, name: string, pid: number, what
     const key = `${st.dev}:${st.ino}`;
     const known = s.inodes.get(key);
     if (known !== undefined) return known;
-    if (st.blksize > BigInt(PAGE_SIZE)) throw new UnsupportedError(pid, what, 'memfds on hugetlbfs (MFD_HUGETLB) are not supported yet');
+    if (fs.statfsSync(`/proc/self/fd/${fd}`).type === HUGETLBFS_MAGIC) throw new UnsupportedError(pid, what, 'memfds on hugetlbfs (MFD_HUGETLB) are not supported yet');
     // A deleted file of a real mount whose name only looks like a memfd's.
     if (mountIds(pid, ctx).has(parseFdinfo(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8')).mntId)) {
       throw new UnsupportedError(pid, what, 'a deleted file that is not a memfd (mapped deleted files are not supported yet)');

@@ -11,6 +11,9 @@ import { eventfd } from './eventfd';
 import { signalfd } from './signalfd';
 import { timerfd } from './timerfd';
 import { epoll } from './epoll';
+import { inotify } from './inotify';
+import { fanotify } from './fanotify';
+import { pidfd } from './pidfd';
 import { fifo } from './fifo';
 import { unixSocket } from './unix-socket';
 import { inetSocket } from './inet-socket';
@@ -18,7 +21,7 @@ import { netlinkSocket } from './netlink-socket';
 import { packetSocket } from './packet-socket';
 import { FileDumpContext, FileKind, OpenFd } from './types';
 
-export const FILE_KINDS: readonly FileKind[] = [terminal, memfd, regularFile, pipe, fifo, eventfd, signalfd, timerfd, epoll, unixSocket, inetSocket, netlinkSocket, packetSocket];
+export const FILE_KINDS: readonly FileKind[] = [terminal, memfd, regularFile, pipe, fifo, eventfd, signalfd, timerfd, epoll, inotify, fanotify, pidfd, unixSocket, inetSocket, netlinkSocket, packetSocket];
 
 /** What an fd the registry does not handle is, for the error message. */
 export function describeUnsupported(f: OpenFd): string {

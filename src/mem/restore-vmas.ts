@@ -60,8 +60,17 @@ export interface PagesSource {
   entries: Entry[]; // pagemap entries, in pages-file order
 }
 
-/** Maps and fills every regular VMA. `files` resolves file ids (vma.shmid) to files.img entries. */
-export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<number, Entry>, shmem: ShmemRegistry, pages: PagesSource, log: Logger, onBytes?: (n: number) => void): void {
+/**
+ * Opens, in the restorer, a new open file description (with fdflags) of the restored memfd behind
+ * a memfd_file_entry, for a mapping; the caller closes it.
+ */
+export type MemfdOpener = (file: Entry, fdflags: number) => number;
+
+/**
+ * Maps and fills every regular VMA. `files` resolves file ids (vma.shmid) to files.img entries;
+ * `openMemfd` gives the restored memfd that memfd mappings (VMA_AREA_MEMFD) map.
+ */
+export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<number, Entry>, shmem: ShmemRegistry, pages: PagesSource, log: Logger, onBytes?: (n: number) => void, openMemfd?: MemfdOpener): void {
   const pagesFd = Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, pages.file), O_RDONLY | O_CLOEXEC));
   const fileFds = new Map<string, number>();
   // File offset of each pagemap entry in the pages file.
@@ -99,6 +108,17 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
       } else if (v.status & VMA.ANON_SHARED) {
         shmem.set(v.shmid, { pid, start: v.start, end: v.end });
         pgoff = 0n;
+      } else if (v.status & VMA.AREA_MEMFD) {
+        // The one restored memfd, so that every mapping and fd of it shares one object.
+        const f = files.get(Number(v.shmid));
+        if (!f?.memfd || !openMemfd) throw new ImageError('mm', undefined, `${vmaName(v)} maps memfd file id ${v.shmid}, absent from files.img`);
+        const rfd = openMemfd(f, v.fdflags ?? O_RDONLY);
+        try {
+          fd = takeRestorerFd(t, rfd);
+        } finally {
+          fs.closeSync(rfd);
+        }
+        fileFds.set(`memfd ${v.start}`, fd);
       } else if (v.status & (VMA.FILE_PRIVATE | VMA.FILE_SHARED)) {
         const f = files.get(Number(v.shmid));
         if (!f?.reg?.name) throw new ImageError('mm', undefined, `${vmaName(v)} maps file id ${v.shmid}, absent from files.img`);

@@ -27,6 +27,8 @@ export interface FrozenProcess {
   /** Seized threads, the leader first. Empty for a zombie. */
   threads: Tracee[];
   exitCode?: number;
+  /** A stopped process: the stop signal its parent has yet to collect (waitpid WUNTRACED), 0 if collected. */
+  stopReport?: number;
 }
 
 function listDir(dir: string): number[] {
@@ -47,15 +49,21 @@ function childrenOf(pid: number, tids: number[]): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
+/** exit_code (field 52 of /proc/PID/stat): a zombie's wait status, a stopped task's uncollected stop signal. */
+function statExitCode(raw: string): number {
+  const fields = raw.slice(raw.lastIndexOf(')') + 2).trim().split(' ');
+  return Number(fields[52 - 3] ?? 0);
+}
+
 function freezeProcess(pid: number, ppid: number, log: Logger): FrozenProcess {
-  const stat = parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  const raw = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const stat = parseStat(raw);
   if (stat.state === 'Z') {
-    // exit_code (field 52) as waitpid would report it.
-    const raw = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = raw.slice(raw.lastIndexOf(')') + 2).trim().split(' ');
-    return { pid, ppid, pgid: stat.pgrp, sid: stat.session, comm: stat.comm, state: 'zombie', threads: [], exitCode: Number(fields[52 - 3] ?? 0) };
+    return { pid, ppid, pgid: stat.pgrp, sid: stat.session, comm: stat.comm, state: 'zombie', threads: [], exitCode: statExitCode(raw) };
   }
   const state = stat.state === 'T' ? 'stopped' : 'alive';
+  // Read before the SIGCONT below changes it: whether the parent has collected the stop.
+  const stopReport = state === 'stopped' ? statExitCode(raw) & 0x7f : undefined;
   const seized = new Map<number, Tracee>();
   try {
     for (;;) {
@@ -82,7 +90,7 @@ function freezeProcess(pid: number, ppid: number, log: Logger): FrozenProcess {
   }
   const threads = [...seized.values()].sort((a, b) => (a.pid === pid ? -1 : b.pid === pid ? 1 : a.pid - b.pid));
   log.debug(`froze process ${pid} (${state}, threads ${threads.map((t) => t.pid).join(',')})`);
-  return { pid, ppid, pgid: stat.pgrp, sid: stat.session, comm: stat.comm, state, threads };
+  return { pid, ppid, pgid: stat.pgrp, sid: stat.session, comm: stat.comm, state, threads, stopReport };
 }
 
 /** Processes in tree order (each parent before its children). On failure nothing stays frozen. */

@@ -9,12 +9,15 @@ import { GpRegs } from '../arch/x86_64/regs';
 import { AmberError, step } from '../errors';
 import { faultPoint } from '../fault';
 import { Logger } from '../log';
-import { applySyscallRestart, SCRATCH_SIZE } from '../compel';
+import { kernelRestartRegs, SCRATCH_SIZE } from '../compel';
+import { INJECTION_SIGMASK } from '../compel/wait-status';
 import { placeVdso, restoreVmas, setMmMap, ShmemRegistry } from '../mem/restore-vmas';
 import { ProcessImages } from './read-images';
 import { CLONE_THREAD_FLAGS, Stub } from './stub';
 import { installFds } from './fds';
+import type { Injected } from '../task/injected';
 import { takeLock } from '../files/file-locks';
+import { openMemfdForMapping } from '../files/memfd';
 import { FileRestoreContext, OpenedFile } from '../files/types';
 import { putString } from '../task/injected';
 import { registerRseq } from '../task/rseq';
@@ -32,6 +35,7 @@ import { affinityFromStatus, restoreThreadCpu } from '../task/thread-cpu';
 import { dumpThreadPrctls, restoreMmPrctls, restoreThreadPrctls } from '../task/prctl-states';
 import { restoreSeccomp } from '../task/seccomp';
 import * as fs from 'node:fs';
+import { native } from '../native';
 
 export interface RestoreContext {
   files: Map<number, img.Entry>;
@@ -61,7 +65,8 @@ export function restoreMemory(p: RestoringProcess, ctx: RestoreContext): void {
   faultPoint('restore:memory');
   step('restoring memory', p.images.pid, () => {
     placeVdso(s, s.pid, vmas);
-    restoreVmas(s, s.pid, vmas, ctx.files, ctx.shmem, { file: images.pagesFile, entries: images.pagemap }, ctx.log, ctx.onBytes);
+    restoreVmas(s, s.pid, vmas, ctx.files, ctx.shmem, { file: images.pagesFile, entries: images.pagemap }, ctx.log, ctx.onBytes,
+      (f, fdflags) => openMemfdForMapping(f, fdflags, ctx.fileCtx));
   });
   faultPoint('restore:mm');
   step('setting mm bounds, auxv and exe (PR_SET_MM_MAP)', images.pid, () => setMmMap(s, s.pid, images.mm, ctx.files.get(images.mm.exe_file_id)!.reg.name));
@@ -152,19 +157,48 @@ export function finishProcess(p: RestoringProcess, stopped: boolean): void {
     t.tracee.setXstate(xstate);
     const regs = { ...core.thread_info.gpregs } as GpRegs & { mode?: number };
     delete regs.mode;
-    const pending = (core.thread_core?.signals_p?.signals?.length ?? 0) + (p.images.cores[0].tc?.signals_s?.signals?.length ?? 0);
-    t.tracee.setRegs(applySyscallRestart(regs, false, pending > 0));
+    // Each thread is resumed from inside the kernel's signal handling (the other threads sit in
+    // the SIGTRAP stop of their last injected call; the leader is moved to an interrupt stop):
+    // an interrupted syscall is then restarted by the kernel, with the kernel's own rules when a
+    // signal arrives first.
+    t.tracee.setRegs(kernelRestartRegs(regs));
   };
   p.threads.forEach((t, i) => set(t, p.images.cores[i + 1]));
   p.leader.remote.callAtExit(SYS.munmap, p.leader.scratch, p.leader.scratch, SCRATCH_SIZE);
-  set(p.leader, p.images.cores[0]);
+  // The leader is at a syscall-exit stop: set its state there, then take it into the signal path.
+  const core = p.images.cores[0];
+  const mask = BigInt(core.thread_core?.blk_sigset ?? core.tc?.blk_sigset ?? 0n);
+  set(p.leader, core);
+  p.leader.tracee.setSigmask(mask & INJECTION_SIGMASK);
+  p.leader.tracee.wakeInSignalPath(p.leader.pid, 'taking it into the signal path to be let go');
+  p.leader.tracee.setSigmask(mask);
   if (p.threads.length + 1 !== p.images.cores.length) throw new AmberError(`process ${p.images.pid}: ${p.threads.length + 1} threads restored of ${p.images.cores.length}`);
 }
 
-/** Lets every thread of the process run (a stopped process stays stopped). */
-export function releaseProcess(p: RestoringProcess, stopped: boolean): void {
+/** Lets every thread of the process run; a stopped process stops with stopSignal instead. */
+export function releaseProcess(p: RestoringProcess, stopSignal: number): void {
+  // The leader sits at the delivery of our wake-up signal: detached with a stop signal in its
+  // place, it stops before any signal still queued for the program is delivered.
   for (const t of [...p.threads, p.leader]) {
     t.mem.close();
-    t.tracee.detach(stopped && t === p.leader ? 19 : 0);
+    t.tracee.detach(t === p.leader ? stopSignal : 0);
   }
+}
+
+const SYS_waitid = 247, SYS_rt_sigtimedwait = 128;
+const P_PID = 1, WSTOPPED = 2, WNOHANG = 1, SIGCHLD = 17;
+
+/**
+ * The stop of a restored process reports itself to its parent (a wait status and SIGCHLD) though
+ * the dumped parent had collected it: the parent, still under our control, collects it again
+ * (an injected waitid), and drops the SIGCHLD unless one was pending at dump.
+ */
+export function takeBackStopReport(parent: Injected, childPid: number, sigchldWasPending: boolean): void {
+  parent.remote.call(SYS_waitid, P_PID, childPid, parent.data, WSTOPPED | WNOHANG, 0);
+  if (sigchldWasPending) return;
+  const set = Buffer.alloc(8);
+  set.writeBigUInt64LE(1n << BigInt(SIGCHLD - 1));
+  parent.mem.write(parent.data, set);
+  parent.mem.write(parent.data + 16n, Buffer.alloc(16)); // timeout 0: do not wait
+  parent.remote.raw(SYS_rt_sigtimedwait, parent.data, 0, parent.data + 16n, 8);
 }

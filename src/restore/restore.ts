@@ -21,7 +21,7 @@ import { restoreFown, subMessage } from '../files/fown';
 import { FILE_LOCKS_IMG } from '../files/file-locks';
 import { SYS } from '../arch/x86_64/syscalls';
 import { readRseq, unregisterRseq } from '../task/rseq';
-import { finishProcess, makeZombie, releaseProcess, restoreMemory, restoreProcessState, RestoreContext, RestoringProcess } from './process-restore';
+import { finishProcess, makeZombie, releaseProcess, restoreMemory, restoreProcessState, RestoreContext, RestoringProcess, takeBackStopReport } from './process-restore';
 
 export interface RestoreOptions {
   imagesDir: string;
@@ -39,6 +39,7 @@ export interface RestoreResult {
 }
 
 const STOPPED = 6;
+const SIGSTOP = 19, WUNTRACED = 2, WNOHANG_ = 1;
 const F_DUPFD_CLOEXEC = 1030;
 
 export function restore(opts: RestoreOptions): RestoreResult {
@@ -98,11 +99,28 @@ export function restore(opts: RestoreOptions): RestoreResult {
     step('making zombies', rootPid, () => {
       for (const p of set.processes) if (p.zombie) makeZombie(stubs.get(p.pid)!, p);
     });
+    const early = new Set<RestoringProcess>();
     step('resuming the tree', rootPid, () => {
       for (const fn of resumeHooks) fn();
-      for (const p of restoring) finishProcess(p, false);
+      // Stopped processes whose parent had collected the stop go first (children before
+      // parents), so that each parent, not yet finished, can collect the new stop too.
+      for (const p of [...restoring].reverse()) {
+        if (p.images.cores[0].tc.task_state !== STOPPED || (p.images.cores[0].tc.stop_report ?? 0) !== 0) continue;
+        finishProcess(p, false);
+        releaseProcess(p, SIGSTOP);
+        early.add(p);
+        waitStopped(p.images.pid);
+        const parent = restoring.find((q) => q.images.pid === p.images.pstree.ppid);
+        if (parent && !early.has(parent)) takeBackStopReport(parent.leader, p.images.pid, sigchldPending(parent));
+        else if (!parent) native.waitpid(p.images.pid, WUNTRACED | WNOHANG_ | __WALL);
+      }
+      for (const p of restoring) if (!early.has(p)) finishProcess(p, false);
     });
-    for (const p of restoring) releaseProcess(p, p.images.cores[0].tc.task_state === STOPPED);
+    for (const p of restoring) {
+      if (early.has(p)) continue;
+      const tc = p.images.cores[0].tc;
+      releaseProcess(p, tc.task_state === STOPPED ? tc.stop_report || SIGSTOP : 0);
+    }
     stubs.clear();
   } catch (e) {
     killAll(stubs, restoring);
@@ -159,6 +177,23 @@ function createTree(processes: ProcessImages[], scratch: bigint, stubs: Map<numb
     else if (inTree) s.remote.call(SYS.setpgid, 0, p.pstree.pgid);
     else if (!opts.shellJob) throw new AmberError(`task ${p.pid}: process group ${p.pstree.pgid} has no leader in the tree`);
   }
+}
+
+/** Waits (a second at most) until the process shows as stopped in /proc. */
+function waitStopped(pid: number): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 1000; i++) {
+    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3) === 'T') return;
+    Atomics.wait(pause, 0, 0, 1);
+  }
+  throw new AmberError(`task ${pid} did not stop again`);
+}
+
+/** Whether SIGCHLD was pending for the process at dump. */
+function sigchldPending(p: RestoringProcess): boolean {
+  const sigs: img.Entry[] = [...(p.images.cores[0].tc.signals_s?.signals ?? []), ...(p.images.cores[0].thread_core?.signals_p?.signals ?? [])];
+  return sigs.some((s) => Buffer.from(s.siginfo).readInt32LE(0) === 17);
 }
 
 function runCleanups(cleanups: (() => void)[], log: Logger): void {

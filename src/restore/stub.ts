@@ -11,7 +11,7 @@ import { Logger } from '../log';
 import { PTRACE_O_EXITKILL, PTRACE_O_SUSPEND_SECCOMP, PTRACE_O_TRACESYSGOOD, RemoteSyscalls, SCRATCH_SIZE, TaskMemory, Tracee } from '../compel';
 import { SYS } from '../arch/x86_64/syscalls';
 import { scratchData } from '../compel/infect';
-import { __WALL, decodeWaitStatus, describeWaitStatus, SIGKILL, SIGSTOP } from '../compel/wait-status';
+import { __WALL, decodeWaitStatus, describeWaitStatus, INJECTION_SIGMASK, SIGKILL, SIGSTOP } from '../compel/wait-status';
 import { Injected } from '../task/injected';
 import { parseMaps } from '../proc/maps';
 
@@ -71,7 +71,7 @@ export class Stub implements Injected {
     const tracee = new Tracee(child);
     try {
       tracee.setOptions(STUB_OPTIONS);
-      tracee.setSigmask(~0n);
+      tracee.setSigmask(INJECTION_SIGMASK);
       return new Stub(tracee, scratch);
     } catch (e) {
       native.kill(child, SIGKILL);

@@ -158,7 +158,7 @@ describe.skipIf(skipReason !== undefined)('crit reads what amber writes', () => 
     expect(at(fdinfoImg(2)).entries.map((e: any) => [e.fd, e.type])).toEqual([[0, 'TTY'], [3, 'REG'], [4, 'PIPE']]);
     const files = at('files.img').entries;
     expect(files[0]).toMatchObject({ type: 'REG', id: 7, reg: { name: '/usr/bin/amber-test', mnt_id: 25, size: 0x100000001 } });
-    expect(files.map((f: any) => f.type)).toEqual(['REG', 'PIPE', 'FIFO', 'EVENTFD', 'EVENTPOLL', 'TTY', 'EXT', 'MEMFD', 'UNIXSK', 'INETSK']);
+    expect(files.map((f: any) => f.type)).toEqual(['REG', 'PIPE', 'FIFO', 'EVENTFD', 'EVENTPOLL', 'TTY', 'EXT', 'MEMFD', 'UNIXSK', 'INETSK', 'SIGNALFD', 'TIMERFD', 'INOTIFY', 'FANOTIFY']);
     expect(at(fsImg(pid)).entries).toEqual([{ cwd_id: 20, root_id: 21, umask: 0o22 }]);
     const stats = at('stats-dump.img');
     expect(stats.magic).toBe('STATS');

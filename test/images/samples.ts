@@ -97,6 +97,9 @@ export const mm: Entry = {
   thp_disabled: false,
 };
 
+/** An 8-byte file handle (type 1, ext4's FILEID_INO32_GEN) padded to CRIU's 16 words. */
+const fh = (word: bigint, path?: string) => ({ bytes: 8, type: 1, handle: [word, ...new Array<bigint>(15).fill(0n)], ...(path ? { path } : {}) });
+
 export const regFile = { id: 7, flags: 0x8000, pos: 0n, fown, name: '/usr/bin/amber-test', mnt_id: 25, size: 0x100000001n, mode: 0o100755, build_id: [0xdeadbeef, 1, 2, 3, 4] };
 
 export const SAMPLES: Record<ImageKindName, Entry[]> = {
@@ -130,6 +133,16 @@ export const SAMPLES: Record<ImageKindName, Entry[]> = {
     { type: 18, id: 12, memfd: { id: 12, flags: 2, pos: 4096n, fown, inode_id: 3 } },
     { type: 5, id: 13, usk: { id: 13, ino: 55555, type: 1, state: 1, flags: 2, uflags: 0, backlog: 0, peer: 55556, fown, opts: skOpts, name: Buffer.from('\0abstract'), shutdown: 3, file_perms: { mode: 0o140755, uid: 0, gid: 0 }, mnt_id: 30 } },
     { type: 4, id: 14, isk: { id: 14, ino: 66666, family: 10, type: 1, proto: 6, state: 1, src_port: 8080, dst_port: 40000, flags: 2, backlog: 128, src_addr: [0, 0, 0, 0x01000000], dst_addr: [0, 0, 0xffff0000, 0x0100007f], fown, opts: skOpts, v6only: false, ip_opts: { freebind: true, raw: { hdrincl: false, icmpv_filter: [1, 2] } }, ns_id: 2 } },
+    { type: 9, id: 16, sgfd: { id: 16, flags: 0x802, fown, sigmask: (1n << 9n) | (1n << 33n) | (1n << 63n) } },
+    { type: 17, id: 17, tfd: { id: 17, flags: 0x802, fown, clockid: 7, ticks: U64_MAX - 2n, settime_flags: 1, vsec: 3599n, vnsec: 999999999n, isec: 0n, insec: 50000000n, amber_clock_ns: 0x7ffffffffffffff0n } },
+    { type: 8, id: 30, ify: { id: 30, flags: 0x800, fown, wd: [
+      { id: 30, i_ino: 0x20e233n, mask: 0x4000fff, ignored_mask: 0, s_dev: 0xfe00000, wd: 1, f_handle: fh(0x851b41330020e233n, '/tmp/watched') },
+      { id: 30, i_ino: 0x1234567890n, mask: 0x80000002, ignored_mask: 0, s_dev: 0x800001, wd: 0x7fffffff, f_handle: fh(U64_MAX) },
+    ] } },
+    { type: 12, id: 31, ffy: { id: 31, flags: 0x800, fown, faflags: 3, evflags: 0x8000, mark: [
+      { id: 31, type: 1, mflags: 0x40, mask: 0xa, ignored_mask: 0x20, s_dev: 0xfe00000, ie: { i_ino: 0x20e240n, f_handle: fh(0x813324402020e240n) } },
+      { id: 31, type: 2, mflags: 0, mask: 0x20, ignored_mask: 0, s_dev: 0, me: { mnt_id: 27, path: '/' } },
+    ] } },
   ],
   REG_FILES: [regFile],
   FS: [{ cwd_id: 20, root_id: 21, umask: 0o22 }],
@@ -159,7 +172,13 @@ export const SAMPLES: Record<ImageKindName, Entry[]> = {
     { flag: 2, type: 1, pid: 4000, fd: 3, start: 0n, len: 0n },
     { flag: 1, type: 0, pid: 4000, fd: 5, start: 200n, len: 100n },
   ],
-  MEMFD_INODE: [{ name: 'amber-memfd', uid: 1000, gid: 1000, size: 8192n, shmid: 3, seals: 0xf, inode_id: 0x1234567890abcdefn, hugetlb_flag: 0 }],
+  MEMFD_INODE: [{ name: 'amber-memfd', uid: 1000, gid: 1000, size: 8192n, shmid: 3, seals: 0xf, inode_id: 0x1234567890abcdefn, hugetlb_flag: 0, mode: 0o100777 }],
+  GHOST_FILE: [
+    { uid: 1000, gid: 1000, mode: 0o100640, dev: (8 << 20) | 1, ino: 0x123456789n, atim: { tv_sec: 1700000000n, tv_usec: 123456n }, mtim: { tv_sec: 1700000001n, tv_usec: 0n }, chunks: true, size: 0x6400000n },
+    { len: 4096n, off: 0n, extra: Buffer.alloc(4096, 0x5a) },
+    { len: 5n, off: 0x63ffffbn, extra: Buffer.from('tail!') },
+  ],
+  REMAP_FPATH: [{ orig_id: 7, remap_id: 3, remap_type: 1 }, { orig_id: 9, remap_id: 3, remap_type: 1 }],
   RLIMIT: coreLeader.tc.rlimits.rlimits,
   SIGACT: coreLeader.tc.sigactions,
   SECCOMP: [{ seccomp_filters: [{ filter: Buffer.from('0600000000000000', 'hex'), flags: 0 }, { filter: Buffer.from('060000000000ff7f', 'hex'), prev: 0, flags: 1 }] }],
@@ -167,10 +186,13 @@ export const SAMPLES: Record<ImageKindName, Entry[]> = {
 
 /**
  * Samples for Debian's crit (CRIU 3.17), where SAMPLES use fields it does not know (they are
- * dropped by its decoder, so its re-encoding cannot match): sk-queues' addr and ucred.
+ * dropped by its decoder, so its re-encoding cannot match): sk-queues' addr and ucred, memfd's mode.
  * Those fields are covered by the round-trip tests and the proto-facts check.
  */
 export const CRIT_317_SAMPLES: Partial<typeof SAMPLES> = {
+  // crit keeps no field it does not know (amber's own timerfd clock reading).
+  FILES: SAMPLES.FILES.map((f) => (f.tfd ? { ...f, tfd: Object.fromEntries(Object.entries(f.tfd).filter(([k]) => k !== 'amber_clock_ns')) } : f)),
+  MEMFD_INODE: [{ name: 'amber-memfd', uid: 1000, gid: 1000, size: 8192n, shmid: 3, seals: 0xf, inode_id: 0x1234567890abcdefn, hugetlb_flag: 0 }],
   SK_QUEUES: [
     { id_for: 13, length: 5, scm: [], extra: Buffer.from('hello') },
     { id_for: 13, length: 2, scm: [{ type: 1, rights: [4, 5] }], extra: Buffer.from('hi') },

@@ -1,6 +1,5 @@
 /*
- * memfd_held: a sealed memfd, open and mapped (not supported yet: the dump must fail
- * cleanly and leave the test as it was).
+ * memfd_held: a sealed memfd, open and mapped: the mapping maps the restored memfd itself.
  *
  * State: memfd_create("amber-memfd", MFD_ALLOW_SEALING) grown to 256 KiB, filled with a
  * pattern through a MAP_SHARED mapping, sealed with F_SEAL_SHRINK | F_SEAL_GROW; its fd

@@ -58,8 +58,8 @@ export function normalizeMaps(maps: MapEntry[]): string[] {
   }
   return merged.map((m) => {
     const offset = m.inode === 0 ? '-' : m.offset;
-    // Shared anonymous memory lives in an internal shmem inode: a restore makes a new one.
-    const inode = m.path.startsWith('/dev/zero (deleted)') ? 'shmem' : m.inode;
+    // Shared anonymous memory and memfds live in internal shmem inodes: a restore makes new ones.
+    const inode = m.path.startsWith('/dev/zero (deleted)') || /^\/memfd:.* \(deleted\)$/s.test(m.path) ? 'shmem' : m.inode;
     return `${m.start}-${m.end} ${m.perms} ${offset} ${m.dev} ${inode} ${m.path}`.trimEnd();
   });
 }
