@@ -132,6 +132,11 @@ export function startMemhog(bin: string, mib: number): number {
  * clock: this is how the benchmark knows a restore really brought the memory back.
  */
 export async function verifyMemhog(pid: number, timeoutMs = 120_000): Promise<string> {
+  return verifyDaemon(pid, timeoutMs, 'MEMORY DIFFERS');
+}
+
+/** SIGUSR1 to a bench fixture and its verdict: exit 0 ok, exit 3 `differs`, else how it ended. */
+export async function verifyDaemon(pid: number, timeoutMs: number, differs: string): Promise<string> {
   signal(pid, SIGUSR1);
   const end = await waitFree(pid, timeoutMs);
   if (end === undefined) {
@@ -139,7 +144,7 @@ export async function verifyMemhog(pid: number, timeoutMs = 120_000): Promise<st
     return 'no verdict (timeout)';
   }
   if (end.code === 0) return 'ok';
-  if (end.code === 3) return 'MEMORY DIFFERS';
+  if (end.code === 3) return differs;
   if (end.code === undefined && end.signal === undefined) return 'ended out of reach';
   return describeEnd(end);
 }

@@ -11,7 +11,7 @@
 import * as child_process from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeEnd, killAndReap, ROOT, signal, SIGUSR1, waitFree } from './proc';
+import { killAndReap, ROOT, verifyDaemon, waitFree } from './proc';
 import { fmt, median, MiB } from './report';
 import { dump, imageBytes, readDumpStats, restore, type Invocation, type Tool } from './tools';
 
@@ -95,17 +95,8 @@ function startSockets(bin: string, args: string[]): number {
 }
 
 /** SIGUSR1 and the verdict, as verifyMemhog; exit 3 means a socket lost bytes or its peer. */
-async function verifySockets(pid: number, timeoutMs = 60_000): Promise<string> {
-  signal(pid, SIGUSR1);
-  const end = await waitFree(pid, timeoutMs);
-  if (end === undefined) {
-    await killAndReap(pid);
-    return 'no verdict (timeout)';
-  }
-  if (end.code === 0) return 'ok';
-  if (end.code === 3) return 'SOCKETS DIFFER';
-  if (end.code === undefined && end.signal === undefined) return 'ended out of reach';
-  return describeEnd(end);
+function verifySockets(pid: number, timeoutMs = 60_000): Promise<string> {
+  return verifyDaemon(pid, timeoutMs, 'SOCKETS DIFFER');
 }
 
 function failed(inv: Invocation, run: number, phase: 'dump' | 'restore'): SocketToolResult['failure'] {
