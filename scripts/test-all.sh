@@ -15,7 +15,9 @@ node -e '
 const fs = require("fs");
 const r = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
 const m = /^(\d+) passed, (\d+) failed/m.exec(fs.readFileSync(process.argv[2], "utf8")) || [0, 0, 1];
-const passed = r.numPassedTests + Number(m[1]), failed = r.numFailedTests + Number(m[2]);
+// A test file that fails to load counts as a failure too (its tests never ran).
+const brokenFiles = r.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
+const passed = r.numPassedTests + Number(m[1]), failed = r.numFailedTests + brokenFiles + Number(m[2]);
 const skipped = r.numPendingTests + r.numTodoTests;
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 ' "$report/vitest.json" "$report/apps.txt" || echo "0 passed, 1 failed"

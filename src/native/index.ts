@@ -3,6 +3,7 @@
  * (or one tight loop); failures throw SysError with errno, syscall and pid/fd.
  * Search order: prebuilds/<platform>-<arch> (bundled), then build/Release (source build).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SysError } from '../errors';
 
@@ -103,8 +104,16 @@ export interface NativeAddon {
   memfdCreate(name: string, flags: number): number;
 }
 
+/** The package root: the nearest directory above this module holding binding.gyp (dist/src/native or src/native). */
+function packageRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'binding.gyp'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '..', '..', '..');
+  }
+}
+
 function load(): NativeAddon {
-  const root = path.resolve(__dirname, '..', '..', '..');
+  const root = packageRoot();
   // node-gyp-build looks in prebuilds/ and build/ and throws a message listing both.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const addon = require('node-gyp-build')(root) as NativeAddon;
