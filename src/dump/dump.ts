@@ -12,7 +12,7 @@ import { ensureImagesDir, createImageFile } from '../images-dir';
 import { freezeTree, FrozenProcess, releaseTree } from '../pstree/freeze';
 import { dumpProcess, DumpSession, ProcessDump } from './process-dump';
 import { SeccompFilters } from '../task/seccomp';
-import { refuseSharedTables } from '../pstree/shared-tables';
+import { sharedTables } from '../pstree/shared-tables';
 import { TreeImages, writeProcessImages, writeTreeImages, writeZombieImages } from './write-images';
 import { DEFAULT_GHOST_LIMIT, NO_SOCKET_OPTIONS, SocketOptions } from '../files/types';
 import { describeFile, openFdOf } from '../files/fd-table';
@@ -116,7 +116,7 @@ export function dump(opts: DumpOptions): DumpResult {
   const progress = new Progress(`dump ${pid}`);
   try {
     if (procs[0].state === 'zombie') throw new UnsupportedError(pid, 'task', 'the root of the tree is a zombie');
-    step('checking what the processes share', pid, () => refuseSharedTables(procs.filter((p) => p.state !== 'zombie').map((p) => p.pid)));
+    const shared = step('checking what the processes share', pid, () => sharedTables(procs.filter((p) => p.state !== 'zombie')));
     const dumps: ProcessDump[] = [];
     const tMem = process.hrtime.bigint();
     procs.forEach((p, i) => {
@@ -137,7 +137,7 @@ export function dump(opts: DumpOptions): DumpResult {
           writeZombieImages(opts.imagesDir, p, tree);
           continue;
         }
-        writeProcessImages(opts.imagesDir, d, p.pid, session.nextFileId, tree);
+        writeProcessImages(opts.imagesDir, d, { files: shared.files.get(p.pid) ?? p.pid, fs: shared.fs.get(p.pid) ?? p.pid }, session.nextFileId, tree);
         rootIds ??= { vm_id: p.pid, files_id: p.pid, fs_id: p.pid, sighand_id: p.pid };
       }
       tree.files.push(...heldFiles);

@@ -48,11 +48,12 @@ export interface TreeImages {
 }
 
 /** Writes one live (or stopped) process's images; its files.img entries go to `tree.files`. */
-export function writeProcessImages(dir: string, d: ProcessDump, filesId: number, newId: () => number, tree: TreeImages): void {
+/** `owners`: whose fd table and fs information the process uses (its own pid, or its parent's). */
+export function writeProcessImages(dir: string, d: ProcessDump, owners: { files: number; fs: number }, newId: () => number, tree: TreeImages): void {
   const { pid } = d.proc;
   const { snap } = d;
   const st = snap.stat;
-  const ids = { vm_id: pid, files_id: filesId, fs_id: pid, sighand_id: pid };
+  const ids = { vm_id: pid, files_id: owners.files, fs_id: owners.fs, sighand_id: pid };
   tree.files.push(...d.fdTable.files);
   const cwdId = newId();
   tree.files.push(regFile(cwdId, snap.cwd, O_DIRECTORY));
@@ -102,7 +103,8 @@ export function writeProcessImages(dir: string, d: ProcessDump, filesId: number,
     mdwe: d.mmPrctls.mdwe || undefined, memory_merge: d.mmPrctls.memoryMerge || undefined,
   }]);
   img.writeImage(dir, img.pagemapImg(pid), 'PAGEMAP', [{ pages_id: d.pagesId }, ...d.pages.entries]);
-  img.writeImage(dir, img.fdinfoImg(filesId), 'FDINFO', d.fdTable.fdinfo);
+  // A table shared with the parent is the parent's fdinfo image.
+  if (owners.files === pid) img.writeImage(dir, img.fdinfoImg(owners.files), 'FDINFO', d.fdTable.fdinfo);
   img.writeImage(dir, img.fsImg(pid), 'FS', [{ cwd_id: cwdId, root_id: rootId, umask: Number.parseInt(snap.status.get('Umask') ?? '22', 8) }]);
   tree.pstree.push({ pid, ppid: d.proc.ppid, pgid: st.pgrp, sid: st.session, threads: d.threads.map((t) => t.tid) });
 }

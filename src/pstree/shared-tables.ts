@@ -1,29 +1,52 @@
 /**
- * Processes (not threads) that share a table with another process of the tree: an address
- * space (CLONE_VM), an fd table (CLONE_FILES), fs info (CLONE_FS: cwd, root, umask) or signal
- * handlers (CLONE_SIGHAND). amber restores each process with tables of its own, which would
- * silently split them: such a tree is refused, naming both processes and the table.
+ * Processes (not threads) that share a table with another process of the tree. An fd table
+ * (CLONE_FILES) or fs information (CLONE_FS: cwd, root, umask) shared with the parent is carried:
+ * the images name the parent's table (ids files_id / fs_id) and restore clones the child with the
+ * same flag. A shared address space (CLONE_VM) or signal handlers (CLONE_SIGHAND), or a table
+ * shared with some other process than the parent, is refused, naming both processes.
  */
 import { native } from '../native';
 import { UnsupportedError } from '../errors';
 
-const TABLES: [number, string, string][] = [
-  [1, 'address space', 'CLONE_VM'],
-  [2, 'fd table', 'CLONE_FILES'],
-  [3, 'fs information (cwd, root, umask)', 'CLONE_FS'],
-  [4, 'signal handlers', 'CLONE_SIGHAND'],
-];
+const KCMP_VM = 1, KCMP_FILES = 2, KCMP_FS = 3, KCMP_SIGHAND = 4;
 
-export function refuseSharedTables(pids: readonly number[]): void {
-  for (const [type, what, flag] of TABLES) {
+export interface SharedTables {
+  /** pid -> the pid whose fd table it uses (its own when absent). */
+  files: Map<number, number>;
+  /** pid -> the pid whose fs information it uses. */
+  fs: Map<number, number>;
+}
+
+interface Proc { pid: number; ppid: number }
+
+function sharer(seen: number[], pid: number, type: number): number | undefined {
+  return seen.find((other) => native.kcmp(other, pid, type, 0, 0) === 0);
+}
+
+/** `procs` in tree order (parents first). */
+export function sharedTables(procs: readonly Proc[]): SharedTables {
+  const out: SharedTables = { files: new Map(), fs: new Map() };
+  for (const [type, what, flag] of [[KCMP_VM, 'address space', 'CLONE_VM'], [KCMP_SIGHAND, 'signal handlers', 'CLONE_SIGHAND']] as const) {
     const seen: number[] = [];
-    for (const pid of pids) {
-      // kcmp orders objects: 0 is the same object.
-      const twin = seen.find((other) => native.kcmp(other, pid, type, 0, 0) === 0);
-      if (twin !== undefined) {
-        throw new UnsupportedError(pid, 'task', `shares its ${what} with task ${twin} (${flag} without CLONE_THREAD), which amber does not carry yet`);
-      }
-      seen.push(pid);
+    for (const p of procs) {
+      const twin = sharer(seen, p.pid, type);
+      if (twin !== undefined) throw new UnsupportedError(p.pid, 'task', `shares its ${what} with task ${twin} (${flag} without CLONE_THREAD), which amber does not carry yet`);
+      seen.push(p.pid);
     }
   }
+  for (const [type, what, flag, map] of [[KCMP_FILES, 'fd table', 'CLONE_FILES', out.files], [KCMP_FS, 'fs information (cwd, root, umask)', 'CLONE_FS', out.fs]] as const) {
+    const seen: number[] = [];
+    for (const p of procs) {
+      const twin = sharer(seen, p.pid, type);
+      seen.push(p.pid);
+      if (twin === undefined) continue;
+      const owner = map.get(twin) ?? twin;
+      const parentOwner = map.get(p.ppid) ?? p.ppid;
+      if (owner !== parentOwner) {
+        throw new UnsupportedError(p.pid, 'task', `shares its ${what} with task ${twin} but not with its parent ${p.ppid} (${flag}), which restore cannot rebuild`);
+      }
+      map.set(p.pid, owner);
+    }
+  }
+  return out;
 }

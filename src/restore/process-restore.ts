@@ -75,7 +75,10 @@ export function restoreMemory(p: RestoringProcess, ctx: RestoreContext): void {
 export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): void {
   const { leader: s, images } = p;
   faultPoint('restore:fds');
-  step('installing file descriptors', images.pid, () => installFds(s, images.fdinfo, ctx.opened, ctx.files, ctx.fileCtx, ctx.registered));
+  // An fd table shared with the parent (CLONE_FILES) was filled by the parent already.
+  if (images.ids.files_id === images.pid) {
+    step('installing file descriptors', images.pid, () => installFds(s, images.fdinfo, ctx.opened, ctx.files, ctx.fileCtx, ctx.registered));
+  }
   step('taking file locks again', images.pid, () => {
     for (const lock of ctx.fileLocks.filter((l) => l.pid === images.pid)) takeLock(s, lock);
   });

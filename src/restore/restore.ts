@@ -39,6 +39,7 @@ export interface RestoreResult {
 }
 
 const STOPPED = 6;
+const CLONE_FS = 0x200n, CLONE_FILES = 0x400n;
 const SIGSTOP = 19, WUNTRACED = 2, WNOHANG_ = 1;
 const F_DUPFD_CLOEXEC = 1030;
 
@@ -163,7 +164,11 @@ function createTree(processes: ProcessImages[], scratch: bigint, stubs: Map<numb
   for (const p of processes.slice(1)) {
     const parent = stubs.get(p.pstree.ppid);
     if (!parent) throw new AmberError(`task ${p.pid}: parent ${p.pstree.ppid} is not a live task of the tree`);
-    const s = parent.clone(p.pid, 0n);
+    // A table the dumped child shared with its parent is shared again: cloned with its flag.
+    const parentIds = processes.find((q) => q.pid === p.pstree.ppid)!.ids;
+    const flags = (p.ids.files_id !== p.pid && p.ids.files_id === parentIds.files_id ? CLONE_FILES : 0n)
+      | (p.ids.fs_id !== p.pid && p.ids.fs_id === parentIds.fs_id ? CLONE_FS : 0n);
+    const s = parent.clone(p.pid, flags);
     stubs.set(p.pid, s);
     sessionOf(p, s);
   }

@@ -1,7 +1,6 @@
 /*
  * clone_files_shared: two processes sharing one fd table (clone with CLONE_FILES but not
- * CLONE_VM). amber does not carry shared fd tables yet: the dump must refuse, and leave
- * both processes as they were.
+ * CLONE_VM), carried across checkpoints (restore clones C with CLONE_FILES again).
  *
  * State: the test opens a work file (fd A), then clones child C with CLONE_FILES|SIGCHLD
  * (raw clone, fork-like); after the clone the test opens /dev/null (fd B), which C sees

@@ -1,7 +1,7 @@
 /*
  * clone_fs_shared: two processes sharing one fs_struct (cwd, root, umask: clone with
- * CLONE_FS but not CLONE_VM). amber does not carry shared fs_structs yet: the dump must
- * refuse, and leave both processes as they were.
+ * CLONE_FS but not CLONE_VM), carried across checkpoints (restore clones C with CLONE_FS
+ * again).
  *
  * State: three work directories D1, D2, D3 next to the outfile; the test chdir()s to D1,
  * sets umask 027 and clones child C with CLONE_FS|SIGCHLD (raw clone, fork-like; C closes
