@@ -8,6 +8,7 @@
 import { native } from '../native';
 import { Entry } from '../images';
 import { NO_FOWN } from './types';
+import { mutated } from '../mutant';
 
 const F_GETFL = 3, F_SETFL = 4, F_SETSIG = 10, F_GETSIG = 11, F_SETOWN_EX = 15, F_GETOWN_EX = 16;
 const F_OWNER_TID = 0, F_OWNER_PID = 1, F_OWNER_PGRP = 2;
@@ -39,6 +40,7 @@ export function readFown(fd: number): Entry {
  * since the kernel records which fd number asked for it and reports that number in si_fd.
  */
 export function restoreFown(fd: number, fown: Entry | undefined): void {
+  if (mutated('skip-fown')) return;
   if (fown && (fown.pid || fown.signum)) {
     if (fown.signum) native.fcntl(fd, F_SETSIG, fown.signum);
     if (fown.pid) {

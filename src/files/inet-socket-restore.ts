@@ -16,6 +16,7 @@ import * as soccr from '../soccr';
 import { FdType, FileRestoreContext } from './types';
 import { restoreTcpOpts } from './tcp-opts';
 import { restoreIntOpts } from '../net/int-opts';
+import { mutated } from '../mutant';
 
 const SOCK_CLOEXEC = 0o2000000, O_NONBLOCK = 0o4000, F_SETFL = 4;
 const IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_UDPLITE = 136, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3;
@@ -154,6 +155,7 @@ function destinationOf(e: Entry): Buffer {
 }
 
 function refillDatagrams(s: InetSockets, ctx: FileRestoreContext): void {
+  if (mutated('skip-udp-queues')) return;
   const packets = (readImageOptional(ctx.imagesDir, SK_QUEUES_IMG, 'SK_QUEUES') ?? []).filter((p) => s.fds.has(p.id_for));
   const temps: number[] = [];
   try {

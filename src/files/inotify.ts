@@ -17,6 +17,7 @@ import { Entry, FILES_IMG } from '../images';
 import { ImageError, UnsupportedError } from '../errors';
 import { fhEntry, openHandle, parseHandle, pathOfFd, reopenWatched } from './fhandle';
 import { FdType, FileDumpContext, FileKind, FileRestoreContext, NO_FOWN, OpenFd } from './types';
+import { mutated } from '../mutant';
 
 const O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000;
 const IN_CLOEXEC = O_CLOEXEC;
@@ -93,6 +94,7 @@ export function reopenTargets(entryId: number, kind: string, targets: { s_dev: n
 }
 
 function addWatches(fd: number, id: number, watches: Entry[], targets: number[], ctx: FileRestoreContext): void {
+  if (mutated('skip-inotify-watches')) return;
   try {
     watches.forEach((w, i) => {
       native.inotifySetNextWd(fd, w.wd);

@@ -27,6 +27,7 @@ import { Entry } from '../images';
 import { UnsupportedError } from '../errors';
 import { parseFdinfo } from '../proc/fdinfo';
 import { FdType, FileDumpContext, FileKind, FileRestoreContext, NO_FOWN, OpenFd } from './types';
+import { mutated } from '../mutant';
 
 const O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000;
 const TFD_NONBLOCK = O_NONBLOCK, TFD_CLOEXEC = O_CLOEXEC;
@@ -140,7 +141,7 @@ export function armTimer(fd: number, e: Entry): TimerPlan {
   for (let attempt = 1; ; attempt++) {
     const plan = planTimer(e, native.clockGettime(clock));
     native.timerfdSettime(fd, plan.settimeFlags, plan.valueNs, plan.intervalNs);
-    if (plan.ticks > 0n) native.ioctlSetU64(fd, TFD_IOC_SET_TICKS, plan.ticks);
+    if (plan.ticks > 0n && !mutated('skip-timerfd-ticks')) native.ioctlSetU64(fd, TFD_IOC_SET_TICKS, plan.ticks);
     if (plan.ticks === 0n || plan.nextNs === undefined || native.clockGettime(clock) < plan.nextNs || attempt >= ATTEMPTS) return plan;
   }
 }

@@ -14,6 +14,7 @@ import { buildControl } from '../net/cmsg';
 import { getInt, setInt, SO, SOL_SOCKET } from '../net/sockopt';
 import { FileRestoreContext } from './types';
 import type { UnixSockets } from './unix-socket-restore';
+import { mutated } from '../mutant';
 
 const MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
 const SOCK_CLOEXEC = 0o2000000, SOCK_DGRAM = 2;
@@ -23,7 +24,7 @@ const nameKey = (name: Buffer) => name.toString('hex');
 
 export function refillUnixQueues(s: UnixSockets, ctx: FileRestoreContext): void {
   const packets = readImageOptional(ctx.imagesDir, SK_QUEUES_IMG, 'SK_QUEUES') ?? [];
-  if (!packets.length) return;
+  if (!packets.length || mutated('skip-unix-queues')) return;
   const byName = new Map<string, Entry>();
   for (const u of s.byIno.values()) if (u.name.length) byName.set(nameKey(u.name), u);
   const temps: number[] = [];

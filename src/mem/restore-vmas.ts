@@ -16,6 +16,7 @@ import { MAP_ANONYMOUS, MLOCK_STATE, PROT_WRITE, VMA } from './vma';
 
 const MLOCK_ONFAULT = 1;
 import { takeRestorerFd } from '../restore/fds';
+import { mutated } from '../mutant';
 
 const TASK_SIZE = 0x7ffffffff000n;
 const ARCH_MAP_VDSO_64 = 0x2003;
@@ -136,7 +137,7 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
       // whole huge pages (and make absent pages present) on kernels with THP always on.
       const madv = BigInt(v.madv ?? 0n);
       for (let advice = 0n; advice < 64n; advice++) {
-        if ((madv >> advice) & 1n) t.remote.call(SYS.madvise, v.start, len, advice);
+        if ((madv >> advice) & 1n && !mutated('skip-madvise')) t.remote.call(SYS.madvise, v.start, len, advice);
       }
       for (const p of mine) {
         for (let done = 0; done < p.len;) {
@@ -149,7 +150,7 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
       }
       if (prot !== v.prot) t.remote.call(SYS.mprotect, v.start, len, v.prot);
       // Locked last: locking faults every page in, which must not happen before the fill.
-      if (v.mlock) t.remote.call(SYS.mlock2, v.start, len, v.mlock === MLOCK_STATE.onFault ? MLOCK_ONFAULT : 0);
+      if (v.mlock && !mutated('skip-mlock')) t.remote.call(SYS.mlock2, v.start, len, v.mlock === MLOCK_STATE.onFault ? MLOCK_ONFAULT : 0);
     }
     if (next !== placed.length) throw new ImageError('pagemap', next + 1, 'pages outside every VMA');
   } finally {

@@ -6,6 +6,7 @@
 import { native } from '../native';
 import { Entry } from '../images';
 import { getInt, getIntOptional, getTimeval, setInt, setTimeval, SO, SOL_SOCKET, SOL_TCP } from './sockopt';
+import { mutated } from '../mutant';
 
 const SOCK_SNDBUF_LOCK = 1, SOCK_RCVBUF_LOCK = 2;
 const TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6;
@@ -58,6 +59,7 @@ export function restoreBufferSizes(fd: number, o: Entry): void {
 }
 
 export function restoreSockOpts(fd: number, o: Entry, opts: { tcp?: boolean } = {}): void {
+  if (mutated('skip-sock-opts')) return;
   restoreBufferSizes(fd, o);
   if (o.so_buf_lock !== undefined && o.so_buf_lock !== 0) {
     try { setInt(fd, SOL_SOCKET, SO.BUF_LOCK, o.so_buf_lock); } catch { /* kernel without SO_BUF_LOCK: the sizes set above lock themselves */ }

@@ -12,6 +12,7 @@ import { FileRestoreContext, OpenedFile } from '../files/types';
 import { FD_CLOEXEC } from '../files/fd-table';
 import { F_GETFL, F_SETFL, hasAsync, O_ASYNC, restoreFown, subMessage } from '../files/fown';
 import { Injected } from '../task/injected';
+import { mutated } from '../mutant';
 
 const O_CLOEXEC = 0o2000000;
 const F_DUPFD_CLOEXEC = 1030;
@@ -66,7 +67,7 @@ export function installFds(t: Injected, fdinfo: Entry[], opened: Map<number, Ope
       } else if (!cloexec) {
         t.remote.call(SYS.fcntl, got, 2 /* F_SETFD */, 0);
       }
-      if (!positioned.has(fi.id) && hasAsync(files.get(fi.id)!)) {
+      if (!positioned.has(fi.id) && hasAsync(files.get(fi.id)!) && !mutated('skip-fown')) {
         const fl = t.remote.call(SYS.fcntl, fi.fd, F_GETFL);
         t.remote.call(SYS.fcntl, fi.fd, F_SETFL, fl | BigInt(O_ASYNC));
       }

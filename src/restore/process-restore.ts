@@ -36,6 +36,7 @@ import { dumpThreadPrctls, restoreMmPrctls, restoreThreadPrctls } from '../task/
 import { restoreSeccomp } from '../task/seccomp';
 import * as fs from 'node:fs';
 import { native } from '../native';
+import { mutated } from '../mutant';
 
 export interface RestoreContext {
   files: Map<number, img.Entry>;
@@ -197,6 +198,7 @@ const P_PID = 1, WSTOPPED = 2, WNOHANG = 1, SIGCHLD = 17;
  * (an injected waitid), and drops the SIGCHLD unless one was pending at dump.
  */
 export function takeBackStopReport(parent: Injected, childPid: number, sigchldWasPending: boolean): void {
+  if (mutated('skip-stop-report')) return;
   parent.remote.call(SYS_waitid, P_PID, childPid, parent.data, WSTOPPED | WNOHANG, 0);
   if (sigchldWasPending) return;
   const set = Buffer.alloc(8);

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { SYS } from '../arch/x86_64/syscalls';
 import { Entry } from '../images';
 import { Injected } from './injected';
+import { mutated } from '../mutant';
 
 const SYS_setfsuid = 122, SYS_setfsgid = 123;
 const PR_SET_KEEPCAPS = 8, PR_CAPBSET_DROP = 24, PR_SET_SECUREBITS = 28, PR_SET_NO_NEW_PRIVS = 38;
@@ -62,7 +63,7 @@ export function restoreCreds(t: Injected, c: Entry): void {
   t.remote.call(SYS.capset, t.data, t.data + 64n);
   // Ambient capabilities need their bit in the permitted and inheritable sets: after capset.
   for (let cap = 0; cap <= lastCap(); cap++) {
-    if ((amb >> BigInt(cap)) & 1n) t.remote.call(SYS.prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+    if ((amb >> BigInt(cap)) & 1n && !mutated('skip-ambient-caps')) t.remote.call(SYS.prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
   }
   if (early !== secbits) t.remote.call(SYS.prctl, PR_SET_SECUREBITS, secbits);
   t.remote.call(SYS.prctl, PR_SET_KEEPCAPS, secbits & SECBIT_KEEP_CAPS ? 1 : 0);

@@ -7,6 +7,7 @@
  */
 import { SYS } from '../arch/x86_64/syscalls';
 import { Injected } from './injected';
+import { mutated } from '../mutant';
 
 const PR_GET_TSC = 25, PR_SET_TSC = 26, PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30;
 const PR_MCE_KILL = 33, PR_MCE_KILL_GET = 34, PR_MCE_KILL_SET = 1, PR_MCE_KILL_DEFAULT = 2;
@@ -68,6 +69,7 @@ export function dumpMmPrctls(t: Injected): MmPrctls {
 
 /** `fresh`: what the stub reads (timer slack is inherited from the restorer). */
 export function restoreThreadPrctls(t: Injected, p: Partial<ThreadPrctls>, fresh: ThreadPrctls): void {
+  if (mutated('skip-prctl-states')) return;
   if (p.timerslack && p.timerslack !== fresh.timerslack) t.remote.call(SYS.prctl, PR_SET_TIMERSLACK, p.timerslack);
   if (p.tsc && p.tsc !== PR_TSC_ENABLE) t.remote.call(SYS.prctl, PR_SET_TSC, p.tsc);
   if (p.mceKill !== undefined && p.mceKill !== PR_MCE_KILL_DEFAULT && p.mceKill !== fresh.mceKill) t.remote.call(SYS.prctl, PR_MCE_KILL, PR_MCE_KILL_SET, p.mceKill, 0, 0);
@@ -77,6 +79,7 @@ export function restoreThreadPrctls(t: Injected, p: Partial<ThreadPrctls>, fresh
 
 /** Last, once every mapping is in place: MDWE would forbid making a mapping executable later. */
 export function restoreMmPrctls(t: Injected, p: Partial<MmPrctls>): void {
+  if (mutated('skip-prctl-states')) return;
   if (p.memoryMerge) t.remote.call(SYS.prctl, PR_SET_MEMORY_MERGE, 1, 0, 0, 0);
   if (p.mdwe) t.remote.call(SYS.prctl, PR_SET_MDWE, p.mdwe, 0, 0, 0);
 }

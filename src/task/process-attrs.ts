@@ -3,6 +3,7 @@ import { SYS } from '../arch/x86_64/syscalls';
 import * as fs from 'node:fs';
 import { parseSmaps } from '../proc/maps';
 import { Injected, putString } from './injected';
+import { mutated } from '../mutant';
 
 const PR_SET_DUMPABLE = 4;
 const PR_GET_DUMPABLE = 3;
@@ -48,7 +49,7 @@ export function restoreComm(t: Injected, comm: string): void {
 
 export function restoreProcessAttrs(t: Injected, a: Omit<ProcessAttrs, 'brk'>, personality: number, umask: number): void {
   // Every mapping exists by now; MCL_FUTURE alone locks only the ones to come.
-  if (a.mlockFuture) t.remote.call(SYS.mlockall, a.mlockFuture);
+  if (a.mlockFuture && !mutated('skip-mlock')) t.remote.call(SYS.mlockall, a.mlockFuture);
   if (a.thpDisabled) t.remote.call(SYS.prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0);
   if (a.childSubreaper) t.remote.call(SYS.prctl, PR_SET_CHILD_SUBREAPER, 1);
   t.remote.call(SYS.personality, personality);

@@ -6,6 +6,7 @@
 import { SYS } from '../arch/x86_64/syscalls';
 import { ProcStatus } from '../proc/status';
 import { Injected } from './injected';
+import { mutated } from '../mutant';
 
 const SYS_sched_setaffinity = 203;
 const PR_GET_SPECULATION_CTRL = 52, PR_SET_SPECULATION_CTRL = 53;
@@ -29,6 +30,7 @@ export function dumpSpeculation(t: Injected): number[] {
 }
 
 export function restoreThreadCpu(t: Injected, affinity: Buffer | undefined, spec: number[] | undefined, current: Buffer): void {
+  if (mutated('skip-cpu-affinity')) return;
   if (affinity?.length && !affinity.equals(current.subarray(0, affinity.length))) {
     const m = Buffer.alloc(MASK_BYTES);
     affinity.copy(m, 0, 0, Math.min(affinity.length, MASK_BYTES));
