@@ -15,6 +15,8 @@ export interface SocketActor {
   socketpair(domain: number, type: number): [number, number];
   connect(fd: number, addr: Buffer): void;
   listen(fd: number, backlog: number): void;
+  /** Closes what the actor still holds inside its task (the task's own copies of new sockets). */
+  flush(): void;
 }
 
 export const restorerActor: SocketActor = {
@@ -22,10 +24,25 @@ export const restorerActor: SocketActor = {
   socketpair: (domain, type) => native.socketpair(domain, type, 0),
   connect: (fd, addr) => native.connect(fd, addr),
   listen: (fd, backlog) => native.listen(fd, backlog),
+  flush: () => undefined,
 };
+
+/** The task's copies of new sockets are closed in runs (close_range), this many at most held. */
+const HELD_MAX = 128;
 
 /** A stub (or any task under our control) acting on the restorer's sockets. */
 export function taskActor(t: Injected, pid: number): SocketActor {
+  const held: number[] = [];
+  const flush = () => {
+    held.sort((a, b) => a - b);
+    for (let i = 0; i < held.length;) {
+      let j = i;
+      while (j + 1 < held.length && held[j + 1] === held[j] + 1) j++;
+      t.remote.call(SYS.close_range, held[i], held[j], 0);
+      i = j + 1;
+    }
+    held.length = 0;
+  };
   const withFd = <T>(fd: number, fn: (tfd: number) => T): T => {
     const tfd = takeRestorerFd(t, fd);
     try {
@@ -48,7 +65,8 @@ export function taskActor(t: Injected, pid: number): SocketActor {
         return [native.pidfdGetfd(pidfd, fds[0]), native.pidfdGetfd(pidfd, fds[1])];
       } finally {
         fs.closeSync(pidfd);
-        for (const fd of fds) t.remote.call(SYS.close, fd);
+        held.push(...fds);
+        if (held.length >= HELD_MAX) flush();
       }
     },
     connect(fd, addr) {
@@ -60,5 +78,6 @@ export function taskActor(t: Injected, pid: number): SocketActor {
     listen(fd, backlog) {
       withFd(fd, (tfd) => check(t.remote.raw(SYS.listen, tfd, backlog), 'listen', fd));
     },
+    flush,
   };
 }

@@ -224,6 +224,8 @@ function makeAll(s: UnixSockets, ctx: FileRestoreContext): void {
     }
   }
 
+  for (const a of actors.values()) a.flush();
+
   // Options whose order does not matter; buffer sizes before the queues are refilled.
   for (const u of socks) {
     const fd = s.fds.get(u.ino)!;
