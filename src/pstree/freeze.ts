@@ -9,7 +9,7 @@ import { Tracee } from '../compel';
 import { native } from '../native';
 import { Logger } from '../log';
 import { parseStat } from '../proc/stat';
-import { StepError } from '../errors';
+import { StepError, UnsupportedError } from '../errors';
 
 export type TaskState = 'alive' | 'stopped' | 'zombie';
 const SIGCONT = 18, SIGSTOP = 19;
@@ -60,6 +60,12 @@ function freezeProcess(pid: number, ppid: number, log: Logger): FrozenProcess {
   const stat = parseStat(raw);
   if (stat.state === 'Z') {
     return { pid, ppid, pgid: stat.pgrp, sid: stat.session, comm: stat.comm, state: 'zombie', threads: [], exitCode: statExitCode(raw) };
+  }
+  // A task under another tracer (a debugger, strace) cannot be seized, and its tracer's hold on
+  // it could not be carried anyway: say so before trying.
+  for (const tid of listDir(`/proc/${pid}/task`)) {
+    const tracer = /^TracerPid:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1];
+    if (tracer && tracer !== '0') throw new UnsupportedError(tid, 'thread', `it is traced by task ${tracer} (ptrace: a debugger or strace?), which cannot be checkpointed`);
   }
   const state = stat.state === 'T' ? 'stopped' : 'alive';
   // Read before the SIGCONT below changes it: whether the parent has collected the stop.

@@ -98,14 +98,16 @@ function compareTask(before: TaskSnap, after: TaskSnap, isRoot: boolean, bl: Map
 
 /**
  * Tasks left stopped or still traced: a checkpointer must let them go. A task that was stopped
- * (SIGSTOP) in `before` must come back stopped, so it is not flagged.
+ * (SIGSTOP) in `before` must come back stopped, and one the test itself traces stays traced by
+ * the same tracer, so neither is flagged.
  */
 export function checkReleased(snap: TreeSnap, before?: TreeSnap): string[] {
   const out: string[] = [];
   const wasStopped = new Set((before?.tasks ?? []).filter((t) => t.state === 'T').map((t) => t.pid));
+  const tracerBefore = new Map((before?.tasks ?? []).map((t) => [t.pid, t.tracerPid]));
   for (const t of snap.tasks) {
     if (t.state === 't' || (t.state === 'T' && !wasStopped.has(t.pid))) out.push(`pid ${t.pid}: left ${t.state === 't' ? 'in a trace stop' : 'stopped'}`);
-    if (t.tracerPid !== 0) out.push(`pid ${t.pid}: still traced by ${t.tracerPid}`);
+    if (t.tracerPid !== 0 && tracerBefore.get(t.pid) !== t.tracerPid) out.push(`pid ${t.pid}: still traced by ${t.tracerPid}`);
   }
   return out;
 }
