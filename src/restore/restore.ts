@@ -13,7 +13,8 @@ import * as img from '../images';
 import { __WALL, decodeWaitStatus } from '../compel/wait-status';
 import { emptyAddressSpace, ShmemRegistry } from '../mem/restore-vmas';
 import { readImageSet, ProcessImages } from './read-images';
-import { pickScratch, Stub } from './stub';
+import { pickScratch, ScratchBusyError, Stub } from './stub';
+import { SCRATCH_SIZE } from '../compel';
 import { closeOpened, openFiles } from './fds';
 import { FileRestoreContext, NO_SOCKET_OPTIONS, OpenedFile, SocketOptions } from '../files/types';
 import { kindForType } from '../files/registry';
@@ -86,8 +87,22 @@ export function restore(opts: RestoreOptions): RestoreResult {
   const restoring: RestoringProcess[] = [];
   try {
     faultPoint('restore:clone');
-    const scratch = pickScratch(live.flatMap((p) => p.mm.vmas ?? []));
-    step('creating the process tree', rootPid, () => createTree(set.processes, scratch, stubs, opts));
+    const vmas = live.flatMap((p) => p.mm.vmas ?? []);
+    let scratch = pickScratch(vmas);
+    // The restorer (Node) maps memory of its own at any moment: a range free when picked may be
+    // taken before the root stub maps it. Pick again past it, a few times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        step('creating the process tree', rootPid, () => createTree(set.processes, scratch, stubs, opts));
+        break;
+      } catch (e) {
+        const busy = e instanceof ScratchBusyError || (e as Error).cause instanceof ScratchBusyError;
+        if (!busy || attempt >= 4 || stubs.size > 0) throw e;
+        log.debug(`scratch area 0x${scratch.toString(16)} was taken meanwhile; picking another`);
+        vmas.push({ start: scratch, end: scratch + BigInt(SCRATCH_SIZE) });
+        scratch = pickScratch(vmas);
+      }
+    }
     // Files are opened once the stubs exist: sockets are connected by the task that made them.
     faultPoint('restore:files');
     ctx.opened = opened = openFiles(live.flatMap((p) => p.fdinfo), set.files, fileCtx);

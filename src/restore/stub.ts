@@ -25,6 +25,13 @@ const SIGCHLD = 17;
 const CLONE_ARGS_SIZE = 88;
 const PID_WAIT_MS = 5000;
 
+/** The stub could not map its scratch area there: the restorer itself had just mapped memory at it. */
+export class ScratchBusyError extends AmberError {
+  constructor(readonly pid: number, readonly scratch: bigint) {
+    super(`restore stub ${pid} did not start: could not map its scratch area at 0x${scratch.toString(16)}`);
+  }
+}
+
 export class Stub implements Injected {
   readonly remote: RemoteSyscalls;
   readonly mem: TaskMemory;
@@ -65,7 +72,8 @@ export class Stub implements Injected {
     const st = decodeWaitStatus(raw);
     if (st.kind !== 'stopped' || st.signal !== SIGSTOP) {
       if (st.kind === 'stopped') { native.kill(child, SIGKILL); native.waitpid(child, __WALL); }
-      const why = st.kind === 'exited' && st.code === 100 ? 'could not map its scratch area' : describeWaitStatus(st);
+      if (st.kind === 'exited' && st.code === 100) throw new ScratchBusyError(child, scratch);
+      const why = describeWaitStatus(st);
       throw new AmberError(`restore stub ${child} did not start: ${why}`);
     }
     const tracee = new Tracee(child);
