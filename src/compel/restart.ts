@@ -66,10 +66,3 @@ export function kernelRestartRegs(regs: GpRegs): GpRegs {
   if (ax === ERESTART_RESTARTBLOCK || (ax === EINTR && EINTR_ON_STOP.has(origAx))) out.ax = BigInt.asUintN(64, ERESTARTNOHAND);
   return out;
 }
-
-/** Whether the thread was inside a syscall the kernel would restart (so it must resume in the signal path). */
-export function restartPending(regs: GpRegs): boolean {
-  if (BigInt.asIntN(64, regs.orig_ax) < 0n) return false;
-  const ax = BigInt.asIntN(64, regs.ax);
-  return ax === ERESTARTSYS || ax === ERESTARTNOINTR || ax === ERESTARTNOHAND;
-}

@@ -165,10 +165,13 @@ function takeBacklog(l: DumpedUnix, s: UnixDumpState, ctx: FileDumpContext): voi
     throw new UnsupportedError(l.f.pid, where(l.f), `listening unix socket ${name} has connections not accepted yet with data sent on them, which only accepting reads: dump without -R/--leave-running to carry them`);
   }
   const lfd = socketInfo(l.f, ctx).fd;
-  for (let pos = 0; pos < l.diag.icons.length; pos++) {
-    const afd = native.accept4(lfd, O_CLOEXEC | SOCK_NONBLOCK);
-    ctx.onRelease(() => fs.closeSync(afd));
-    const peerIno = dumpUnixSocketsOne(afd);
+  const accepted = l.diag.icons.map(() => native.accept4(lfd, O_CLOEXEC | SOCK_NONBLOCK));
+  ctx.onRelease(() => { for (const afd of accepted) fs.closeSync(afd); });
+  // Accepted, they have inodes and show their clients as peers: one table for them all.
+  const table = dumpUnixSockets();
+  for (let pos = 0; pos < accepted.length; pos++) {
+    const afd = accepted[pos];
+    const peerIno = table.get(fs.fstatSync(afd).ino)?.peer ?? 0;
     const client = peerIno ? s.dumped.get(peerIno) : undefined;
     if (peerIno && !client) throw new UnsupportedError(l.f.pid, where(l.f), `accepted a pending connection of ${name} from socket:[${peerIno}], which is not in the tree`);
     if (client) client.entry.usk.backlog_pos = pos;
@@ -187,13 +190,6 @@ function takeBacklog(l: DumpedUnix, s: UnixDumpState, ctx: FileDumpContext): voi
     }
     ctx.log.info(`${where(l.f)}: pending connection ${pos} of ${name} taken from the backlog with ${queued} bytes`);
   }
-}
-
-/** The peer inode of a socket the dumper holds (one it just accepted). */
-function dumpUnixSocketsOne(fd: number): number {
-  const ino = fs.fstatSync(fd).ino;
-  const d = dumpUnixSockets().get(ino);
-  return d?.peer ?? 0;
 }
 
 function isConnected(fd: number): boolean {

@@ -13,6 +13,7 @@
  * the child's O_WRONLY|O_NONBLOCK open succeeds.
  */
 #include "zdtm.h"
+#include "lock_util.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,42 +25,12 @@
 
 #define LEN 100
 
-struct lockent {
-	char cls[16], mode[16], rw[16], start[24], end[24];
-	int pid;
-};
-
-static char locks_buf[1 << 20];
 static volatile sig_atomic_t sigio_count;
 
 static void on_sigio(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig; (void)si; (void)uc;
 	sigio_count++;
-}
-
-/* The /proc/locks entries (not the "->" waiters) on dev:ino. */
-static int locks_on(dev_t dev, ino_t ino, struct lockent *out, int max)
-{
-	char *line, *save = NULL;
-	int n = 0;
-
-	zdtm_read_file("/proc/locks", locks_buf, sizeof(locks_buf));
-	for (line = strtok_r(locks_buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct lockent e;
-		unsigned int ma, mi;
-		unsigned long long in;
-
-		if (sscanf(line, "%*d: %15s %15s %15s %d %x:%x:%llu %23s %23s", e.cls, e.mode, e.rw,
-			   &e.pid, &ma, &mi, &in, e.start, e.end) != 9)
-			continue;
-		if (ma != major(dev) || mi != minor(dev) || in != (unsigned long long)ino)
-			continue;
-		if (n < max)
-			out[n] = e;
-		n++;
-	}
-	return n;
 }
 
 /* A child opens path with flags: 0 if that worked, else errno. */

@@ -13,6 +13,7 @@
  * F_SETLK write lock on 0-99 succeeds, while 200-299 still conflicts.
  */
 #include "zdtm.h"
+#include "lock_util.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,37 +24,6 @@
 #include <unistd.h>
 
 #define LEN 400
-
-struct lockent {
-	char cls[16], mode[16], rw[16], start[24], end[24];
-	int pid;
-};
-
-static char locks_buf[1 << 20];
-
-/* The /proc/locks entries (not the "->" waiters) on dev:ino. */
-static int locks_on(dev_t dev, ino_t ino, struct lockent *out, int max)
-{
-	char *line, *save = NULL;
-	int n = 0;
-
-	zdtm_read_file("/proc/locks", locks_buf, sizeof(locks_buf));
-	for (line = strtok_r(locks_buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct lockent e;
-		unsigned int ma, mi;
-		unsigned long long in;
-
-		if (sscanf(line, "%*d: %15s %15s %15s %d %x:%x:%llu %23s %23s", e.cls, e.mode, e.rw,
-			   &e.pid, &ma, &mi, &in, e.start, e.end) != 9)
-			continue;
-		if (ma != major(dev) || mi != minor(dev) || in != (unsigned long long)ino)
-			continue;
-		if (n < max)
-			out[n] = e;
-		n++;
-	}
-	return n;
-}
 
 static const char *tname(int t)
 {
