@@ -63,6 +63,18 @@ export class ImageError extends AmberError {
   }
 }
 
+/**
+ * At restore, a path the images name leads to a file unlike the one dumped (size or mode differ):
+ * the file changed, or the path now names another file. Opening it would give the task a
+ * different file than it had.
+ */
+export class FileChangedError extends AmberError {
+  override readonly code = 'EFILECHANGED';
+  constructor(readonly path: string, readonly what: string, readonly dumped: string, readonly found: string) {
+    super(`${path}: ${what} is ${found}, at dump it was ${dumped}: the file changed or the path now names another file`);
+  }
+}
+
 /** A step failed: wraps the cause with what amber was doing. */
 export class StepError extends AmberError {
   override readonly code = 'ESTEP';
@@ -90,7 +102,7 @@ export function step<T>(what: string, pid: number | undefined, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof StepError || e instanceof UnsupportedError || e instanceof ImageError || e instanceof InjectedFault) throw e;
+    if (e instanceof StepError || e instanceof UnsupportedError || e instanceof ImageError || e instanceof InjectedFault || e instanceof FileChangedError) throw e;
     throw new StepError(what, pid, { cause: e });
   }
 }

@@ -1,5 +1,6 @@
 /** What /proc says of a task: read while it is frozen, before anything is injected into it. */
 import * as fs from 'node:fs';
+import { nodeErrorToSys, UnsupportedError } from '../errors';
 import { MapsEntry, parseSmaps } from '../proc/maps';
 import { parseStat, ProcStat } from '../proc/stat';
 import { parseStatus, ProcStatus } from '../proc/status';
@@ -32,4 +33,27 @@ export function readProcSnapshot(pid: number): ProcSnapshot {
     personality: parseInt(fs.readFileSync(`${p}/personality`, 'utf8'), 16),
     oomScoreAdj: Number(fs.readFileSync(`${p}/oom_score_adj`, 'utf8')),
   };
+}
+
+const DELETED = ' (deleted)';
+
+/**
+ * The working and root directories are carried by path: one that was removed (rmdir) or whose
+ * path now leads elsewhere cannot be entered again, so the dump refuses it (amber does not
+ * recreate removed directories yet).
+ */
+export function refuseLostFsDirs(pid: number, snap: ProcSnapshot): void {
+  for (const [what, link] of [['working directory', snap.cwd], ['root directory', snap.root]] as const) {
+    const held = fs.statSync(`/proc/${pid}/${what === 'working directory' ? 'cwd' : 'root'}`);
+    let there: fs.Stats | undefined;
+    try {
+      there = fs.statSync(`/proc/${pid}/root${link}`);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw nodeErrorToSys(e, `stat ${link}`, pid);
+    }
+    if (there && there.dev === held.dev && there.ino === held.ino) continue;
+    const why = link.endsWith(DELETED) ? 'was removed (rmdir) while the task is in it' : 'is no longer at that path';
+    throw new UnsupportedError(pid, `${what} ${link}`, `the directory ${why}; amber does not recreate removed directories yet`);
+  }
 }

@@ -14,7 +14,7 @@ import { dumpPages, PagesDumpResult } from '../mem/dump-pages';
 import { dumpFdTable, FdTableDump, FileRegistry } from '../files/fd-table';
 import { FileDumpContext } from '../files/types';
 import { FrozenProcess } from '../pstree/freeze';
-import { ProcSnapshot, readProcSnapshot } from './collect';
+import { ProcSnapshot, readProcSnapshot, refuseLostFsDirs } from './collect';
 import { dumpSigactions, SaEntry } from '../task/sigactions';
 import { dumpItimers, ItimersEntry } from '../task/itimers';
 import { dumpPosixTimers, PosixTimerEntry } from '../task/posix-timers';
@@ -123,6 +123,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
   const log = s.log.child(`(${pid})`);
   faultPoint('dump:collect');
   const snap = step('reading /proc', pid, () => readProcSnapshot(pid));
+  refuseLostFsDirs(pid, snap);
   const vmas: VmaInfo[] = snap.maps.map((m) => classifyVma(m, pid));
   refuseMappingPolicies(pid);
   for (const v of vmas) {

@@ -15,6 +15,8 @@ import { FileDumpContext, FileKind, OpenFd } from './types';
 
 const KCMP_FILE = 0;
 const O_CLOEXEC = 0o2000000;
+/** An O_PATH fd has no owner to read (fcntl answers EBADF): its fown stays empty. */
+const O_PATH = 0o10000000;
 export const FD_CLOEXEC = 1;
 
 export function openFdOf(pid: number, fd: number): OpenFd {
@@ -82,7 +84,7 @@ export function describeFile(f: OpenFd, ctx: FileDumpContext, nextId: () => numb
   reps.push({ f, id });
   const entry = kind.dump(f, id, ctx);
   const sub = subMessage(entry);
-  if (sub) {
+  if (sub && !(f.info.flags & O_PATH)) {
     sub.fown = readFown(f.pid === process.pid ? f.fd : ctx.grabFd(f.pid, f.fd));
     checkOwnerInTree(f, sub.fown, ctx);
   }

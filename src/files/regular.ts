@@ -4,7 +4,7 @@
  * file whose path no longer leads to it (unlinked) is carried as a ghost (ghost.ts).
  */
 import * as fs from 'node:fs';
-import { ImageError, nodeErrorToSys, UnsupportedError } from '../errors';
+import { FileChangedError, ImageError, nodeErrorToSys, UnsupportedError } from '../errors';
 import { Entry } from '../images';
 import { FdType, FileKind, NO_FOWN, OpenFd } from './types';
 import { isTerminal } from './tty';
@@ -13,6 +13,20 @@ import { DELETED, dumpGhost, ghostOf, ghostPath, openGhost } from './ghost';
 const O_CLOEXEC = 0o2000000;
 /** Flags that only mean something at creation time: never replayed on reopen. */
 const CREATION_FLAGS = 0o100 | 0o200 | 0o400 | 0o1000; // O_CREAT O_EXCL O_NOCTTY O_TRUNC
+
+/**
+ * The file opened at restore must be the one dumped as far as the images tell: the same size (a
+ * regular file) and the same mode (type and permissions), else restore fails naming it.
+ */
+function checkSameFile(fd: number, reg: Entry): void {
+  const st = fs.fstatSync(fd, { bigint: true });
+  if (reg.size !== undefined && st.size !== BigInt(reg.size)) {
+    throw new FileChangedError(reg.name, 'its size', `${reg.size} bytes`, `${st.size} bytes`);
+  }
+  if (reg.mode !== undefined && Number(st.mode) !== reg.mode) {
+    throw new FileChangedError(reg.name, 'its mode', `0${reg.mode.toString(8)}`, `0${st.mode.toString(8)}`);
+  }
+}
 
 export const regularFile: FileKind = {
   name: 'regular file',
@@ -24,7 +38,7 @@ export const regularFile: FileKind = {
     const ghost = f.stat.isFile() ? ghostPath(f) : undefined;
     if (ghost !== undefined) dumpGhost(f, id, ghost, ctx);
     else if (!f.stat.isFile() && f.link.endsWith(DELETED)) {
-      throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, 'the open directory or device was unlinked (not supported yet)');
+      throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, `the open ${f.stat.isDirectory() ? 'directory was removed (rmdir)' : 'device node was unlinked'}; amber does not recreate removed ${f.stat.isDirectory() ? 'directories' : 'device nodes'} yet`);
     }
     return {
       type: FdType.REG, id,
@@ -49,9 +63,11 @@ export const regularFile: FileKind = {
         throw nodeErrorToSys(e, `open ${reg.name}`);
       }
     }
-    if (reg.size !== undefined) {
-      const size = BigInt(fs.fstatSync(fd).size);
-      if (size !== reg.size) ctx.log.warn(`${reg.name}: size ${size} differs from ${reg.size} at dump`);
+    try {
+      checkSameFile(fd, reg);
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
     }
     return { fd, pos: reg.pos };
   },

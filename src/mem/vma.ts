@@ -87,7 +87,9 @@ function classifyVmaKind(m: MapsEntry, pid: number): VmaInfo {
   }
   // Shared anonymous memory shows as a deleted /dev/zero (or SYSV for IPC shm).
   if (m.path.startsWith('/dev/zero') || m.path.startsWith('/SYSV')) {
-    if (m.path.startsWith('/SYSV')) throw new UnsupportedError(pid, where, 'System V shared memory is not supported yet');
+    if (m.path.startsWith('/SYSV')) {
+      throw new UnsupportedError(pid, where, `System V shared memory segment ${m.inode} (shmat): SysV IPC belongs to the IPC namespace, which amber does not dump, so the segment and its attachment cannot be carried`);
+    }
     return {
       entry: { ...base, status: VMA.AREA_REGULAR | VMA.ANON_SHARED, flags: MAP_SHARED | MAP_ANONYMOUS, shmid: BigInt(m.inode) },
       pages: 'object',

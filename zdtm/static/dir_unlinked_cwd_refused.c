@@ -1,0 +1,55 @@
+/*
+ * dir_unlinked_cwd_refused: a removed directory still held as the working directory.
+ *
+ * amber does not recreate removed directories: the dump must be refused, naming the
+ * working directory, and leave the task running.
+ * State: mkdir a directory in the test's folder, chdir into it, rmdir it.
+ * Check after SIGTERM: the directory held is the same inode, now with no links
+ * (st_nlink 0), creating a file in it fails with ENOENT, and /proc/self/cwd names it with\n * " (deleted)".
+ */
+#include "zdtm.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	char want[4096], link[4096];
+	struct stat before, st;
+	const char *dir;
+	int dfd, fd;
+	ssize_t n;
+
+	zdtm_init(argc, argv);
+	dir = zdtm_tmp_path("gone");
+	if (mkdir(dir, 0750))
+		zdtm_fail("mkdir %s: %m", dir);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0 || fstat(dfd, &before))
+		zdtm_fail("open %s: %m", dir);
+	if (chdir(dir))
+		zdtm_fail("chdir %s: %m", dir);
+	/* Only the working directory holds it. */
+	close(dfd);
+	if (rmdir(dir))
+		zdtm_fail("rmdir %s: %m", dir);
+
+	zdtm_ready();
+	zdtm_wait_for_term();
+
+	zdtm_check(stat(".", &st) == 0, "stat(.): %m");
+	n = readlink("/proc/self/cwd", link, sizeof(link) - 1);
+	zdtm_check(st.st_ino == before.st_ino && st.st_dev == before.st_dev && S_ISDIR(st.st_mode),
+		   "another directory is held");
+	zdtm_check(st.st_nlink == 0, "the directory has %lu links, expected none", (unsigned long)st.st_nlink);
+	errno = 0;
+	fd = openat(AT_FDCWD, "new", O_WRONLY | O_CREAT, 0644);
+	zdtm_check(fd < 0 && errno == ENOENT, "creating a file in the removed directory gave %d (%m)", fd);
+	link[n < 0 ? 0 : n] = '\0';
+	snprintf(want, sizeof(want), "%s (deleted)", dir);
+	zdtm_check(!strcmp(link, want), "link '%s', expected '%s'", link, want);
+	zdtm_finish();
+}
