@@ -16,6 +16,7 @@ import { sharedTables } from '../pstree/shared-tables';
 import { TreeImages, writeProcessImages, writeTreeImages, writeZombieImages } from './write-images';
 import { DEFAULT_GHOST_LIMIT, NO_SOCKET_OPTIONS, SocketOptions } from '../files/types';
 import { describeFile, openFdOf } from '../files/fd-table';
+import { FILE_KINDS } from '../files/registry';
 import { native } from '../native';
 
 export interface DumpOptions {
@@ -117,6 +118,7 @@ export function dump(opts: DumpOptions): DumpResult {
   try {
     if (procs[0].state === 'zombie') throw new UnsupportedError(pid, 'task', 'the root of the tree is a zombie');
     const shared = step('checking what the processes share', pid, () => sharedTables(procs.filter((p) => p.state !== 'zombie')));
+    for (const kind of FILE_KINDS) kind.beginDump?.(session.fileCtx);
     const dumps: ProcessDump[] = [];
     const tMem = process.hrtime.bigint();
     procs.forEach((p, i) => {

@@ -81,7 +81,7 @@ export function dumpMemfdInode(procPath: string, name: string, pid: number, what
     const key = `${st.dev}:${st.ino}`;
     const known = s.inodes.get(key);
     if (known !== undefined) return known;
-    if (fs.statfsSync(`/proc/self/fd/${fd}`).type === HUGETLBFS_MAGIC) throw new UnsupportedError(pid, what, 'memfds on hugetlbfs (MFD_HUGETLB) are not supported yet');
+    if (fs.statfsSync(`/proc/self/fd/${fd}`).type === HUGETLBFS_MAGIC) throw new UnsupportedError(pid, what, 'a memfd on hugetlbfs (MFD_HUGETLB) is not carried: amber does not dump huge pages yet');
     // A deleted file of a real mount whose name only looks like a memfd's.
     if (mountIds(pid, ctx).has(parseFdinfo(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8')).mntId)) {
       throw new UnsupportedError(pid, what, 'a deleted file that is not a memfd (mapped deleted files are not supported yet)');

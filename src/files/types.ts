@@ -114,6 +114,8 @@ export interface FileKind {
   readonly name: string;
   readonly type: number;
   matches(f: OpenFd, ctx: FileDumpContext): boolean;
+  /** Once per dump, before any fd is read: for state of the kind that no fd may show (a ctty). */
+  beginDump?(ctx: FileDumpContext): void;
   /** The file_entry for files.img (type, id and the kind's own sub-message). Throws UnsupportedError. */
   dump(f: OpenFd, id: number, ctx: FileDumpContext): Entry;
   /**

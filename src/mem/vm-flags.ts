@@ -25,7 +25,7 @@ export const VM_FLAGS: Record<string, VmFlagRule> = {
   rr: advised('MADV_RANDOM', 1), sr: advised('MADV_SEQUENTIAL', 2), dc: advised('MADV_DONTFORK', 10),
   mg: advised('MADV_MERGEABLE', 12), hg: advised('MADV_HUGEPAGE', 14), nh: advised('MADV_NOHUGEPAGE', 15),
   dd: advised('MADV_DONTDUMP', 16), wf: advised('MADV_WIPEONFORK', 18),
-  ht: refused('hugetlbfs mappings are not supported yet'),
+  ht: refused('hugetlb memory (MAP_HUGETLB, an MFD_HUGETLB memfd or a hugetlbfs file) is not carried: amber does not dump huge pages yet'),
   io: refused('device I/O mappings cannot be checkpointed'), pf: refused('device I/O mappings cannot be checkpointed'),
   sf: refused('synchronous page faults (DAX) are not supported'),
   nl: refused('non-linear mappings are not supported'),

@@ -19,6 +19,7 @@ import { closeOpened, openFiles } from './fds';
 import { FileRestoreContext, NO_SOCKET_OPTIONS, OpenedFile, SocketOptions } from '../files/types';
 import { kindForType } from '../files/registry';
 import { restoreFown, subMessage } from '../files/fown';
+import { restoreCtty, restoreForeground } from '../files/pty';
 import { FILE_LOCKS_IMG } from '../files/file-locks';
 import { SYS } from '../arch/x86_64/syscalls';
 import { readRseq, unregisterRseq } from '../task/rseq';
@@ -93,7 +94,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
     // taken before the root stub maps it. Pick again past it, a few times.
     for (let attempt = 1; ; attempt++) {
       try {
-        step('creating the process tree', rootPid, () => createTree(set.processes, scratch, stubs, opts));
+        step('creating the process tree', rootPid, () => createTree(set.processes, scratch, stubs, opts, fileCtx));
         break;
       } catch (e) {
         const busy = e instanceof ScratchBusyError || (e as Error).cause instanceof ScratchBusyError;
@@ -161,7 +162,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
  * parentage is the dumped one. Each stub starts with an empty address space and no fds; session
  * leaders make their session before forking, so children inherit it; groups are joined last.
  */
-function createTree(processes: ProcessImages[], scratch: bigint, stubs: Map<number, Stub>, opts: RestoreOptions): void {
+function createTree(processes: ProcessImages[], scratch: bigint, stubs: Map<number, Stub>, opts: RestoreOptions, fileCtx: FileRestoreContext): void {
   const root = processes[0];
   const rs = Stub.create(root.pid, scratch, opts.log);
   stubs.set(root.pid, rs);
@@ -169,8 +170,12 @@ function createTree(processes: ProcessImages[], scratch: bigint, stubs: Map<numb
   if (own) unregisterRseq(rs, own);
   emptyAddressSpace(rs, scratch);
   rs.remote.call(SYS.close_range, 0, 0xffffffff, 0);
+  // A session leader takes its controlling terminal back before it forks: children inherit it.
+  const withTerminal: Stub[] = [];
   const sessionOf = (p: ProcessImages, s: Stub) => {
-    if (p.pstree.sid === p.pid) s.remote.call(SYS.setsid);
+    if (p.pstree.sid !== p.pid) return;
+    s.remote.call(SYS.setsid);
+    if (restoreCtty(s, p.pid, fileCtx)) withTerminal.push(s);
   };
   if (root.pstree.sid !== root.pid && !opts.shellJob) {
     throw new AmberError(`task ${root.pid} belongs to session ${root.pstree.sid}, outside the dumped tree: restore it with --shell-job`);
@@ -197,6 +202,7 @@ function createTree(processes: ProcessImages[], scratch: bigint, stubs: Map<numb
     else if (inTree) s.remote.call(SYS.setpgid, 0, p.pstree.pgid);
     else if (!opts.shellJob) throw new AmberError(`task ${p.pid}: process group ${p.pstree.pgid} has no leader in the tree`);
   }
+  for (const s of withTerminal) restoreForeground(s, s.pid, fileCtx);
 }
 
 /** Waits (a second at most) until the process shows as stopped in /proc. */

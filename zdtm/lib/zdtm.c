@@ -93,6 +93,28 @@ void zdtm__finish(const char *file, int line)
 	zdtm_pass();
 }
 
+void zdtm_skip(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	if (ready_fd < 0)
+		zdtm_fail("zdtm_skip() after zdtm_ready()");
+	n = snprintf(buf, sizeof(buf), "%cSKIP: ", ZDTM_SKIP_MARK);
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	/* The outfile gets the line without the mark. */
+	if (write(STDOUT_FILENO, buf + 1, n - 1) < 0 || write(ready_fd, buf, n) < 0) {
+		/* the launcher is gone */
+	}
+	exit(ZDTM_EXIT_SKIP);
+}
+
 int zdtm_failures(void)
 {
 	return failures;
@@ -126,7 +148,8 @@ static void make_absolute(char *dst, const char *src)
 		usage_exit("path too long");
 }
 
-/* The launcher: exit 0 once the test says ready, 1 (with its words) if it dies first. */
+/* The launcher: exit 0 once the test says ready, 1 (with its words) if it dies first,
+ * ZDTM_EXIT_SKIP (with the reason) if it called zdtm_skip(). */
 static void launcher(int rfd, pid_t child) __attribute__((noreturn));
 static void launcher(int rfd, pid_t child)
 {
@@ -152,6 +175,11 @@ static void launcher(int rfd, pid_t child)
 	if (ready)
 		_exit(0);
 	text[used] = '\0';
+	/* The test cannot run here (zdtm_skip): its reason, and the skip status. */
+	if (used > 0 && text[0] == ZDTM_SKIP_MARK) {
+		fprintf(stderr, "%s", text + 1);
+		_exit(ZDTM_EXIT_SKIP);
+	}
 	fprintf(stderr, "%s: test failed before it was ready\n%s", progname, text);
 	for (i = 0; i < 50; i++) {
 		pid_t r = waitpid(child, &st, WNOHANG);

@@ -46,6 +46,14 @@ void zdtm__check_failed(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void zdtm__finish(const char *file, int line) __attribute__((noreturn));
 void zdtm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Before zdtm_ready(): the test cannot run on this machine (a facility it needs is missing).
+ * Prints "SKIP: reason"; the launcher exits with ZDTM_EXIT_SKIP and the runner reports the
+ * test as skipped, not failed. Only for what the machine lacks, never for what amber lacks.
+ */
+#define ZDTM_EXIT_SKIP 3
+#define ZDTM_SKIP_MARK '\001'
+void zdtm_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 /* Number of failed zdtm_check()s so far. */
 int zdtm_failures(void);
 

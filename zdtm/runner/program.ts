@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CaseFailure, type LogRef } from './errors';
+import { CaseFailure, CaseSkip, type LogRef } from './errors';
 import { describeExec, execToFile, tailFile } from './exec';
 import type { TestMeta } from './metadata';
 import { sleep, waitExit, type ExitInfo } from './reaper';
@@ -55,6 +55,15 @@ function failure(step: string, reason: string, files: TestFiles, extra: string[]
 }
 
 /** Starts the test and returns the pid of the real (daemonized) test process. */
+/** The launcher's status when the test called zdtm_skip() (ZDTM_EXIT_SKIP in zdtm.h). */
+export const EXIT_SKIP = 3;
+
+/** The "SKIP: reason" line the launcher copied into its log. */
+function skipReasonOf(launchLog: string): string {
+  const line = fs.readFileSync(launchLog, 'utf8').split('\n').find((l) => l.includes('SKIP: '));
+  return line ? line.slice(line.indexOf('SKIP: ') + 6).trim() : 'the test skipped itself';
+}
+
 export async function startTest(meta: TestMeta, files: TestFiles, timeoutMs: number): Promise<number> {
   if (!fs.existsSync(meta.programFile)) {
     throw new CaseFailure('start', `no test program ${path.relative(process.cwd(), meta.programFile)}: build it (npm run build)`);
@@ -62,6 +71,7 @@ export async function startTest(meta: TestMeta, files: TestFiles, timeoutMs: num
   const argv = [...meta.command, `--pidfile=${files.pidfile}`, `--outfile=${files.outfile}`];
   fs.writeFileSync(files.launchLog, `$ ${argv.join(' ')}\n`);
   const r = await execToFile(argv, { cwd: files.workdir, outputFile: files.launchLog, timeoutMs });
+  if (r.code === EXIT_SKIP) throw new CaseSkip(skipReasonOf(files.launchLog));
   if (r.code !== 0) throw failure('start', `test did not start: ${describeExec(r, timeoutMs)}`, files);
   const pid = await readPidfile(files.pidfile, 1000);
   if (pid === undefined) throw failure('start', 'test started but wrote no pid file', files);

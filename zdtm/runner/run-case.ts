@@ -9,7 +9,7 @@ import { track } from './active';
 import * as amber from './amber';
 import { cleanupWorkdir } from './workdir';
 import { killLeftovers } from './cleanup';
-import { CaseFailure, type LogRef } from './errors';
+import { CaseFailure, CaseSkip, type LogRef } from './errors';
 import { describeExec, tailFile } from './exec';
 import { hasFlag } from './metadata';
 import { compareTrees } from './proc/compare';
@@ -201,6 +201,7 @@ export async function runCase(tc: TestCase, cfg: CaseConfig): Promise<CaseResult
     restoreMs: [],
   };
   let failure: CaseFailure | undefined;
+  let skip: CaseSkip | undefined;
   const untrack = track(s);
   try {
     s.pid = await startTest(tc.meta, s.files, s.stepMs);
@@ -209,11 +210,16 @@ export async function runCase(tc: TestCase, cfg: CaseConfig): Promise<CaseResult
     else for (let i = 1; i <= cfg.iters; i++) await cycle(s, i);
     await stopTest(s.pid, s.files, s.stepMs);
   } catch (e) {
-    failure = e instanceof CaseFailure ? e : new CaseFailure('runner', `runner error: ${(e as Error).message}`, [String((e as Error).stack)]);
+    if (e instanceof CaseSkip) skip = e;
+    else failure = e instanceof CaseFailure ? e : new CaseFailure('runner', `runner error: ${(e as Error).message}`, [String((e as Error).stack)]);
   } finally {
     const killed = await killLeftovers(s.pid, s.known);
     untrack();
     if (killed.length > 0) fs.appendFileSync(path.join(workdir, 'runner.log'), `killed leftovers: ${killed.join(' ')}\n`);
+  }
+  if (skip) {
+    cleanupWorkdir(workdir);
+    return { ...skipped(tc, skip.reason), ms: Date.now() - t0 };
   }
   const result: CaseResult = {
     name: tc.meta.name,

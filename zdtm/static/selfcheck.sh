@@ -135,6 +135,7 @@ run_one() { # name -> 0 ok
 	mkdir -p "$d"
 	timeout 20 "$bin" --pidfile="$d/$t.pid" --outfile="$d/$t.out" 2>"$d/launcher.err"
 	rc=$?
+	if [ $rc -eq 3 ]; then echo "$(head -c 400 "$d/launcher.err")"; return 3; fi	# zdtm_skip()
 	if [ $rc -ne 0 ]; then echo "  launcher exited $rc: $(head -c 400 "$d/launcher.err")"; return 1; fi
 	pid=$(cat "$d/$t.pid" 2>/dev/null)
 	if ! [[ "$pid" =~ ^[0-9]+$ ]] || ! alive "$pid"; then echo "  bad pidfile: '$pid'"; return 1; fi
@@ -171,8 +172,11 @@ for t in "${names[@]}"; do
 		fi
 	fi
 	start=$(date +%s.%N)
-	if out=$(run_one "$t"); then
+	out=$(run_one "$t"); rc=$?
+	if [ $rc -eq 0 ]; then
 		printf 'ok   %-24s %5.1fs\n' "$t" "$(echo "$(date +%s.%N) - $start" | bc)"; pass=$((pass+1))
+	elif [ $rc -eq 3 ]; then
+		echo "SKIP $t ($out)"; skip=$((skip+1))
 	else
 		printf 'FAIL %-24s\n%s\n' "$t" "$out"; fail=$((fail+1)); failed+=("$t")
 	fi
