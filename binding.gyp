@@ -9,7 +9,8 @@
         "native/memory.cc",
         "native/files.cc",
         "native/sockets.cc",
-        "native/notify.cc"
+        "native/notify.cc",
+        "native/tty.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],

@@ -35,6 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitFiles(env, exports);
   InitSockets(env, exports);
   InitNotify(env, exports);
+  InitTty(env, exports);
   return exports;
 }
 

@@ -36,5 +36,6 @@ void InitMemory(Napi::Env env, Napi::Object exports);
 void InitFiles(Napi::Env env, Napi::Object exports);
 void InitSockets(Napi::Env env, Napi::Object exports);
 void InitNotify(Napi::Env env, Napi::Object exports);
+void InitTty(Napi::Env env, Napi::Object exports);
 
 }  // namespace amber

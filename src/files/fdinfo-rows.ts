@@ -10,7 +10,7 @@ import { OpenFd } from './types';
 const COMMON = ['pos', 'flags', 'mnt_id', 'ino', 'lock'];
 
 export const FDINFO_ROWS: Record<string, string[]> = {
-  'regular file': [], FIFO: [], pipe: [], memfd: [], terminal: ['tty-index'],
+  'regular file': [], FIFO: [], pipe: [], memfd: [], terminal: ['tty-index'], pty: ['tty-index'],
   eventfd: ['eventfd-count', 'eventfd-id', 'eventfd-semaphore'],
   epoll: ['tfd'],
   signalfd: ['sigmask'],

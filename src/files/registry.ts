@@ -6,6 +6,7 @@ import { UnsupportedError } from '../errors';
 import { regularFile } from './regular';
 import { memfd } from './memfd';
 import { terminal } from './tty';
+import { pty } from './pty';
 import { pipe } from './pipe';
 import { eventfd } from './eventfd';
 import { signalfd } from './signalfd';
@@ -21,7 +22,7 @@ import { netlinkSocket } from './netlink-socket';
 import { packetSocket } from './packet-socket';
 import { FileDumpContext, FileKind, OpenFd } from './types';
 
-export const FILE_KINDS: readonly FileKind[] = [terminal, memfd, regularFile, pipe, fifo, eventfd, signalfd, timerfd, epoll, inotify, fanotify, pidfd, unixSocket, inetSocket, netlinkSocket, packetSocket];
+export const FILE_KINDS: readonly FileKind[] = [pty, terminal, memfd, regularFile, pipe, fifo, eventfd, signalfd, timerfd, epoll, inotify, fanotify, pidfd, unixSocket, inetSocket, netlinkSocket, packetSocket];
 
 /** What an fd the registry does not handle is, for the error message. */
 export function describeUnsupported(f: OpenFd): string {

@@ -81,6 +81,13 @@ export interface NativeAddon {
   getFilter(fd: number): Buffer;
   attachFilter(fd: number, program: Buffer): void;
 
+  /** A terminal get ioctl (TCGETS2, TIOCGLCKTRMIOS, TIOCGWINSZ): the struct the kernel wrote. */
+  ttyGet(fd: number, request: number): Buffer;
+  /** A terminal set ioctl (TCSETS2, TIOCSLCKTRMIOS, TIOCSWINSZ, TIOCSTI, TIOCSPTLCK, TIOCPKT, TIOCSPGRP; TIOCEXCL/TIOCNXCL without data). */
+  ttySet(fd: number, request: number, data?: Buffer): void;
+  /** TIOCGPTPEER: an fd of the slave of the pty master `fd`, opened with flags. */
+  ttyOpenPeer(fd: number, flags: number): number;
+
   /** inotify_init1(flags): IN_NONBLOCK | IN_CLOEXEC only. */
   inotifyInit1(flags: number): number;
   /** inotify_add_watch(fd, path, mask) -> wd. */

@@ -10,6 +10,7 @@ export const SYS = {
   brk: 12,
   rt_sigaction: 13,
   rt_sigprocmask: 14,
+  ioctl: 16,
   pread64: 17,
   mremap: 25,
   madvise: 28,
