@@ -18,6 +18,7 @@ export const MUTANTS = {
   'skip-timerfd-ticks': ['timerfd_ticks'],
   'skip-inotify-watches': ['inotify_watches', 'inotify_held'],
   'skip-stop-report': ['tree_stopped_child'],
+  'skip-membarrier': ['membarrier_registered'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MutantName = keyof typeof MUTANTS;

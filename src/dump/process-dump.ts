@@ -31,6 +31,7 @@ import { Injected } from '../task/injected';
 import { SeccompFilters } from '../task/seccomp';
 import { refuseStatusState } from '../task/status-rows';
 import { refuseMappingPolicies, refuseThreadMempolicy } from '../task/mempolicy';
+import { dumpMembarrier } from '../task/membarrier';
 import { dumpSpeculation } from '../task/thread-cpu';
 import { coreSchedCookie, dumpMmPrctls, dumpThreadPrctls, MmPrctls, ThreadPrctls } from '../task/prctl-states';
 
@@ -71,6 +72,8 @@ export interface ProcessDump {
   rlimits: RlimitEntry[];
   attrs: ProcessAttrs;
   mmPrctls: MmPrctls;
+  /** membarrier registrations (REGISTER_* bits). */
+  membarrier: number;
   threads: ThreadDump[];
 }
 
@@ -175,6 +178,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
         rlimits: readProcLimits(pid),
         attrs: dumpProcessAttrs(inf, pid),
         mmPrctls: dumpMmPrctls(inf),
+        membarrier: dumpMembarrier(inf),
       };
     });
     step('removing the syscall gadget', pid, () => inf.cure());

@@ -101,6 +101,7 @@ export function writeProcessImages(dir: string, d: ProcessDump, owners: { files:
     vmas: d.vmas.map((v) => v.entry),
     dumpable: d.attrs.dumpable, thp_disabled: d.attrs.thpDisabled, mlockall_future: d.attrs.mlockFuture || undefined,
     mdwe: d.mmPrctls.mdwe || undefined, memory_merge: d.mmPrctls.memoryMerge || undefined,
+    membarrier_registrations: d.membarrier || undefined,
   }]);
   img.writeImage(dir, img.pagemapImg(pid), 'PAGEMAP', [{ pages_id: d.pagesId }, ...d.pages.entries]);
   // A table shared with the parent is the parent's fdinfo image.

@@ -33,6 +33,7 @@ import { restoreCreds } from '../task/creds';
 import { restoreSched } from '../task/sched';
 import { affinityFromStatus, restoreThreadCpu } from '../task/thread-cpu';
 import { dumpThreadPrctls, restoreMmPrctls, restoreThreadPrctls } from '../task/prctl-states';
+import { restoreMembarrier } from '../task/membarrier';
 import { restoreSeccomp } from '../task/seccomp';
 import * as fs from 'node:fs';
 import { native } from '../native';
@@ -99,6 +100,7 @@ export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): v
       dumpable: images.mm.dumpable ?? 1, thpDisabled: images.mm.thp_disabled ?? false, childSubreaper: tc.child_subreaper ?? false,
       mlockFuture: images.mm.mlockall_future ?? 0,
     }, tc.personality ?? 0, images.fs.umask ?? 0o22);
+    restoreMembarrier(s, images.mm.membarrier_registrations);
     restoreMmPrctls(s, { mdwe: images.mm.mdwe, memoryMerge: images.mm.memory_merge });
   });
   step('creating threads', images.pid, () => {
