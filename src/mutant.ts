@@ -19,6 +19,8 @@ export const MUTANTS = {
   'skip-inotify-watches': ['inotify_watches', 'inotify_held'],
   'skip-stop-report': ['tree_stopped_child'],
   'skip-membarrier': ['membarrier_registered'],
+  'skip-pty-queues': ['pty_queued_data'],
+  'skip-ctty': ['pty_ctty_session'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MutantName = keyof typeof MUTANTS;

@@ -25,6 +25,7 @@ import { FdType, FileDumpContext, FileKind, FileRestoreContext, NO_FOWN, OpenFd 
 import type { Injected } from '../task/injected';
 import { takeRestorerFd } from '../task/injected';
 import { SYS } from '../arch/x86_64/syscalls';
+import { mutated } from '../mutant';
 
 const TCGETS2 = 0x802c542a, TCSETS2 = 0x402c542b, TIOCGLCKTRMIOS = 0x5456, TIOCSLCKTRMIOS = 0x5457;
 const TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, TIOCSTI = 0x5412, TIOCSPTLCK = 0x40045431;
@@ -461,7 +462,7 @@ function openPair(index: number, s: PtyRestoreState, ctx: FileRestoreContext): P
     ws.writeUInt16LE(slaveInfo.winsize.ws_xpixel, 4); ws.writeUInt16LE(slaveInfo.winsize.ws_ypixel, 6);
     native.ttySet(master, TIOCSWINSZ, ws);
   }
-  refill(master, slave, termios, s.data.get(slaveInfo.id) ?? Buffer.alloc(0), s.data.get(masterInfo.id) ?? Buffer.alloc(0));
+  if (!mutated('skip-pty-queues')) refill(master, slave, termios, s.data.get(slaveInfo.id) ?? Buffer.alloc(0), s.data.get(masterInfo.id) ?? Buffer.alloc(0));
   if (masterInfo.packet_mode) native.ttySet(master, TIOCPKT, int32(1));
   // Locks and exclusive mode last, when every task holds its fds: they would refuse the opens.
   ctx.onResume(() => {
@@ -485,7 +486,7 @@ function openSlave(p: PairRestore, flags: number): number {
 export function restoreCtty(leader: Injected, sid: number, ctx: FileRestoreContext): boolean {
   const s = restoreState(ctx);
   const info = [...s.slaves.values()].find((e) => e.sid === sid);
-  if (!info) return false;
+  if (!info || mutated('skip-ctty')) return false;
   const p = openPair(info.pty.index, s, ctx);
   const fd = takeRestorerFd(leader, p.slave);
   try {
