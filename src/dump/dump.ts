@@ -24,6 +24,8 @@ export interface DumpOptions {
   imagesDir: string;
   leaveRunning: boolean;
   shellJob: boolean;
+  /** --link-remap (default false): unlinked open files still linked elsewhere are kept by a hard link (link-remap.ts). */
+  linkRemap?: boolean;
   sockets?: SocketOptions;
   fileLocks?: boolean;
   /** --ghost-limit in bytes (default DEFAULT_GHOST_LIMIT). */
@@ -62,6 +64,7 @@ export function dump(opts: DumpOptions): DumpResult {
   const heldFiles: img.Entry[] = [];
   const finishHooks: (() => void)[] = [];
   const releaseHooks: ((killed: boolean) => void)[] = [];
+  const abortHooks: (() => void)[] = [];
   const pidfds = new Map<number, number>();
   const grabbed = new Map<string, number>();
   // Processes use pages ids 1..procs.length (their index); memfd contents take the next ones.
@@ -93,6 +96,8 @@ export function dump(opts: DumpOptions): DumpResult {
       },
       onFinish: (fn) => finishHooks.push(fn),
       onRelease: (fn) => releaseHooks.push(fn),
+      onAbort: (fn) => abortHooks.push(fn),
+      linkRemap: opts.linkRemap ?? false,
       once: (key) => !seen.has(key) && !!seen.add(key),
       addImageEntry: (file, kind, entry) => {
         let e = extraImages.get(file);
@@ -167,6 +172,11 @@ export function dump(opts: DumpOptions): DumpResult {
     progress.done();
     for (const fd of pagesFds.values()) fs.closeSync(fd);
     const killed = dumped && !opts.leaveRunning;
+    if (!dumped) {
+      for (const fn of abortHooks) {
+        try { fn(); } catch (e) { log.error(`undoing the failed dump: ${(e as Error).message}`); }
+      }
+    }
     for (const fn of releaseHooks) {
       try { fn(killed); } catch (e) { log.error(`releasing the tree: ${(e as Error).message}`); }
     }

@@ -22,7 +22,7 @@ import { dataRuns } from './file-data';
 import { FileDumpContext, FileRestoreContext, OpenFd } from './types';
 
 export const DELETED = ' (deleted)';
-const REMAP_GHOST = 1;
+const REMAP_GHOST = 1, REMAP_LINKED = 0;
 const O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0o100, O_EXCL = 0o200, O_CLOEXEC = 0o2000000;
 const S_IFMT = 0o170000, S_IFREG = 0o100000;
 
@@ -111,15 +111,19 @@ function writeGhost(f: OpenFd, ghostId: number, ctx: FileDumpContext): void {
 
 // ---- restore ----
 
-/** remap-fpath.img's GHOST entries: ghost id by reg file id. */
-function remaps(ctx: FileRestoreContext): Map<number, number> {
-  let m = ctx.shared.get(REMAP_FPATH_IMG) as Map<number, number> | undefined;
+interface Remap { type: number; id: number }
+
+/** remap-fpath.img's GHOST and LINKED entries (link-remap.ts): how each reg file id opens. */
+function remaps(ctx: FileRestoreContext): Map<number, Remap> {
+  let m = ctx.shared.get(REMAP_FPATH_IMG) as Map<number, Remap> | undefined;
   if (!m) {
     m = new Map();
     for (const e of readImageOptional(ctx.imagesDir, REMAP_FPATH_IMG, 'REMAP_FPATH') ?? []) {
-      const type = e.remap_type ?? (e.remap_id & 0x80000000 ? REMAP_GHOST : 0); // older images: a flag bit
-      if (type !== REMAP_GHOST) throw new ImageError(REMAP_FPATH_IMG, undefined, `file ${e.orig_id}: remap type ${type} is not supported by this amber (ghosts only)`);
-      m.set(e.orig_id, e.remap_id & 0x7fffffff);
+      const type = e.remap_type ?? (e.remap_id & 0x80000000 ? REMAP_GHOST : REMAP_LINKED); // older images: a flag bit
+      if (type !== REMAP_GHOST && type !== REMAP_LINKED) {
+        throw new ImageError(REMAP_FPATH_IMG, undefined, `file ${e.orig_id}: remap type ${type} is not supported by this amber (ghost files and hard links only)`);
+      }
+      m.set(e.orig_id, { type, id: e.remap_id & 0x7fffffff });
     }
     ctx.shared.set(REMAP_FPATH_IMG, m);
   }
@@ -128,7 +132,14 @@ function remaps(ctx: FileRestoreContext): Map<number, number> {
 
 /** The ghost id through which reg file `id` opens, if any. */
 export function ghostOf(id: number, ctx: FileRestoreContext): number | undefined {
-  return remaps(ctx).get(id);
+  const r = remaps(ctx).get(id);
+  return r?.type === REMAP_GHOST ? r.id : undefined;
+}
+
+/** The file id of the hard link made at dump (--link-remap) through which reg file `id` opens, if any. */
+export function linkedOf(id: number, ctx: FileRestoreContext): number | undefined {
+  const r = remaps(ctx).get(id);
+  return r?.type === REMAP_LINKED ? r.id : undefined;
 }
 
 /** Creates a file next to `name` (as `name` itself when free) and unlinks it again; returns its fd. */

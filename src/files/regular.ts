@@ -1,14 +1,16 @@
 /**
  * Regular files, directories and character devices other than terminals (/dev/null, /dev/zero,
  * /dev/urandom...), reopened by path with the same flags and offset (reg_file_entry). A regular
- * file whose path no longer leads to it (unlinked) is carried as a ghost (ghost.ts).
+ * file whose path no longer leads to it (unlinked) is carried as a ghost (ghost.ts), or with
+ * --link-remap by a hard link made at dump when it still has a link (link-remap.ts).
  */
 import * as fs from 'node:fs';
 import { FileChangedError, ImageError, nodeErrorToSys, UnsupportedError } from '../errors';
 import { Entry } from '../images';
 import { FdType, FileKind, NO_FOWN, OpenFd } from './types';
 import { isTerminal } from './tty';
-import { DELETED, dumpGhost, ghostOf, ghostPath, openGhost } from './ghost';
+import { DELETED, dumpGhost, ghostOf, ghostPath, linkedOf, openGhost } from './ghost';
+import { dumpLinkRemap, openLinked } from './link-remap';
 
 const O_CLOEXEC = 0o2000000;
 /** Flags that only mean something at creation time: never replayed on reopen. */
@@ -36,7 +38,7 @@ export const regularFile: FileKind = {
   },
   dump(f: OpenFd, id: number, ctx) {
     const ghost = f.stat.isFile() ? ghostPath(f) : undefined;
-    if (ghost !== undefined) dumpGhost(f, id, ghost, ctx);
+    if (ghost !== undefined && !dumpLinkRemap(f, id, ghost, ctx)) dumpGhost(f, id, ghost, ctx);
     else if (!f.stat.isFile() && f.link.endsWith(DELETED)) {
       throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, `the open ${f.stat.isDirectory() ? 'directory was removed (rmdir)' : 'device node was unlinked'}; amber does not recreate removed ${f.stat.isDirectory() ? 'directories' : 'device nodes'} yet`);
     }
@@ -55,7 +57,9 @@ export const regularFile: FileKind = {
     if (!reg || typeof reg.name !== 'string') throw new ImageError('files.img', entry.id, 'regular file entry without a name');
     let fd: number;
     const ghost = ghostOf(reg.id, ctx);
+    const linked = linkedOf(reg.id, ctx);
     if (ghost !== undefined) fd = openGhost(ghost, reg.name, reg.flags & ~CREATION_FLAGS, ctx);
+    else if (linked !== undefined) fd = openLinked(linked, reg.name, reg.flags & ~CREATION_FLAGS, ctx);
     else {
       try {
         fd = fs.openSync(reg.name, (reg.flags & ~CREATION_FLAGS) | O_CLOEXEC);

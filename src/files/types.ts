@@ -55,6 +55,8 @@ export interface FileDumpContext {
   treePids: readonly number[];
   /** -l/--file-locks: held file locks are carried (else they fail the dump). */
   fileLocks: boolean;
+  /** --link-remap: an unlinked open file still linked elsewhere is kept by a hard link, not copied (default false). */
+  linkRemap?: boolean;
   /** -R: the tree runs on after the dump, so nothing may be taken from it. */
   leaveRunning: boolean;
   /** Per-dump memo of kernel tables (sock_diag dumps), by key. */
@@ -69,6 +71,8 @@ export interface FileDumpContext {
   onFinish(fn: () => void): void;
   /** Runs when the dump lets the tree go: killed after a good dump without -R, resumed otherwise. */
   onRelease(fn: (killed: boolean) => void): void;
+  /** Runs when the dump fails, before the tree is resumed (undoing what the dump changed outside the images). */
+  onAbort(fn: () => void): void;
   /** True the first time `key` is seen in this dump (for data dumped once per kernel object). */
   once(key: string): boolean;
   /** Adds an entry to an image written at the end of the dump (pipes-data.img...). */
