@@ -55,6 +55,17 @@ export class UnsupportedError extends AmberError {
   }
 }
 
+/**
+ * A file the images leave to the caller of restore (dumped with --external, or a pipe whose other
+ * end was outside the tree) that no --inherit-fd provides, or one that does not fit it.
+ */
+export class InheritFdError extends AmberError {
+  override readonly code = 'EINHERITFD';
+  constructor(readonly pid: number | undefined, readonly fd: number | undefined, readonly key: string, readonly reason: string) {
+    super(`${pid !== undefined ? `task ${pid}` : 'a file in flight'}${fd !== undefined ? ` fd ${fd}` : ''}: ${key}: ${reason}`);
+  }
+}
+
 /** An image file is missing, truncated or corrupt. */
 export class ImageError extends AmberError {
   override readonly code = 'EIMAGE';

@@ -3,12 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AmberError, UsageError } from '../errors';
 import { Logger, openLog } from '../log';
-import { helpText, parseArgs, ParsedArgs, parseSize } from './options';
+import { helpText, optionValues, parseArgs, ParsedArgs, parseSize } from './options';
 import { dump } from '../dump/dump';
 import { restore } from '../restore/restore';
 import { runCheck } from '../check/check';
 import { SocketOptions } from '../files/types';
 import { parseLockMethod } from '../net/network-lock';
+import { ExternalFiles, parseExternal, parseInheritFds } from '../files/external';
 
 const VERSION: string = require('../../../package.json').version;
 
@@ -62,21 +63,28 @@ export function main(argv: string[]): void {
         const pid = Number(requireOpt(args, 'tree'));
         if (!Number.isInteger(pid) || pid <= 0) throw new UsageError(`bad PID ${args.opts.get('tree')}`);
         const dir = requireOpt(args, 'images-dir');
+        const externals = ExternalFiles.parse(optionValues(args, 'external'));
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
         log = setupLog(args, dir, 'dump.log');
         log.info(`amber ${VERSION} dump -t ${pid} -D ${dir}`);
         const r = dump({ pid, imagesDir: dir, leaveRunning: args.opts.has('leave-running'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args), fileLocks: args.opts.has('file-locks'),
-          ghostLimit: args.opts.has('ghost-limit') ? parseSize('ghost-limit', requireOpt(args, 'ghost-limit')) : undefined, log });
+          ghostLimit: args.opts.has('ghost-limit') ? parseSize('ghost-limit', requireOpt(args, 'ghost-limit')) : undefined, externals, log });
         log.info(`dump finished: ${r.processes} processes, ${r.threads} threads, ${r.pagesWritten} pages, frozen for ${r.frozenMs.toFixed(1)} ms`);
         return;
       }
       case 'restore': {
         const dir = requireOpt(args, 'images-dir');
+        // The --external files of a dump need nothing at restore but their --inherit-fd; other
+        // forms are refused as at dump.
+        for (const x of optionValues(args, 'external')) parseExternal(x);
+        const inherit = parseInheritFds(optionValues(args, 'inherit-fd'));
         log = setupLog(args, dir, 'restore.log');
         log.info(`amber ${VERSION} restore -D ${dir}`);
+        for (const i of inherit.fds) log.info(`--inherit-fd: fd ${i.fd} is ${i.key}`);
+        for (const d of inherit.debug) fs.writeSync(d.fd, d.text);
         const r = restore({
           imagesDir: dir, detached: args.opts.has('restore-detached'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args),
-          pidfile: args.opts.get('pidfile') as string | undefined, log,
+          pidfile: args.opts.get('pidfile') as string | undefined, inheritFds: inherit.fds, log,
         });
         if (r.exitCode !== undefined) process.exitCode = r.exitCode;
         return;

@@ -9,6 +9,8 @@ export interface OptionSpec {
   arg?: string; // name of the value, if the option takes one
   help: string;
   commands?: string[]; // where it applies (for --help); all when absent
+  /** May be given more than once: every value is kept, in order, in ParsedArgs.lists. */
+  repeatable?: boolean;
 }
 
 export const OPTIONS: OptionSpec[] = [
@@ -28,6 +30,8 @@ export const OPTIONS: OptionSpec[] = [
   { long: 'ext-unix-sk', help: 'allow unix sockets whose peer is outside the tree; reconnect them by name', commands: ['dump', 'restore'] },
   { long: 'network-lock', arg: 'METHOD', help: 'how TCP connections are locked while frozen: nftables (default), iptables or skip', commands: ['dump', 'restore'] },
   { long: 'ghost-limit', arg: 'SIZE', help: 'most bytes of data an unlinked open file may bring into the images (K/M/G suffixes; default 1M)', commands: ['dump'] },
+  { long: 'inherit-fd', arg: 'fd[N]:RES', repeatable: true, help: 'the file RES of the images is the caller\'s fd N (RES: pipe:[INO], socket:[INO], a path as dumped, file[MNTID:INODE], tty[RDEV:DEV]); repeatable', commands: ['restore'] },
+  { long: 'external', arg: 'RES', repeatable: true, help: 'an open file left to the caller: file[MNTID:INODE] or tty[RDEV:DEV] (hex, as CRIU); restore needs --inherit-fd for it; repeatable', commands: ['dump'] },
   { long: 'feature', arg: 'NAME', help: 'check one kernel feature; the exit code answers', commands: ['check'] },
   { long: 'help', short: 'h', help: 'show this help' },
   { long: 'version', short: 'V', help: 'show the version' },
@@ -45,12 +49,21 @@ export function parseSize(option: string, text: string): number {
 
 export interface ParsedArgs {
   command?: string;
+  /** Every option given, with its (last) value. */
   opts: Map<string, string | true>;
+  /** The values of repeatable options, in the order given. */
+  lists: Map<string, string[]>;
   rest: string[];
+}
+
+/** All the values of a repeatable option (none: empty). */
+export function optionValues(args: ParsedArgs, name: string): string[] {
+  return args.lists.get(name) ?? [];
 }
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const opts = new Map<string, string | true>();
+  const lists = new Map<string, string[]>();
   const rest: string[] = [];
   let command: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -80,12 +93,17 @@ export function parseArgs(argv: string[]): ParsedArgs {
         value = argv[++i];
       }
       opts.set(spec.long, value);
+      if (spec.repeatable) {
+        const list = lists.get(spec.long) ?? [];
+        list.push(value);
+        lists.set(spec.long, list);
+      }
     } else {
       if (value !== undefined) throw new UsageError(`option --${spec.long} takes no value`);
       opts.set(spec.long, true);
     }
   }
-  return { command, opts, rest };
+  return { command, opts, lists, rest };
 }
 
 export function helpText(version: string): string {
@@ -93,8 +111,8 @@ export function helpText(version: string): string {
     `amber ${version}: checkpoint/restore of Linux process trees, with CRIU's images and options`,
     '',
     'Usage:',
-    '  amber dump -t PID -D DIR [-R] [-j] [-o LOG] [-vN]',
-    '  amber restore -D DIR [-d] [--pidfile FILE] [-j] [-o LOG] [-vN]',
+    '  amber dump -t PID -D DIR [-R] [-j] [--external RES ...] [-o LOG] [-vN]',
+    '  amber restore -D DIR [-d] [--pidfile FILE] [-j] [--inherit-fd fd[N]:RES ...] [-o LOG] [-vN]',
     '  amber check [--feature NAME]',
     '',
     'Options:',

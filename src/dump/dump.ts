@@ -16,6 +16,7 @@ import { sharedTables } from '../pstree/shared-tables';
 import { TreeImages, writeProcessImages, writeTreeImages, writeZombieImages } from './write-images';
 import { DEFAULT_GHOST_LIMIT, NO_SOCKET_OPTIONS, SocketOptions } from '../files/types';
 import { describeFile, openFdOf } from '../files/fd-table';
+import type { ExternalFiles } from '../files/external';
 import { FILE_KINDS } from '../files/registry';
 import { native } from '../native';
 
@@ -30,6 +31,8 @@ export interface DumpOptions {
   fileLocks?: boolean;
   /** --ghost-limit in bytes (default DEFAULT_GHOST_LIMIT). */
   ghostLimit?: number;
+  /** --external: open files left to the caller, by key. */
+  externals?: ExternalFiles;
   log: Logger;
 }
 
@@ -107,6 +110,7 @@ export function dump(opts: DumpOptions): DumpResult {
       imagesDir: opts.imagesDir,
       ghostLimit: opts.ghostLimit ?? DEFAULT_GHOST_LIMIT,
       nextPagesId: () => nextPagesId++,
+      externals: opts.externals,
     },
     imagesDir: opts.imagesDir, shellJob: opts.shellJob, log,
     nextFileId: () => nextFileId++,
@@ -133,6 +137,7 @@ export function dump(opts: DumpOptions): DumpResult {
     step('checking what the files of the tree refer to', pid, () => {
       for (const fn of finishHooks) fn();
     });
+    for (const key of opts.externals?.unused() ?? []) log.warn(`--external ${key}: no open file of the tree is ${key}`);
 
     faultPoint('dump:write-images');
     step('writing images', pid, () => {

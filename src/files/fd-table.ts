@@ -8,6 +8,7 @@ import { UnsupportedError } from '../errors';
 import { Entry } from '../images';
 import { parseFdinfo } from '../proc/fdinfo';
 import { kindForFd } from './registry';
+import { externalKindFor } from './external';
 import { readFown, subMessage } from './fown';
 import { refuseUnknownFdinfo } from './fdinfo-rows';
 import { FILE_LOCKS_IMG, lockKey, locksOf } from './file-locks';
@@ -75,8 +76,10 @@ function checkOwnerInTree(f: OpenFd, fown: Entry, ctx: FileDumpContext): void {
 
 /** The file id of f's open file description: one already described (kcmp), or a new entry in `files`. */
 export function describeFile(f: OpenFd, ctx: FileDumpContext, nextId: () => number, reps: FileRegistry, files: Entry[]): { id: number; kind: FileKind; shared: boolean } {
-  const kind = kindForFd(f, ctx);
-  refuseUnknownFdinfo(f, kind.name);
+  // A file --external names is the caller's: its kind's own state (and fdinfo) is not amber's.
+  const external = externalKindFor(f, ctx);
+  const kind = external ?? kindForFd(f, ctx);
+  if (!external) refuseUnknownFdinfo(f, kind.name);
   const same = reps.find((r) => r.f.stat.dev === f.stat.dev && r.f.stat.ino === f.stat.ino && native.kcmp(r.f.pid, f.pid, KCMP_FILE, r.f.fd, f.fd) === 0);
   if (same) return { id: same.id, kind, shared: true };
   const id = nextId();

@@ -5,6 +5,7 @@ import type { Injected } from '../task/injected';
 import type { FdInfo } from '../proc/fdinfo';
 import type { Logger } from '../log';
 import type { LockMethod } from '../net/network-lock';
+import type { ExternalFiles, InheritedFds } from './external';
 
 /** CRIU's fd_types enum (fdinfo_entry.type, file_entry.type). */
 export const FdType = {
@@ -83,6 +84,8 @@ export interface FileDumpContext {
   ghostLimit: number;
   /** A pages-ID.img id that no process's pagemap uses (for memfd contents). */
   nextPagesId(): number;
+  /** --external: open files left to the caller (external.ts). */
+  externals?: ExternalFiles;
 }
 
 /** CRIU's default --ghost-limit: 1 MiB. */
@@ -106,6 +109,8 @@ export interface FileRestoreContext {
   shared: Map<string, unknown>;
   /** Runs when the restore ends, failed or not (closing what the restorer still holds). */
   onCleanup(fn: () => void): void;
+  /** --inherit-fd: files the caller provides, by key (external.ts). */
+  inherited?: InheritedFds;
 }
 
 export interface OpenedFile {

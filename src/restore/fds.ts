@@ -8,6 +8,7 @@ import { SYS } from '../arch/x86_64/syscalls';
 import { ImageError } from '../errors';
 import { Entry, FILES_IMG } from '../images';
 import { kindForType } from '../files/registry';
+import { openInherited } from '../files/external';
 import { FileRestoreContext, OpenedFile } from '../files/types';
 import { FD_CLOEXEC } from '../files/fd-table';
 import { F_GETFL, F_SETFL, hasAsync, O_ASYNC, restoreFown, subMessage } from '../files/fown';
@@ -29,9 +30,13 @@ export function openFiles(fdinfo: Entry[], files: Map<number, Entry>, ctx: FileR
       if (opened.has(fi.id)) continue;
       const f = files.get(fi.id);
       if (!f) throw new ImageError(FILES_IMG, undefined, `no file with id ${fi.id} (fd ${fi.fd})`);
-      const kind = kindForType(f.type);
-      if (!kind) throw new ImageError(FILES_IMG, f.id, `file type ${f.type} of fd ${fi.fd} is not supported by this amber`);
-      const o = kind.open(f, ctx);
+      // A file the caller passes (--inherit-fd) is not opened from the images.
+      let o = openInherited(f, ctx);
+      if (!o) {
+        const kind = kindForType(f.type);
+        if (!kind) throw new ImageError(FILES_IMG, f.id, `file type ${f.type} of fd ${fi.fd} is not supported by this amber`);
+        o = kind.open(f, ctx);
+      }
       opened.set(fi.id, o);
       const fown = subMessage(f)?.fown;
       if (fown?.pid || fown?.signum) ctx.onResume(() => restoreFown(o.fd, fown));

@@ -21,6 +21,7 @@ import { kindForType } from '../files/registry';
 import { restoreFown, subMessage } from '../files/fown';
 import { restoreCtty, restoreForeground } from '../files/pty';
 import { FILE_LOCKS_IMG } from '../files/file-locks';
+import { checkInherited, InheritedFds, InheritFd, openInherited } from '../files/external';
 import { SYS } from '../arch/x86_64/syscalls';
 import { readRseq, unregisterRseq } from '../task/rseq';
 import { finishProcess, makeZombie, releaseProcess, restoreMemory, restoreProcessState, RestoreContext, RestoringProcess, takeBackStopReport } from './process-restore';
@@ -31,6 +32,8 @@ export interface RestoreOptions {
   shellJob: boolean;
   sockets?: SocketOptions;
   pidfile?: string;
+  /** --inherit-fd: the restorer's own fds standing for files of the images, by key. */
+  inheritFds?: InheritFd[];
   log: Logger;
 }
 
@@ -67,9 +70,12 @@ export function restore(opts: RestoreOptions): RestoreResult {
       if (fd === undefined) {
         const f = set.files.get(id);
         if (!f) throw new ImageError(img.FILES_IMG, undefined, `no file with id ${id} (a file in flight)`);
-        const kind = kindForType(f.type);
-        if (!kind) throw new ImageError(img.FILES_IMG, id, `file type ${f.type} is not supported by this amber`);
-        const o = kind.open(f, fileCtx);
+        let o = openInherited(f, fileCtx);
+        if (!o) {
+          const kind = kindForType(f.type);
+          if (!kind) throw new ImageError(img.FILES_IMG, id, `file type ${f.type} is not supported by this amber`);
+          o = kind.open(f, fileCtx);
+        }
         inFlight.set(id, (fd = o.fd));
         const fown = subMessage(f)?.fown;
         const ofd = fd;
@@ -80,6 +86,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
     },
     onResume: (fn) => resumeHooks.push(fn),
     taskFor: (pid) => stubs.get(pid),
+    inherited: new InheritedFds(opts.inheritFds ?? []),
   };
   const stubs = new Map<number, Stub>();
   let opened = new Map<number, OpenedFile>();
@@ -87,6 +94,8 @@ export function restore(opts: RestoreOptions): RestoreResult {
   const ctx: RestoreContext = { files: set.files, opened, fileCtx, registered: new Set(), seccompFilters: set.seccompFilters, fileLocks: img.readImageOptional(opts.imagesDir, FILE_LOCKS_IMG, 'FILE_LOCKS') ?? [], shmem: new Map() as ShmemRegistry, shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n) };
   const restoring: RestoringProcess[] = [];
   try {
+    // Files the caller must pass (--inherit-fd) are checked before any task exists.
+    checkInherited(live, set.files, fileCtx);
     faultPoint('restore:clone');
     const vmas = live.flatMap((p) => p.mm.vmas ?? []);
     let scratch = pickScratch(vmas);
@@ -139,6 +148,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
       releaseProcess(p, tc.task_state === STOPPED ? tc.stop_report || SIGSTOP : 0);
     }
     stubs.clear();
+    for (const u of fileCtx.inherited!.unused()) log.warn(`--inherit-fd fd[${u.fd}]:${u.key}: no file of the images is ${u.key}`);
   } catch (e) {
     killAll(stubs, restoring);
     throw e;
