@@ -37,23 +37,29 @@ export function readProcSnapshot(pid: number): ProcSnapshot {
 
 const DELETED = ' (deleted)';
 
-/**
- * The working and root directories are carried by path: one that was removed (rmdir) or whose
- * path now leads elsewhere cannot be entered again, so the dump refuses it (amber does not
- * recreate removed directories yet).
- */
-export function refuseLostFsDirs(pid: number, snap: ProcSnapshot): void {
-  for (const [what, link] of [['working directory', snap.cwd], ['root directory', snap.root]] as const) {
-    const held = fs.statSync(`/proc/${pid}/${what === 'working directory' ? 'cwd' : 'root'}`);
-    let there: fs.Stats | undefined;
-    try {
-      there = fs.statSync(`/proc/${pid}/root${link}`);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw nodeErrorToSys(e, `stat ${link}`, pid);
-    }
-    if (there && there.dev === held.dev && there.ino === held.ino) continue;
-    const why = link.endsWith(DELETED) ? 'was removed (rmdir) while the task is in it' : 'is no longer at that path';
-    throw new UnsupportedError(pid, `${what} ${link}`, `the directory ${why}; amber does not recreate removed directories yet`);
+/** Whether /proc/PID/WHICH (cwd, root) is still at the path `link` names. */
+function stillThere(pid: number, which: 'cwd' | 'root', link: string): boolean {
+  const held = fs.statSync(`/proc/${pid}/${which}`);
+  try {
+    const there = fs.statSync(`/proc/${pid}/root${link}`);
+    return there.dev === held.dev && there.ino === held.ino;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw nodeErrorToSys(e, `stat ${link}`, pid);
+    return false;
   }
+}
+
+/**
+ * The working and root directories are carried by path. A working directory that was removed
+ * (rmdir) is carried as a ghost directory: its old path is returned. A root directory that was
+ * removed, or either one whose path now leads elsewhere, cannot be entered again: refused.
+ */
+export function removedCwd(pid: number, snap: ProcSnapshot): string | undefined {
+  if (!stillThere(pid, 'root', snap.root)) {
+    throw new UnsupportedError(pid, `root directory ${snap.root}`, 'the root directory was removed or is no longer at that path; amber cannot enter it again');
+  }
+  if (stillThere(pid, 'cwd', snap.cwd)) return undefined;
+  if (snap.cwd.endsWith(DELETED)) return snap.cwd.slice(0, -DELETED.length);
+  throw new UnsupportedError(pid, `working directory ${snap.cwd}`, 'the directory is no longer at that path (over-mounted?); amber cannot enter it again');
 }

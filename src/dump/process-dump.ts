@@ -14,7 +14,8 @@ import { dumpPages, PagesDumpResult } from '../mem/dump-pages';
 import { dumpFdTable, FdTableDump, FileRegistry } from '../files/fd-table';
 import { FileDumpContext } from '../files/types';
 import { FrozenProcess } from '../pstree/freeze';
-import { ProcSnapshot, readProcSnapshot, refuseLostFsDirs } from './collect';
+import { ProcSnapshot, readProcSnapshot, removedCwd } from './collect';
+import { dumpGhostDir } from '../files/ghost';
 import { dumpSigactions, SaEntry } from '../task/sigactions';
 import { dumpItimers, ItimersEntry } from '../task/itimers';
 import { dumpPosixTimers, PosixTimerEntry } from '../task/posix-timers';
@@ -75,6 +76,8 @@ export interface ProcessDump {
   /** membarrier registrations (REGISTER_* bits). */
   membarrier: number;
   threads: ThreadDump[];
+  /** A removed working directory: the file id (a ghost directory) and old path of the cwd. */
+  cwdFile?: { id: number; name: string };
 }
 
 /** Tree-wide state shared by the dumps of all processes. */
@@ -126,7 +129,14 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
   const log = s.log.child(`(${pid})`);
   faultPoint('dump:collect');
   const snap = step('reading /proc', pid, () => readProcSnapshot(pid));
-  refuseLostFsDirs(pid, snap);
+  // A removed working directory is a ghost directory, whose file id is the fs image's cwd_id.
+  const gone = removedCwd(pid, snap);
+  let cwdFile: ProcessDump['cwdFile'];
+  if (gone !== undefined) {
+    const id = s.nextFileId();
+    step('dumping the removed working directory', pid, () => dumpGhostDir(pid, `/proc/${pid}/cwd`, snap.cwd, id, s.fileCtx));
+    cwdFile = { id, name: gone };
+  }
   const vmas: VmaInfo[] = snap.maps.map((m) => classifyVma(m, pid));
   refuseMappingPolicies(pid);
   for (const v of vmas) {
@@ -184,7 +194,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
     step('removing the syscall gadget', pid, () => inf.cure());
     infection = undefined;
     faultPoint('dump:after-cure');
-    return { proc, snap, vmas, fdTable, pagesId, pages, sigShared, ...state };
+    return { proc, snap, vmas, fdTable, pagesId, pages, sigShared, cwdFile, ...state };
   } finally {
     if (infection) {
       try { infection.cure(); } catch (e) { log.error(`curing task ${pid} failed: ${(e as Error).message}`); }

@@ -55,8 +55,8 @@ export function writeProcessImages(dir: string, d: ProcessDump, owners: { files:
   const st = snap.stat;
   const ids = { vm_id: pid, files_id: owners.files, fs_id: owners.fs, sighand_id: pid };
   tree.files.push(...d.fdTable.files);
-  const cwdId = newId();
-  tree.files.push(regFile(cwdId, snap.cwd, O_DIRECTORY));
+  const cwdId = d.cwdFile?.id ?? newId();
+  tree.files.push(regFile(cwdId, d.cwdFile?.name ?? snap.cwd, O_DIRECTORY));
   const rootId = newId();
   tree.files.push(regFile(rootId, snap.root, O_DIRECTORY));
   const exeId = newId();

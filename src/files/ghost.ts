@@ -9,6 +9,9 @@
  * --ghost-limit bounds the bytes of data a ghost brings into the images (CRIU bounds st_size:
  * amber counts what it stores, so a sparse file with little data is carried whatever its size).
  *
+ * A removed directory (rmdir) held open or as a working directory is a ghost too: mode S_IFDIR,
+ * no data; restore makes an empty directory and removes it once the tree holds it.
+ *
  * Restore makes each ghost once: a new file in the old directory, under the old name when it is
  * free (so the fd reads "/path (deleted)" again) or else a hidden temporary name, unlinked at once;
  * the restorer keeps it open and every open file description is a reopen through /proc/self/fd
@@ -23,8 +26,8 @@ import { FileDumpContext, FileRestoreContext, OpenFd } from './types';
 
 export const DELETED = ' (deleted)';
 const REMAP_GHOST = 1, REMAP_LINKED = 0;
-const O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0o100, O_EXCL = 0o200, O_CLOEXEC = 0o2000000;
-const S_IFMT = 0o170000, S_IFREG = 0o100000;
+const O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0o100, O_EXCL = 0o200, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000;
+const S_IFMT = 0o170000, S_IFREG = 0o100000, S_IFDIR = 0o040000;
 
 /**
  * The path an open regular file was opened by, when that path no longer leads to it (unlinked, or
@@ -62,19 +65,49 @@ interface GhostDumpState { byInode: Map<string, number>; next: number }
  * opens through it. Refuses, naming the fd, when its data exceed --ghost-limit.
  */
 export function dumpGhost(f: OpenFd, id: number, name: string, ctx: FileDumpContext): void {
+  const ghostId = ghostIdFor(f.stat, ctx, (gid) => {
+    writeGhost(f, gid, ctx);
+    if (f.stat.nlink > 0) ctx.log.warn(`fd ${f.fd} of ${f.pid}: ${f.link} is still linked ${f.stat.nlink} time(s) where its path does not lead; it is restored as a copy of its own`);
+  });
+  ctx.addImageEntry(REMAP_FPATH_IMG, 'REMAP_FPATH', { orig_id: id, remap_id: ghostId, remap_type: REMAP_GHOST });
+  ctx.log.debug(`fd ${f.fd} of ${f.pid}: ${name} is gone; file id ${id} is ghost ${ghostId}`);
+}
+
+/** The ghost id of the inode st, the first time made by `write`. */
+function ghostIdFor(st: fs.Stats, ctx: FileDumpContext, write: (ghostId: number) => void): number {
   let s = ctx.cache.get('ghost') as GhostDumpState | undefined;
   if (!s) ctx.cache.set('ghost', (s = { byInode: new Map(), next: 1 }));
-  const key = `${f.stat.dev}:${f.stat.ino}`;
+  const key = `${st.dev}:${st.ino}`;
   let ghostId = s.byInode.get(key);
   if (ghostId === undefined) {
     ghostId = s.next;
-    writeGhost(f, ghostId, ctx);
+    write(ghostId);
     s.next++;
     s.byInode.set(key, ghostId);
-    if (f.stat.nlink > 0) ctx.log.warn(`fd ${f.fd} of ${f.pid}: ${f.link} is still linked ${f.stat.nlink} time(s) where its path does not lead; it is restored as a copy of its own`);
   }
+  return ghostId;
+}
+
+/**
+ * A removed directory (rmdir) still held by the task, as an open fd or as its working directory
+ * (`procPath`: /proc/PID/fd/N or /proc/PID/cwd; `link` its readlink, "/path (deleted)"), for
+ * file `id`: a ghost with the directory's owner, mode and times and no data (a removed
+ * directory is empty and nothing can be made in it). Restore makes an empty directory again and
+ * removes it once the tree holds it.
+ */
+export function dumpGhostDir(pid: number, procPath: string, link: string, id: number, ctx: FileDumpContext): void {
+  const st = fs.statSync(procPath, { bigint: true });
+  const plain = fs.statSync(procPath);
+  if (!plain.isDirectory()) throw new ImageError('ghost', undefined, `${link} is not a directory`);
+  if (st.nlink > 0n) throw new UnsupportedError(pid, link, `the directory has ${st.nlink} links but its path does not lead to it (over-mounted?); amber cannot reach it again`);
+  const ghostId = ghostIdFor(plain, ctx, (gid) => {
+    writeImage(ctx.imagesDir, ghostFileImg(gid), 'GHOST_FILE', [{
+      uid: Number(st.uid), gid: Number(st.gid), mode: Number(st.mode), dev: kernelDev(Number(st.dev)), ino: st.ino,
+      atim: timeval(st.atimeNs), mtim: timeval(st.mtimeNs), chunks: true,
+    }]);
+  });
   ctx.addImageEntry(REMAP_FPATH_IMG, 'REMAP_FPATH', { orig_id: id, remap_id: ghostId, remap_type: REMAP_GHOST });
-  ctx.log.debug(`fd ${f.fd} of ${f.pid}: ${name} is gone; file id ${id} is ghost ${ghostId}`);
+  ctx.log.debug(`${procPath} of ${pid}: the directory ${link} was removed; file id ${id} is ghost directory ${ghostId}`);
 }
 
 function writeGhost(f: OpenFd, ghostId: number, ctx: FileDumpContext): void {
@@ -160,6 +193,35 @@ function createUnlinked(name: string, ghostId: number): number {
   throw new ImageError(ghostFileImg(ghostId), undefined, `no free name in ${dir} for the unlinked ${name}`);
 }
 
+/**
+ * Makes the empty directory of a ghost directory next to `name` (as `name` itself when free) and
+ * opens it; it stays until the tree is about to run (tasks chdir into it by its path), then is
+ * removed, or when the restore ends if it fails first.
+ */
+function createGhostDir(name: string, ghostId: number, ctx: FileRestoreContext): number {
+  const dir = path.dirname(name);
+  const tries = [name, ...Array.from({ length: 16 }, (_, i) => path.join(dir, `.amber-ghost.${ghostId.toString(16)}.${process.pid}.${i}`))];
+  for (const p of tries) {
+    try {
+      fs.mkdirSync(p, 0o700);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw nodeErrorToSys(e, `create ${p} for a removed directory`);
+    }
+    let removed = false;
+    const remove = () => {
+      if (removed) return;
+      removed = true;
+      fs.rmdirSync(p);
+    };
+    ctx.onResume(remove);
+    ctx.onCleanup(remove);
+    if (p !== name) ctx.log.warn(`${name} exists again: the removed directory is made as ${p}, and will be named so`);
+    return fs.openSync(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  }
+  throw new ImageError(ghostFileImg(ghostId), undefined, `no free name in ${dir} for the removed directory ${name}`);
+}
+
 /** The restorer's fd on ghost ghostId, made once with its data, size, owner, mode and times. */
 function restorerGhost(ghostId: number, name: string, ctx: FileRestoreContext): number {
   const key = `ghost:${ghostId}`;
@@ -168,8 +230,10 @@ function restorerGhost(ghostId: number, name: string, ctx: FileRestoreContext): 
   const file = ghostFileImg(ghostId);
   const [head, ...chunks] = readImage(ctx.imagesDir, file, 'GHOST_FILE');
   if (!head.chunks) throw new ImageError(file, 0, 'ghost data without chunks (older CRIU images) is not supported by this amber');
-  if ((head.mode & S_IFMT) !== S_IFREG) throw new ImageError(file, 0, `ghost of mode 0${head.mode.toString(8)}: only regular files are supported`);
-  const fd = createUnlinked(name, ghostId);
+  const type = head.mode & S_IFMT;
+  if (type !== S_IFREG && type !== S_IFDIR) throw new ImageError(file, 0, `ghost of mode 0${head.mode.toString(8)}: only regular files and directories are supported`);
+  if (type === S_IFDIR && chunks.length) throw new ImageError(file, 1, 'a ghost directory with data');
+  const fd = type === S_IFDIR ? createGhostDir(name, ghostId, ctx) : createUnlinked(name, ghostId);
   ctx.shared.set(key, fd);
   ctx.onCleanup(() => fs.closeSync(fd));
   for (const c of chunks) {
@@ -178,14 +242,16 @@ function restorerGhost(ghostId: number, name: string, ctx: FileRestoreContext): 
     while (w < data.length) w += fs.writeSync(fd, data, w, data.length - w, Number(c.off) + w);
   }
   const end = chunks.reduce((m, c) => Math.max(m, Number(c.off + c.len)), 0);
-  fs.ftruncateSync(fd, head.size !== undefined ? Number(head.size) : end);
+  if (type === S_IFREG) fs.ftruncateSync(fd, head.size !== undefined ? Number(head.size) : end);
   fs.fchownSync(fd, head.uid, head.gid);
   fs.fchmodSync(fd, head.mode & 0o7777);
   if (head.atim && head.mtim) {
     const sec = (t: Entry) => Number(t.tv_sec) + Number(t.tv_usec) / 1e6;
     fs.futimesSync(fd, sec(head.atim), sec(head.mtim));
   }
-  ctx.log.debug(`ghost ${ghostId}: ${name} made again (size ${head.size}, ${chunks.length} chunks) and unlinked`);
+  ctx.log.debug(type === S_IFDIR
+    ? `ghost ${ghostId}: the directory ${name} made again, removed once the tree holds it`
+    : `ghost ${ghostId}: ${name} made again (size ${head.size}, ${chunks.length} chunks) and unlinked`);
   return fd;
 }
 

@@ -2,14 +2,15 @@
  * Regular files, directories and character devices other than terminals (/dev/null, /dev/zero,
  * /dev/urandom...), reopened by path with the same flags and offset (reg_file_entry). A regular
  * file whose path no longer leads to it (unlinked) is carried as a ghost (ghost.ts), or with
- * --link-remap by a hard link made at dump when it still has a link (link-remap.ts).
+ * --link-remap by a hard link made at dump when it still has a link (link-remap.ts); a removed
+ * directory as a ghost directory.
  */
 import * as fs from 'node:fs';
 import { FileChangedError, ImageError, nodeErrorToSys, UnsupportedError } from '../errors';
 import { Entry } from '../images';
 import { FdType, FileKind, NO_FOWN, OpenFd } from './types';
 import { isTerminal } from './tty';
-import { DELETED, dumpGhost, ghostOf, ghostPath, linkedOf, openGhost } from './ghost';
+import { DELETED, dumpGhost, dumpGhostDir, ghostOf, ghostPath, linkedOf, openGhost } from './ghost';
 import { dumpLinkRemap, openLinked } from './link-remap';
 
 const O_CLOEXEC = 0o2000000;
@@ -37,10 +38,14 @@ export const regularFile: FileKind = {
     return (f.stat.isFile() || f.stat.isDirectory() || (f.stat.isCharacterDevice() && !isTerminal(f.stat))) && f.link.startsWith('/');
   },
   dump(f: OpenFd, id: number, ctx) {
-    const ghost = f.stat.isFile() ? ghostPath(f) : undefined;
-    if (ghost !== undefined && !dumpLinkRemap(f, id, ghost, ctx)) dumpGhost(f, id, ghost, ctx);
-    else if (!f.stat.isFile() && f.link.endsWith(DELETED)) {
-      throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, `the open ${f.stat.isDirectory() ? 'directory was removed (rmdir)' : 'device node was unlinked'}; amber does not recreate removed ${f.stat.isDirectory() ? 'directories' : 'device nodes'} yet`);
+    let ghost: string | undefined;
+    if (f.stat.isFile()) {
+      ghost = ghostPath(f);
+      if (ghost !== undefined && !dumpLinkRemap(f, id, ghost, ctx)) dumpGhost(f, id, ghost, ctx);
+    } else if (f.link.endsWith(DELETED) && (ghost = ghostPath(f)) !== undefined) {
+      // Removed, unless the name really ends so (then ghostPath finds it there).
+      if (!f.stat.isDirectory()) throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, 'the open device node was unlinked; amber does not recreate device nodes');
+      dumpGhostDir(f.pid, `/proc/${f.pid}/fd/${f.fd}`, f.link, id, ctx);
     }
     return {
       type: FdType.REG, id,

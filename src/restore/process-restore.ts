@@ -18,6 +18,9 @@ import { installFds } from './fds';
 import type { Injected } from '../task/injected';
 import { takeLock } from '../files/file-locks';
 import { openMemfdForMapping } from '../files/memfd';
+import { ghostOf } from '../files/ghost';
+import { regularFile } from '../files/regular';
+import { takeRestorerFd } from '../task/injected';
 import { FileRestoreContext, OpenedFile } from '../files/types';
 import { putString } from '../task/injected';
 import { registerRseq } from '../task/rseq';
@@ -87,7 +90,7 @@ export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): v
   faultPoint('restore:task-state');
   step('restoring process state', images.pid, () => {
     const tc = images.cores[0].tc;
-    s.remote.call(SYS.chdir, putString(s, ctx.files.get(images.fs.cwd_id)!.reg.name));
+    enterCwd(s, ctx.files.get(images.fs.cwd_id)!, ctx);
     const root = ctx.files.get(images.fs.root_id)!.reg.name;
     if (root !== '/') s.remote.call(SYS.chroot, putString(s, root));
     const now = parseStatus(fs.readFileSync(`/proc/${s.pid}/status`, 'utf8'));
@@ -110,6 +113,28 @@ export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): v
   // After the threads: a timer may notify one of them (SIGEV_THREAD_ID).
   step('restoring POSIX timers', images.pid, () => restorePosixTimers(s, images.pid, images.cores[0].tc.timers?.posix ?? []));
   [p.leader, ...p.threads].forEach((t, i) => step(`restoring thread ${t.pid}`, images.pid, () => restoreThread(t, images, i, ctx)));
+}
+
+/**
+ * chdir to the working directory by its path; a removed one (a ghost directory) through the
+ * restorer's open of it (fchdir), whatever name it was made under.
+ */
+function enterCwd(s: Stub, cwd: img.Entry, ctx: RestoreContext): void {
+  if (ghostOf(cwd.reg.id, ctx.fileCtx) === undefined) {
+    s.remote.call(SYS.chdir, putString(s, cwd.reg.name));
+    return;
+  }
+  const { fd } = regularFile.open(cwd, ctx.fileCtx);
+  try {
+    const taskFd = takeRestorerFd(s, fd);
+    try {
+      s.remote.call(SYS.fchdir, taskFd);
+    } finally {
+      s.remote.call(SYS.close, taskFd);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function restoreThread(t: Stub, images: ProcessImages, index: number, ctx: RestoreContext): void {
