@@ -19,6 +19,7 @@ import { describeFile, openFdOf } from '../files/fd-table';
 import type { ExternalFiles } from '../files/external';
 import { FILE_KINDS } from '../files/registry';
 import { native } from '../native';
+import type { ActionHook } from '../actions';
 
 export interface DumpOptions {
   pid: number;
@@ -33,6 +34,12 @@ export interface DumpOptions {
   ghostLimit?: number;
   /** --external: open files left to the caller, by key. */
   externals?: ExternalFiles;
+  /**
+   * CRIU's action points (src/actions.ts), for --action-script and RPC notifications: pre-dump
+   * (nothing frozen yet), network-lock (frozen), post-dump (images written; a failure resumes the
+   * tree and fails the dump), network-unlock (the tree was resumed; a failure is only logged).
+   */
+  onAction?: ActionHook;
   log: Logger;
 }
 
@@ -53,6 +60,7 @@ export function dump(opts: DumpOptions): DumpResult {
   ensureImagesDir(opts.imagesDir);
   if (!fs.existsSync(`/proc/${pid}`)) throw new UnsupportedError(pid, 'task', 'no such process');
 
+  opts.onAction?.('pre-dump', pid);
   const tFreeze = process.hrtime.bigint();
   faultPoint('dump:freeze');
   const procs: FrozenProcess[] = step('freezing the tree (PTRACE_SEIZE + PTRACE_INTERRUPT)', pid, () => freezeTree(pid, log));
@@ -123,8 +131,11 @@ export function dump(opts: DumpOptions): DumpResult {
     },
   };
   let dumped = false;
+  let locked = false;
   const progress = new Progress(`dump ${pid}`);
   try {
+    locked = true;
+    opts.onAction?.('network-lock', pid);
     if (procs[0].state === 'zombie') throw new UnsupportedError(pid, 'task', 'the root of the tree is a zombie');
     const shared = step('checking what the processes share', pid, () => sharedTables(procs.filter((p) => p.state !== 'zombie')));
     for (const kind of FILE_KINDS) kind.beginDump?.(session.fileCtx);
@@ -165,6 +176,7 @@ export function dump(opts: DumpOptions): DumpResult {
         },
       }]);
     });
+    opts.onAction?.('post-dump', pid);
     dumped = true;
     return {
       processes: procs.length,
@@ -186,6 +198,9 @@ export function dump(opts: DumpOptions): DumpResult {
       try { fn(killed); } catch (e) { log.error(`releasing the tree: ${(e as Error).message}`); }
     }
     releaseTree(procs, killed ? 'kill' : 'resume', log);
+    if (locked && !killed && opts.onAction) {
+      try { opts.onAction('network-unlock', pid); } catch (e) { log.error(`network-unlock after the dump: ${(e as Error).message}`); }
+    }
     // Closed after the tree is killed: a connection in repair mode then goes without a word to its peer.
     for (const fd of [...grabbed.values(), ...pidfds.values()]) fs.closeSync(fd);
     log.info(dumped && !opts.leaveRunning ? `tree of ${pid} killed after dump` : `tree of ${pid} resumed`);

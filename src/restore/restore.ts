@@ -23,6 +23,7 @@ import { restoreCtty, restoreForeground } from '../files/pty';
 import { FILE_LOCKS_IMG } from '../files/file-locks';
 import { checkInherited, InheritedFds, InheritFd, openInherited } from '../files/external';
 import { SYS } from '../arch/x86_64/syscalls';
+import type { ActionHook } from '../actions';
 import { readRseq, unregisterRseq } from '../task/rseq';
 import { finishProcess, makeZombie, releaseProcess, restoreMemory, restoreProcessState, RestoreContext, RestoringProcess, takeBackStopReport } from './process-restore';
 
@@ -34,6 +35,14 @@ export interface RestoreOptions {
   pidfile?: string;
   /** --inherit-fd: the restorer's own fds standing for files of the images, by key. */
   inheritFds?: InheritFd[];
+  /**
+   * CRIU's action points (src/actions.ts), for --action-script and RPC notifications:
+   * pre-restore (images read, no task yet), post-restore (every task made, none running),
+   * network-unlock and pre-resume (just before the tree runs; a failure kills it), post-resume
+   * (the tree runs; a failure is only logged). setup-namespaces and post-setup-namespaces never
+   * come: amber restores no namespaces.
+   */
+  onAction?: ActionHook;
   log: Logger;
 }
 
@@ -55,6 +64,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
   const set = readImageSet(opts.imagesDir);
   const rootPid = set.processes[0].pid;
   log.info(`restoring ${set.processes.length} processes of tree ${rootPid} from ${opts.imagesDir}`);
+  opts.onAction?.('pre-restore', rootPid);
 
   const live = set.processes.filter((p) => !p.zombie);
   const cleanups: (() => void)[] = [];
@@ -125,6 +135,9 @@ export function restore(opts: RestoreOptions): RestoreResult {
     step('making zombies', rootPid, () => {
       for (const p of set.processes) if (p.zombie) makeZombie(stubs.get(p.pid)!, p);
     });
+    opts.onAction?.('post-restore', rootPid);
+    opts.onAction?.('network-unlock', rootPid);
+    opts.onAction?.('pre-resume', rootPid);
     const early = new Set<RestoringProcess>();
     step('resuming the tree', rootPid, () => {
       for (const fn of resumeHooks) fn();
@@ -161,6 +174,9 @@ export function restore(opts: RestoreOptions): RestoreResult {
   writeStats(opts.imagesDir, live, restoreUs, log);
   log.info(`tree ${rootPid} restored in ${(restoreUs / 1000).toFixed(1)} ms`);
   if (opts.pidfile) fs.writeFileSync(opts.pidfile, `${rootPid}`);
+  if (opts.onAction) {
+    try { opts.onAction('post-resume', rootPid); } catch (e) { log.error(`post-resume: ${(e as Error).message}`); }
+  }
   if (opts.detached) return { pid: rootPid };
   const [, raw] = native.waitpid(rootPid, __WALL);
   const st = decodeWaitStatus(raw);
