@@ -12,6 +12,7 @@ import { FdType, FileKind, NO_FOWN, OpenFd } from './types';
 import { isTerminal } from './tty';
 import { DELETED, dumpGhost, dumpGhostDir, ghostOf, ghostPath, linkedOf, openGhost } from './ghost';
 import { dumpLinkRemap, openLinked } from './link-remap';
+import { refuseForeignProcFile } from './proc-files';
 
 const O_CLOEXEC = 0o2000000;
 /** Flags that only mean something at creation time: never replayed on reopen. */
@@ -38,6 +39,7 @@ export const regularFile: FileKind = {
     return (f.stat.isFile() || f.stat.isDirectory() || (f.stat.isCharacterDevice() && !isTerminal(f.stat))) && f.link.startsWith('/');
   },
   dump(f: OpenFd, id: number, ctx) {
+    refuseForeignProcFile(f, ctx);
     let ghost: string | undefined;
     if (f.stat.isFile()) {
       ghost = ghostPath(f);
