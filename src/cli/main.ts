@@ -9,6 +9,7 @@ import { restore } from '../restore/restore';
 import { runCheck } from '../check/check';
 import { SocketOptions } from '../files/types';
 import { parseLockMethod } from '../net/network-lock';
+import * as img from '../images';
 import { ExternalFiles, parseExternal, parseInheritFds } from '../files/external';
 
 const VERSION: string = require('../../../package.json').version;
@@ -44,6 +45,39 @@ function setupLog(args: ParsedArgs, imagesDir: string | undefined, defaultName: 
   return openLog(level, file);
 }
 
+/** --timeout in seconds (CRIU's default: 10). */
+function timeoutSeconds(args: ParsedArgs): number {
+  const v = args.opts.get('timeout');
+  if (v === undefined) return 10;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < 0) throw new UsageError(`bad --timeout ${v}: seconds, a whole number`);
+  return n;
+}
+
+/** An fd number option (--status-fd): it must be open in amber. */
+function fdOption(args: ParsedArgs, name: string): number | undefined {
+  const v = args.opts.get(name);
+  if (v === undefined) return undefined;
+  const fd = Number(v);
+  if (typeof v !== 'string' || !Number.isInteger(fd) || fd < 0) throw new UsageError(`bad --${name} ${v}: an fd number`);
+  try { fs.fstatSync(fd); } catch { throw new UsageError(`--${name} ${fd}: no such open fd`); }
+  return fd;
+}
+
+/** --display-stats: what stats-dump.img / stats-restore.img hold, on stdout. */
+function displayStats(what: 'dump' | 'restore', dir: string): void {
+  const file = what === 'dump' ? img.STATS_DUMP_IMG : img.STATS_RESTORE_IMG;
+  const s = img.readImageOptional(dir, file, 'STATS')?.[0]?.[what];
+  if (!s) return;
+  const us = (v: number | bigint | undefined) => `${Number(v ?? 0)} us`;
+  const pages = (v: number | bigint | undefined) => `${Number(v ?? 0)} (0x${Number(v ?? 0).toString(16)})`;
+  const lines = what === 'dump'
+    ? [`Freezing time: ${us(s.freezing_time)}`, `Frozen time: ${us(s.frozen_time)}`, `Memory dump time: ${us(s.memdump_time)}`, `Memory write time: ${us(s.memwrite_time)}`,
+      `Memory pages scanned: ${pages(s.pages_scanned)}`, `Memory pages skipped from parent dump: ${pages(s.pages_skipped_parent)}`, `Memory pages written: ${pages(s.pages_written)}`, `Lazy memory pages: ${pages(s.pages_lazy)}`]
+    : [`Pages compared: ${pages(s.pages_compared)}`, `Pages skipped COW: ${pages(s.pages_skipped_cow)}`, `Pages restored: ${pages(s.pages_restored)}`, `Restore time: ${us(s.restore_time)}`, `Forking time: ${us(s.forking_time)}`];
+  process.stdout.write(`Displaying ${what} stats:\n${lines.join('\n')}\n`);
+}
+
 export function main(argv: string[]): void {
   let log: Logger | undefined;
   try {
@@ -67,9 +101,14 @@ export function main(argv: string[]): void {
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
         log = setupLog(args, dir, 'dump.log');
         log.info(`amber ${VERSION} dump -t ${pid} -D ${dir}`);
-        const r = dump({ pid, imagesDir: dir, leaveRunning: args.opts.has('leave-running'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args), fileLocks: args.opts.has('file-locks'),
-          ghostLimit: args.opts.has('ghost-limit') ? parseSize('ghost-limit', requireOpt(args, 'ghost-limit')) : undefined, externals, log });
+        const r = dump({
+          pid, imagesDir: dir, leaveRunning: args.opts.has('leave-running'), leaveStopped: args.opts.has('leave-stopped'), shellJob: args.opts.has('shell-job'),
+          sockets: socketOptions(args), fileLocks: args.opts.has('file-locks'), linkRemap: args.opts.has('link-remap'),
+          ghostLimit: args.opts.has('ghost-limit') ? parseSize('ghost-limit', requireOpt(args, 'ghost-limit')) : undefined, externals,
+          freezeTimeoutMs: timeoutSeconds(args) * 1000, log,
+        });
         log.info(`dump finished: ${r.processes} processes, ${r.threads} threads, ${r.pagesWritten} pages, frozen for ${r.frozenMs.toFixed(1)} ms`);
+        if (args.opts.has('display-stats')) displayStats('dump', dir);
         return;
       }
       case 'restore': {
@@ -78,6 +117,7 @@ export function main(argv: string[]): void {
         // forms are refused as at dump.
         for (const x of optionValues(args, 'external')) parseExternal(x);
         const inherit = parseInheritFds(optionValues(args, 'inherit-fd'));
+        const statusFd = fdOption(args, 'status-fd');
         log = setupLog(args, dir, 'restore.log');
         log.info(`amber ${VERSION} restore -D ${dir}`);
         for (const i of inherit.fds) log.info(`--inherit-fd: fd ${i.fd} is ${i.key}`);
@@ -85,6 +125,11 @@ export function main(argv: string[]): void {
         const r = restore({
           imagesDir: dir, detached: args.opts.has('restore-detached'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args),
           pidfile: args.opts.get('pidfile') as string | undefined, inheritFds: inherit.fds, log,
+          leaveStopped: args.opts.has('leave-stopped'),
+          onReady: () => {
+            if (args.opts.has('display-stats')) displayStats('restore', dir);
+            if (statusFd !== undefined) { fs.writeSync(statusFd, Buffer.alloc(1)); fs.closeSync(statusFd); }
+          },
         });
         if (r.exitCode !== undefined) process.exitCode = r.exitCode;
         return;

@@ -1,41 +1,17 @@
 /**
- * CRIU's command-line options, declared once: parsing and --help both come from this table.
+ * The command line as CRIU parses it, over the one option table (option-table.ts): long options
+ * with --opt=value or --opt value, short ones glued (-v4, -D/dir) or apart, bundled flags (-Rj),
+ * --no-X to negate a flag, -v repeated, config files first (config-file.ts), and everything
+ * after "--" kept for --exec-cmd.
  */
 import { UsageError } from '../errors';
+import { COMMANDS, findLong, findShort, OPTIONS, OptionSpec } from './option-table';
+import { readConfigArgs } from './config-file';
 
-export interface OptionSpec {
-  long: string;
-  short?: string;
-  arg?: string; // name of the value, if the option takes one
-  help: string;
-  commands?: string[]; // where it applies (for --help); all when absent
-  /** May be given more than once: every value is kept, in order, in ParsedArgs.lists. */
-  repeatable?: boolean;
-}
+export { OPTIONS, type OptionSpec } from './option-table';
 
-export const OPTIONS: OptionSpec[] = [
-  { long: 'tree', short: 't', arg: 'PID', help: 'root of the process tree to dump', commands: ['dump', 'pre-dump'] },
-  { long: 'images-dir', short: 'D', arg: 'DIR', help: 'directory for the image files (created 0700)' },
-  { long: 'work-dir', short: 'W', arg: 'DIR', help: 'directory for logs and other work files (default: the images dir)' },
-  { long: 'log-file', short: 'o', arg: 'FILE', help: 'log file, relative to the work dir unless absolute ("-" for stderr)' },
-  { long: 'verbosity', short: 'v', arg: 'N', help: 'log level: -v0 nothing .. -v4 debug (-v alone: 4); default 2' },
-  { long: 'leave-running', short: 'R', help: 'leave the tasks running after dump', commands: ['dump'] },
-  { long: 'restore-detached', short: 'd', help: 'detach from the restored tree and exit 0', commands: ['restore'] },
-  { long: 'pidfile', arg: 'FILE', help: 'write the root task\'s PID into FILE', commands: ['restore'] },
-  { long: 'shell-job', short: 'j', help: 'the tree runs on the caller\'s terminal (its session is outside the tree)' },
-  { long: 'file-locks', short: 'l', help: 'carry file locks (flock, POSIX, OFD, leases); without it a held lock fails the dump', commands: ['dump', 'restore'] },
-  { long: 'tcp-established', help: 'carry established TCP connections (TCP repair)', commands: ['dump', 'restore'] },
-  { long: 'tcp-close', help: 'restore established TCP connections closed', commands: ['restore'] },
-  { long: 'skip-in-flight', help: 'leave out TCP connections not yet accepted', commands: ['dump'] },
-  { long: 'ext-unix-sk', help: 'allow unix sockets whose peer is outside the tree; reconnect them by name', commands: ['dump', 'restore'] },
-  { long: 'network-lock', arg: 'METHOD', help: 'how TCP connections are locked while frozen: nftables (default), iptables or skip', commands: ['dump', 'restore'] },
-  { long: 'ghost-limit', arg: 'SIZE', help: 'most bytes of data an unlinked open file may bring into the images (K/M/G suffixes; default 1M)', commands: ['dump'] },
-  { long: 'inherit-fd', arg: 'fd[N]:RES', repeatable: true, help: 'the file RES of the images is the caller\'s fd N (RES: pipe:[INO], socket:[INO], a path as dumped, file[MNTID:INODE], tty[RDEV:DEV]); repeatable', commands: ['restore'] },
-  { long: 'external', arg: 'RES', repeatable: true, help: 'an open file left to the caller: file[MNTID:INODE] or tty[RDEV:DEV] (hex, as CRIU); restore needs --inherit-fd for it; repeatable', commands: ['dump'] },
-  { long: 'feature', arg: 'NAME', help: 'check one kernel feature; the exit code answers', commands: ['check'] },
-  { long: 'help', short: 'h', help: 'show this help' },
-  { long: 'version', short: 'V', help: 'show the version' },
-];
+/** CRIU's default log level (warnings and errors). */
+export const DEFAULT_VERBOSITY = 2;
 
 /** A size as CRIU takes it: a number of bytes, with an optional K, M or G suffix (powers of 1024). */
 export function parseSize(option: string, text: string): number {
@@ -49,11 +25,14 @@ export function parseSize(option: string, text: string): number {
 
 export interface ParsedArgs {
   command?: string;
-  /** Every option given, with its (last) value. */
+  /** Every option given (and not negated afterwards), with its last value; true for flags. */
   opts: Map<string, string | true>;
-  /** The values of repeatable options, in the order given. */
+  /** The values of repeatable options, in the order given (config files first). */
   lists: Map<string, string[]>;
+  /** Positional arguments after the command. */
   rest: string[];
+  /** What came after "--" (the --exec-cmd command). */
+  afterDashes: string[];
 }
 
 /** All the values of a repeatable option (none: empty). */
@@ -61,66 +40,142 @@ export function optionValues(args: ParsedArgs, name: string): string[] {
   return args.lists.get(name) ?? [];
 }
 
-export function parseArgs(argv: string[]): ParsedArgs {
-  const opts = new Map<string, string | true>();
-  const lists = new Map<string, string[]>();
-  const rest: string[] = [];
-  let command: string | undefined;
+export interface ParseOptions {
+  /** Read CRIU's config files (default: yes; tests turn it off). */
+  configFiles?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The command line, after the config files that apply to it. */
+export function parseArgs(argv: string[], o: ParseOptions = {}): ParsedArgs {
+  const cli = parseArgv(argv);
+  if (o.configFiles === false) return checked(cli);
+  const fromFiles = readConfigArgs({
+    config: cli.opts.get('config') as string | undefined,
+    noDefault: cli.opts.has('no-default-config'),
+    env: o.env ?? process.env,
+  });
+  if (!fromFiles.length) return checked(cli);
+  // Files first, the command line after: a later value wins, negations included.
+  return checked(parseArgv([...fromFiles, ...argv]));
+}
+
+/** Options for features amber lacks fail here, by name, never as unknown. */
+function checked(a: ParsedArgs): ParsedArgs {
+  for (const name of a.opts.keys()) {
+    const spec = findLong(name)!;
+    if (spec.support === 'unsupported') throw new UsageError(`option --${name}: not supported yet (${spec.note ?? 'amber lacks it'})`);
+  }
+  const mode = a.opts.get('manage-cgroups');
+  if (typeof mode === 'string' && !['none', 'ignore'].includes(mode)) {
+    throw new UsageError(`option --manage-cgroups=${mode}: not supported yet (amber does not carry cgroups yet; none and ignore are)`);
+  }
+  const cmd = COMMANDS.find((c) => c.name === a.command);
+  if (cmd?.support === 'unsupported') throw new UsageError(`command ${cmd.name}: not supported yet (${cmd.note})`);
+  return a;
+}
+
+function set(a: ParsedArgs, spec: OptionSpec, value: string | true): void {
+  a.opts.set(spec.long, value);
+  if (spec.repeatable && typeof value === 'string') {
+    const list = a.lists.get(spec.long) ?? [];
+    list.push(value);
+    a.lists.set(spec.long, list);
+  }
+}
+
+/** -v alone is one more than the default, -vv two more...; -vN and --verbosity=N set N. */
+function verbosity(a: ParsedArgs, value: string | undefined): void {
+  const spec = findLong('verbosity')!;
+  if (value === undefined || /^v*$/.test(value)) {
+    const prev = a.opts.get('verbosity');
+    const base = typeof prev === 'string' ? Number(prev) : DEFAULT_VERBOSITY;
+    set(a, spec, String(Math.min(4, base + 1 + (value?.length ?? 0))));
+  } else {
+    set(a, spec, value);
+  }
+}
+
+function parseArgv(argv: string[]): ParsedArgs {
+  const a: ParsedArgs = { opts: new Map(), lists: new Map(), rest: [], afterDashes: [] };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    let spec: OptionSpec | undefined;
-    let value: string | undefined;
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = a.slice(2, eq < 0 ? undefined : eq);
-      spec = OPTIONS.find((o) => o.long === name);
-      if (!spec) throw new UsageError(`unknown option --${name}`);
-      if (eq >= 0) value = a.slice(eq + 1);
-    } else if (a.startsWith('-') && a.length > 1) {
-      // -v4 style (value glued to a short option) and -v alone (CRIU: more verbose).
-      spec = OPTIONS.find((o) => o.short === a[1]);
-      if (!spec) throw new UsageError(`unknown option ${a}`);
-      if (a.length > 2) value = a.slice(2);
-      else if (spec.long === 'verbosity') value = '4';
-    } else {
-      if (command === undefined) command = a;
-      else rest.push(a);
-      continue;
+    const arg = argv[i];
+    if (arg === '--') {
+      a.afterDashes = argv.slice(i + 1);
+      break;
     }
-    if (spec.arg) {
-      if (value === undefined) {
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      let value = eq < 0 ? undefined : arg.slice(eq + 1);
+      let spec = findLong(name);
+      if (!spec && name.startsWith('no-')) {
+        // --no-X negates a flag (and any value option given before, as CRIU's BOOL_OPT does).
+        const negated = findLong(name.slice(3));
+        if (negated && !negated.arg) {
+          if (value !== undefined) throw new UsageError(`option --${name} takes no value`);
+          a.opts.delete(negated.long);
+          continue;
+        }
+      }
+      if (!spec) throw new UsageError(`unknown option --${name}`);
+      if (spec.long === 'verbosity') { verbosity(a, value); continue; }
+      if (!spec.arg) {
+        if (value !== undefined) throw new UsageError(`option --${spec.long} takes no value`);
+        set(a, spec, true);
+        continue;
+      }
+      if (value === undefined && !spec.optionalArg) {
         if (i + 1 >= argv.length) throw new UsageError(`option --${spec.long} needs ${spec.arg}`);
         value = argv[++i];
       }
-      opts.set(spec.long, value);
-      if (spec.repeatable) {
-        const list = lists.get(spec.long) ?? [];
-        list.push(value);
-        lists.set(spec.long, list);
-      }
-    } else {
-      if (value !== undefined) throw new UsageError(`option --${spec.long} takes no value`);
-      opts.set(spec.long, true);
+      set(a, spec, value ?? true);
+      continue;
     }
+    if (arg.startsWith('-') && arg.length > 1) {
+      // A cluster of short options: flags may be bundled; one that takes a value takes the rest.
+      for (let j = 1; j < arg.length; j++) {
+        const spec = findShort(arg[j]);
+        if (!spec) throw new UsageError(`unknown option -${arg[j]}${arg.length > 2 ? ` (in ${arg})` : ''}`);
+        const glued = arg.slice(j + 1);
+        if (spec.long === 'verbosity') { verbosity(a, glued || undefined); break; }
+        if (!spec.arg) { set(a, spec, true); continue; }
+        if (glued) { set(a, spec, glued); break; }
+        if (spec.optionalArg) { set(a, spec, true); break; }
+        if (i + 1 >= argv.length) throw new UsageError(`option --${spec.long} needs ${spec.arg}`);
+        set(a, spec, argv[++i]);
+        break;
+      }
+      continue;
+    }
+    if (a.command === undefined) a.command = arg;
+    else a.rest.push(arg);
   }
-  return { command, opts, lists, rest };
+  return a;
 }
 
 export function helpText(version: string): string {
   const lines = [
-    `amber ${version}: checkpoint/restore of Linux process trees, with CRIU's images and options`,
+    `amber ${version}: checkpoint/restore of Linux process trees, with CRIU's images, options and RPC`,
     '',
     'Usage:',
     '  amber dump -t PID -D DIR [-R] [-j] [--external RES ...] [-o LOG] [-vN]',
     '  amber restore -D DIR [-d] [--pidfile FILE] [-j] [--inherit-fd fd[N]:RES ...] [-o LOG] [-vN]',
-    '  amber check [--feature NAME]',
+    '  amber check [--feature NAME | --extra | --experimental | --all]',
+    '  amber swrk FD | amber service --address PATH',
+    '  amber crit decode|encode|info|show|x ...',
     '',
-    'Options:',
+    'Commands:',
   ];
+  for (const c of COMMANDS) lines.push(`  ${c.name.padEnd(14)} ${c.help}${c.support === 'unsupported' ? ' (not supported yet)' : ''}`);
+  lines.push('', 'Options (flags can be negated with --no-):');
   for (const o of OPTIONS) {
-    const names = `${o.short ? `-${o.short}, ` : '    '}--${o.long}${o.arg ? ` ${o.arg}` : ''}`;
-    lines.push(`  ${names.padEnd(30)} ${o.help}`);
+    const value = o.arg ? (o.optionalArg ? `[=${o.arg}]` : ` ${o.arg}`) : '';
+    const names = `${o.short ? `-${o.short}, ` : '    '}--${o.long}${value}`;
+    const mark = o.support === 'unsupported' ? ' (not supported yet)' : o.support === 'accepted' ? ' (accepted, no effect)' : '';
+    lines.push(`  ${names.padEnd(34)} ${o.help}${mark}`);
   }
-  lines.push('', 'Exit codes: 0 success, 1 failure (as CRIU).');
+  lines.push('', 'Configuration: /etc/criu/default.conf, ~/.criu/default.conf, $CRIU_CONFIG_FILE, --config FILE.');
+  lines.push('Exit codes: 0 success, 1 failure (as CRIU); without -d, restore exits with the tree\'s own code.');
   return lines.join('\n');
 }

@@ -34,6 +34,10 @@ export interface DumpOptions {
   ghostLimit?: number;
   /** --external: open files left to the caller, by key. */
   externals?: ExternalFiles;
+  /** --leave-stopped: after a good dump the tree stays, stopped (SIGSTOP), neither killed nor resumed. */
+  leaveStopped?: boolean;
+  /** --timeout in ms: freezing gives up past it (0: no limit). */
+  freezeTimeoutMs?: number;
   /**
    * CRIU's action points (src/actions.ts), for --action-script and RPC notifications: pre-dump
    * (nothing frozen yet), network-lock (frozen), post-dump (images written; a failure resumes the
@@ -63,7 +67,7 @@ export function dump(opts: DumpOptions): DumpResult {
   opts.onAction?.('pre-dump', pid);
   const tFreeze = process.hrtime.bigint();
   faultPoint('dump:freeze');
-  const procs: FrozenProcess[] = step('freezing the tree (PTRACE_SEIZE + PTRACE_INTERRUPT)', pid, () => freezeTree(pid, log));
+  const procs: FrozenProcess[] = step('freezing the tree (PTRACE_SEIZE + PTRACE_INTERRUPT)', pid, () => freezeTree(pid, log, opts.freezeTimeoutMs ?? 0));
   const freezingUs = usSince(tFreeze);
   const tFrozen = process.hrtime.bigint();
   log.info(`froze ${procs.length} processes in ${freezingUs} us`);
@@ -85,7 +89,7 @@ export function dump(opts: DumpOptions): DumpResult {
     fileCtx: {
       shellJob: opts.shellJob, log,
       sockets: opts.sockets ?? NO_SOCKET_OPTIONS,
-      leaveRunning: opts.leaveRunning,
+      leaveRunning: opts.leaveRunning || !!opts.leaveStopped,
       fileLocks: opts.fileLocks ?? false,
       rootPid: pid,
       treePids: procs.filter((p) => p.state !== 'zombie').map((p) => p.pid),
@@ -188,7 +192,7 @@ export function dump(opts: DumpOptions): DumpResult {
   } finally {
     progress.done();
     for (const fd of pagesFds.values()) fs.closeSync(fd);
-    const killed = dumped && !opts.leaveRunning;
+    const killed = dumped && !opts.leaveRunning && !opts.leaveStopped;
     if (!dumped) {
       for (const fn of abortHooks) {
         try { fn(); } catch (e) { log.error(`undoing the failed dump: ${(e as Error).message}`); }
@@ -197,12 +201,12 @@ export function dump(opts: DumpOptions): DumpResult {
     for (const fn of releaseHooks) {
       try { fn(killed); } catch (e) { log.error(`releasing the tree: ${(e as Error).message}`); }
     }
-    releaseTree(procs, killed ? 'kill' : 'resume', log);
+    releaseTree(procs, killed ? 'kill' : dumped && opts.leaveStopped ? 'stop' : 'resume', log);
     if (locked && !killed && opts.onAction) {
       try { opts.onAction('network-unlock', pid); } catch (e) { log.error(`network-unlock after the dump: ${(e as Error).message}`); }
     }
     // Closed after the tree is killed: a connection in repair mode then goes without a word to its peer.
     for (const fd of [...grabbed.values(), ...pidfds.values()]) fs.closeSync(fd);
-    log.info(dumped && !opts.leaveRunning ? `tree of ${pid} killed after dump` : `tree of ${pid} resumed`);
+    log.info(killed ? `tree of ${pid} killed after dump` : dumped && opts.leaveStopped ? `tree of ${pid} left stopped` : `tree of ${pid} resumed`);
   }
 }

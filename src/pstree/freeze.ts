@@ -9,7 +9,7 @@ import { Tracee } from '../compel';
 import { native } from '../native';
 import { Logger } from '../log';
 import { parseStat } from '../proc/stat';
-import { StepError, UnsupportedError } from '../errors';
+import { AmberError, StepError, UnsupportedError } from '../errors';
 
 export type TaskState = 'alive' | 'stopped' | 'zombie';
 const SIGCONT = 18, SIGSTOP = 19;
@@ -99,12 +99,19 @@ function freezeProcess(pid: number, ppid: number, log: Logger): FrozenProcess {
   return { pid, ppid, pgid: stat.pgrp, sid: stat.session, comm: stat.comm, state, threads, stopReport };
 }
 
-/** Processes in tree order (each parent before its children). On failure nothing stays frozen. */
-export function freezeTree(root: number, log: Logger): FrozenProcess[] {
+/**
+ * Processes in tree order (each parent before its children). On failure nothing stays frozen.
+ * timeoutMs (CRIU's --timeout): past it, freezing gives up and the tree runs on.
+ */
+export function freezeTree(root: number, log: Logger, timeoutMs = 0): FrozenProcess[] {
   const out: FrozenProcess[] = [];
+  const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
   try {
     const queue: [number, number][] = [[root, 0]];
     while (queue.length) {
+      if (Date.now() > deadline) {
+        throw new AmberError(`freezing the tree of ${root} took more than the timeout (${timeoutMs / 1000} s, --timeout): ${out.length} processes frozen, ${queue.length} to go; the tree is left running`);
+      }
       const [pid, ppid] = queue.shift()!;
       const p = freezeProcess(pid, ppid, log);
       out.push(p);
@@ -117,8 +124,8 @@ export function freezeTree(root: number, log: Logger): FrozenProcess[] {
   return out;
 }
 
-/** Lets the tree go: resumed as it was, or killed (after a dump). */
-export function releaseTree(procs: FrozenProcess[], how: 'resume' | 'kill', log: Logger): void {
+/** Lets the tree go: resumed as it was, killed (after a dump), or left stopped (--leave-stopped). */
+export function releaseTree(procs: FrozenProcess[], how: 'resume' | 'kill' | 'stop', log: Logger): void {
   for (const p of procs) {
     if (how === 'kill') {
       try { native.kill(p.pid, 9); } catch { /* gone */ }
@@ -127,7 +134,7 @@ export function releaseTree(procs: FrozenProcess[], how: 'resume' | 'kill', log:
     for (const t of [...p.threads.slice(1), ...p.threads.slice(0, 1)]) {
       try {
         if (how === 'kill') native.waitpid(t.pid, 0x40000000);
-        else t.detach(p.state === 'stopped' && t.pid === p.pid ? SIGSTOP : 0);
+        else t.detach((how === 'stop' || p.state === 'stopped') && t.pid === p.pid ? SIGSTOP : 0);
       } catch (e) {
         log.debug(`releasing ${t.pid}: ${(e as Error).message}`);
       }

@@ -33,6 +33,10 @@ export interface RestoreOptions {
   shellJob: boolean;
   sockets?: SocketOptions;
   pidfile?: string;
+  /** --leave-stopped: every restored process is left stopped (SIGSTOP). */
+  leaveStopped?: boolean;
+  /** Called once the tree runs (before restore waits for it without -d): --status-fd. */
+  onReady?: (rootPid: number) => void;
   /** --inherit-fd: the restorer's own fds standing for files of the images, by key. */
   inheritFds?: InheritFd[];
   /**
@@ -158,7 +162,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
     for (const p of restoring) {
       if (early.has(p)) continue;
       const tc = p.images.cores[0].tc;
-      releaseProcess(p, tc.task_state === STOPPED ? tc.stop_report || SIGSTOP : 0);
+      releaseProcess(p, tc.task_state === STOPPED ? tc.stop_report || SIGSTOP : opts.leaveStopped ? SIGSTOP : 0);
     }
     stubs.clear();
     for (const u of fileCtx.inherited!.unused()) log.warn(`--inherit-fd fd[${u.fd}]:${u.key}: no file of the images is ${u.key}`);
@@ -174,6 +178,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
   writeStats(opts.imagesDir, live, restoreUs, log);
   log.info(`tree ${rootPid} restored in ${(restoreUs / 1000).toFixed(1)} ms`);
   if (opts.pidfile) fs.writeFileSync(opts.pidfile, `${rootPid}`);
+  opts.onReady?.(rootPid);
   if (opts.onAction) {
     try { opts.onAction('post-resume', rootPid); } catch (e) { log.error(`post-resume: ${(e as Error).message}`); }
   }
