@@ -5,12 +5,14 @@
  * State (a root process): thread U calls SYS_setresuid(1000, 1001, 1002) and
  * SYS_setresgid(1100, 1101, 1102) directly (fsuid follows euid: 1001; its capabilities
  * are gone), thread F keeps uid 0 but calls SYS_setfsuid(2000) and SYS_setfsgid(2100),
- * and the main thread keeps root. The Uid:/Gid:/CapEff: lines of each thread's
- * /proc/self/task/TID/status are recorded before the checkpoint.
+ * and the main thread keeps root (thread_creds_raw_leader, built from this source: the main
+ * thread is the one that calls SYS_setresuid, thread R keeps root). The Uid:/Gid:/CapEff:
+ * lines of each thread's /proc/self/task/TID/status are recorded before the checkpoint.
  * Check after SIGTERM: each thread's three lines equal the recorded ones (read by the main
  * thread), and each thread checks its own ids with the raw SYS_getresuid/SYS_getresgid and
  * setfsuid(-1)/setfsgid(-1) (which return the current value). The main thread is still
- * uid 0 with a full effective set, and U still cannot become root again (EPERM).
+ * uid 0 with a full effective set (or, in the variant, has none), and the unprivileged thread
+ * still cannot become root again (EPERM).
  */
 #include "zdtm.h"
 #include <errno.h>
@@ -31,12 +33,24 @@ struct th {
 	pthread_t t;
 };
 
+#ifndef LEADER_UNPRIVILEGED
+#define LEADER_UNPRIVILEGED 0
+#endif
+
+/* T[0] is the main thread; with LEADER_UNPRIVILEGED it is the one that gives up root. */
 static struct th T[3] = {
+#if LEADER_UNPRIVILEGED
+	{ "main", 1000, 1001, 1002, 1001, 1100, 1101, 1102, 1101, 1, 0 },
+	{ "R", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+#else
 	{ "main", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
 	{ "U", 1000, 1001, 1002, 1001, 1100, 1101, 1102, 1101, 1, 0 },
+#endif
 	{ "F", 0, 0, 0, 2000, 0, 0, 0, 2100, 0, 1 },
 };
 static volatile int go_check;
+/* With an unprivileged main thread, thread R (root) writes the pidfile for it: 1 asks, 2 done. */
+static volatile int ready_req;
 
 /* Uid:, Gid: and CapEff: of /proc/self/task/TID/status on one string. */
 static void thread_lines(pid_t tid, char *out, size_t size)
@@ -78,11 +92,8 @@ static int own_ids_ok(struct th *t)
 	return ok;
 }
 
-static void *body(void *arg)
+static void set_own_ids(struct th *t)
 {
-	struct th *t = arg;
-
-	t->tid = syscall(SYS_gettid);
 	if (t->raw_setres) {
 		if (syscall(SYS_setresgid, t->gr, t->ge, t->gs) || syscall(SYS_setresuid, t->r, t->e, t->s))
 			t->failed = 1;
@@ -91,9 +102,22 @@ static void *body(void *arg)
 		syscall(SYS_setfsuid, t->fs);
 		syscall(SYS_setfsgid, t->gfs);
 	}
+}
+
+static void *body(void *arg)
+{
+	struct th *t = arg;
+
+	t->tid = syscall(SYS_gettid);
+	set_own_ids(t);
 	t->ready = 1;
-	while (!go_check)
-		zdtm_sleep_ms(20);
+	while (!go_check) {
+		if (ready_req == 1 && t == &T[1]) {
+			zdtm_ready();
+			ready_req = 2;
+		}
+		zdtm_sleep_ms(5);
+	}
 	if (!own_ids_ok(t))
 		t->failed = 1;
 	if (t->raw_setres) {
@@ -122,6 +146,9 @@ int main(int argc, char **argv)
 		if (!T[i].ready || T[i].failed)
 			zdtm_fail("thread %s did not set its ids", T[i].name);
 	}
+	set_own_ids(&T[0]);
+	if (T[0].failed)
+		zdtm_fail("the main thread did not set its ids");
 	for (i = 0; i < 3; i++) {
 		thread_lines(T[i].tid, T[i].lines, sizeof(T[i].lines));
 		zdtm_log("%s (tid %d): %s", T[i].name, T[i].tid, T[i].lines);
@@ -129,7 +156,14 @@ int main(int argc, char **argv)
 	if (!strcmp(T[0].lines, T[1].lines) || !strcmp(T[0].lines, T[2].lines))
 		zdtm_fail("the threads' credentials are not distinct before the checkpoint");
 
-	zdtm_ready();
+	if (LEADER_UNPRIVILEGED) {
+		/* The pidfile's directory is root's: the root thread writes it. */
+		ready_req = 1;
+		while (ready_req != 2)
+			zdtm_sleep_ms(5);
+	} else {
+		zdtm_ready();
+	}
 	zdtm_wait_for_term();
 
 	for (i = 0; i < 3; i++) {
@@ -140,7 +174,13 @@ int main(int argc, char **argv)
 	{
 		char cap[64];
 		zdtm_status_field("CapEff", cap, sizeof(cap));
-		zdtm_check(strcmp(cap, "0000000000000000") != 0, "main: no effective capabilities left (%s)", cap);
+		if (LEADER_UNPRIVILEGED) {
+			zdtm_check(!strcmp(cap, "0000000000000000"), "main: effective capabilities %s, expected none", cap);
+			errno = 0;
+			zdtm_check(syscall(SYS_setresuid, 0, 0, 0) < 0 && errno == EPERM, "main: became root again");
+		} else {
+			zdtm_check(strcmp(cap, "0000000000000000") != 0, "main: no effective capabilities left (%s)", cap);
+		}
 	}
 	go_check = 1;
 	for (i = 1; i < 3; i++) {
