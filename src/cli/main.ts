@@ -10,6 +10,7 @@ import { runCheck } from '../check/check';
 import { SocketOptions } from '../files/types';
 import { parseLockMethod } from '../net/network-lock';
 import * as img from '../images';
+import { actionScriptHook } from './action-scripts';
 import { ExternalFiles, parseExternal, parseInheritFds } from '../files/external';
 
 const VERSION: string = require('../../../package.json').version;
@@ -79,6 +80,11 @@ function displayStats(what: 'dump' | 'restore', dir: string): void {
 }
 
 export function main(argv: string[]): void {
+  // `amber crit ...`: CRIU's image tool, which parses its own arguments.
+  if (argv[0] === 'crit') {
+    process.exitCode = require('../crit/cli').critMain(argv.slice(1));
+    return;
+  }
   let log: Logger | undefined;
   try {
     const args = parseArgs(argv);
@@ -105,7 +111,7 @@ export function main(argv: string[]): void {
           pid, imagesDir: dir, leaveRunning: args.opts.has('leave-running'), leaveStopped: args.opts.has('leave-stopped'), shellJob: args.opts.has('shell-job'),
           sockets: socketOptions(args), fileLocks: args.opts.has('file-locks'), linkRemap: args.opts.has('link-remap'),
           ghostLimit: args.opts.has('ghost-limit') ? parseSize('ghost-limit', requireOpt(args, 'ghost-limit')) : undefined, externals,
-          freezeTimeoutMs: timeoutSeconds(args) * 1000, log,
+          freezeTimeoutMs: timeoutSeconds(args) * 1000, onAction: actionScriptHook(optionValues(args, 'action-script'), dir, log), log,
         });
         log.info(`dump finished: ${r.processes} processes, ${r.threads} threads, ${r.pagesWritten} pages, frozen for ${r.frozenMs.toFixed(1)} ms`);
         if (args.opts.has('display-stats')) displayStats('dump', dir);
@@ -125,7 +131,7 @@ export function main(argv: string[]): void {
         const r = restore({
           imagesDir: dir, detached: args.opts.has('restore-detached'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args),
           pidfile: args.opts.get('pidfile') as string | undefined, inheritFds: inherit.fds, log,
-          leaveStopped: args.opts.has('leave-stopped'),
+          leaveStopped: args.opts.has('leave-stopped'), onAction: actionScriptHook(optionValues(args, 'action-script'), dir, log),
           onReady: () => {
             if (args.opts.has('display-stats')) displayStats('restore', dir);
             if (statusFd !== undefined) { fs.writeSync(statusFd, Buffer.alloc(1)); fs.closeSync(statusFd); }
