@@ -102,3 +102,11 @@ describe('CRIU config files', () => {
     fs.rmSync(home, { recursive: true });
   });
 });
+
+describe('docs/options.md', () => {
+  it('is what the option table gives', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync('node', [path.join(__dirname, '../../scripts/gen-options-doc.js'), '--check'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  });
+});
