@@ -22,6 +22,7 @@ import * as path from 'node:path';
 import { ImageError, nodeErrorToSys, UnsupportedError } from '../errors';
 import { Entry, ghostFileImg, readImage, readImageOptional, REMAP_FPATH_IMG, writeImage } from '../images';
 import { dataRuns } from './file-data';
+import { mutated } from '../mutant';
 import { FileDumpContext, FileRestoreContext, OpenFd } from './types';
 
 export const DELETED = ' (deleted)';
@@ -210,7 +211,7 @@ function createGhostDir(name: string, ghostId: number, ctx: FileRestoreContext):
     }
     let removed = false;
     const remove = () => {
-      if (removed) return;
+      if (removed || mutated('skip-ghost-dir-removal')) return;
       removed = true;
       fs.rmdirSync(p);
     };

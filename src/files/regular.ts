@@ -13,10 +13,13 @@ import { isTerminal } from './tty';
 import { DELETED, dumpGhost, dumpGhostDir, ghostOf, ghostPath, linkedOf, openGhost } from './ghost';
 import { dumpLinkRemap, openLinked } from './link-remap';
 import { refuseForeignProcFile } from './proc-files';
+import { mutated } from '../mutant';
 
 const O_CLOEXEC = 0o2000000;
 /** Flags that only mean something at creation time: never replayed on reopen. */
 const CREATION_FLAGS = 0o100 | 0o200 | 0o400 | 0o1000; // O_CREAT O_EXCL O_NOCTTY O_TRUNC
+/** The skip-file-flags mutant reopens with the access mode, O_PATH and O_DIRECTORY only. */
+const MUTANT_KEPT_FLAGS = 0o3 | 0o10000000 | 0o200000;
 
 /**
  * The file opened at restore must be the one dumped as far as the images tell: the same size (a
@@ -65,11 +68,12 @@ export const regularFile: FileKind = {
     let fd: number;
     const ghost = ghostOf(reg.id, ctx);
     const linked = linkedOf(reg.id, ctx);
-    if (ghost !== undefined) fd = openGhost(ghost, reg.name, reg.flags & ~CREATION_FLAGS, ctx);
-    else if (linked !== undefined) fd = openLinked(linked, reg.name, reg.flags & ~CREATION_FLAGS, ctx);
+    const flags = mutated('skip-file-flags') ? reg.flags & MUTANT_KEPT_FLAGS : reg.flags & ~CREATION_FLAGS;
+    if (ghost !== undefined) fd = openGhost(ghost, reg.name, flags, ctx);
+    else if (linked !== undefined) fd = openLinked(linked, reg.name, flags, ctx);
     else {
       try {
-        fd = fs.openSync(reg.name, (reg.flags & ~CREATION_FLAGS) | O_CLOEXEC);
+        fd = fs.openSync(reg.name, flags | O_CLOEXEC);
       } catch (e) {
         throw nodeErrorToSys(e, `open ${reg.name}`);
       }

@@ -155,7 +155,7 @@ function restoreThread(t: Stub, images: ProcessImages, index: number, ctx: Resto
   restoreThreadCpu(t, th.cpu_affinity, th.spec_ctrl, affinityFromStatus(parseStatus(fs.readFileSync(`/proc/${t.pid}/status`, 'utf8'))));
   // Before creds, while the stub may still install filters; suspended for our syscalls until detach.
   restoreSeccomp(t, th.seccomp_mode ?? 0, th.seccomp_filter, ctx.seccompFilters);
-  if (th.creds) restoreCreds(t, th.creds);
+  if (th.creds && !(index > 0 && mutated('skip-thread-creds'))) restoreCreds(t, th.creds);
 }
 
 /**
