@@ -19,7 +19,22 @@ import { procState, waitExit, waitPidsFree } from '../../zdtm/runner/reaper';
 
 const isRoot = process.getuid?.() === 0;
 const ready = isRoot && fs.existsSync(defaultAmberBin) && fs.existsSync(path.join(__dirname, '../../dist/src/cli/main.js'));
-const O_CLOEXEC = 0o2000000, O_NONBLOCK = 0o4000, F_SETFL = 4;
+const O_CLOEXEC = 0o2000000, O_NONBLOCK = 0o4000, F_SETFL = 4, O_RDWR = 2, O_NOCTTY = 0o400;
+const TIOCSPTLCK = 0x40045431;
+
+/**
+ * A new pty pair: [master, slave], both O_NOCTTY (no one's controlling terminal). The slave is
+ * opened by its path: TIOCGPTPEER with O_CLOEXEC leaves O_CLOEXEC in the file's own flags, which
+ * /proc/PID/fdinfo then shows for every fd on it, close-on-exec or not.
+ */
+function ptyPair(): [number, number] {
+  const m = keep(fs.openSync('/dev/ptmx', O_RDWR | O_NOCTTY | O_CLOEXEC));
+  native.ttySet(m, TIOCSPTLCK, Buffer.alloc(4));
+  const peer = native.ttyOpenPeer(m, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  const name = fs.readlinkSync(`/proc/self/fd/${peer}`);
+  fs.closeSync(peer);
+  return [m, keep(fs.openSync(name, O_RDWR | O_NOCTTY))];
+}
 
 let root: string;
 const held: number[] = [];
@@ -58,9 +73,9 @@ async function until<T>(what: string, fn: () => T | undefined, ms = 10_000): Pro
  * test worker leaves some open without O_CLOEXEC: a pipe to its parent would be one more pipe
  * whose other end is outside the tree). Returns its PID.
  */
-async function startHelper(dir: string, script: string, stdio: (number | 'ignore')[]): Promise<number> {
+async function startHelper(dir: string, script: string, stdio: (number | 'ignore')[], keepFds: number[] = []): Promise<number> {
   const pidfile = path.join(dir, 'helper.pid');
-  const closeOthers = 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null';
+  const closeOthers = `for f in /proc/$$/fd/*; do n=\${f##*/}; case " ${keepFds.join(' ')} " in *" $n "*) continue;; esac; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null`;
   const child = spawn('setsid', ['-f', 'bash', '-c', `${closeOthers}; echo $$ > ${pidfile}; exec sh -c "$1"`, 'helper', script], { stdio, cwd: dir });
   await new Promise((r) => child.on('exit', r));
   return until('the helper to start', () => {
@@ -177,8 +192,8 @@ describe.skipIf(!ready)('inherit-fd end to end', () => {
 
     const d = await amber(dir, ['dump', '-t', String(pid)]);
     expect(d.code, d.out).toBe(0);
-    expect(d.out).toContain(`pipe:[${inIno}]`);
-    expect(d.out).toMatch(/its other end is held outside the dumped tree/);
+    expect(d.out).toContain(`pipe:[${inIno}] (task ${pid} fd 0, the reading end): its other end is held outside the dumped tree, by task ${process.pid}`);
+    expect(d.out).toContain(`pipe:[${outIno}] (task ${pid} fd 1, the writing end): its other end is held outside the dumped tree, by task ${process.pid}`);
     expect(await waitPidsFree([pid], 10_000)).toEqual([]);
     close(inW); close(outR);
 
@@ -210,6 +225,31 @@ describe.skipIf(!ready)('inherit-fd end to end', () => {
     close(newInW); // cat sees the end of its input and exits 0
     expect(await waitExit(pid, 10_000)).toEqual({ code: 0 });
     close(newOutR);
+  });
+
+  it('needs no --inherit-fd for a one-ended pipe whose other end is closed everywhere', async () => {
+    const dir = path.join(root, 'closed-peer');
+    fs.mkdirSync(dir);
+    const [inR, inW] = pipe();
+    const [errR, errW] = pipe();
+    const out = path.join(dir, 'out.txt');
+    const outFd = fs.openSync(out, 'w');
+    const go = fifo(dir);
+    const pid = await startHelper(dir, `read go < ${go}; exec cat`, [inR, outFd, errW]);
+    fs.closeSync(outFd);
+    close(inR); close(errW);
+    fs.writeSync(inW, 'queued, writer gone\n');
+    close(inW); // stdin: bytes queued, no writer left
+    close(errR); // stderr: no reader left
+    const d = await amber(dir, ['dump', '-t', String(pid)]);
+    expect(d.code, d.out).toBe(0);
+    expect(d.out).not.toMatch(/held outside the dumped tree/);
+    expect(await waitPidsFree([pid], 10_000)).toEqual([]);
+    const r = await amber(dir, ['restore', '-d', '--pidfile', path.join(dir, 'r.pid')]);
+    expect(r.code, r.out).toBe(0);
+    fs.writeFileSync(go, 'go\n'); // the helper waits in an open of this FIFO
+    expect(await waitExit(pid, 10_000)).toEqual({ code: 0 });
+    expect(fs.readFileSync(out, 'utf8')).toBe('queued, writer gone\n');
   });
 
   it('restores a file dumped with --external file[MNTID:INODE] onto the caller\'s other file, and refuses without it', async () => {
@@ -274,5 +314,42 @@ describe.skipIf(!ready)('inherit-fd end to end', () => {
     fs.writeFileSync(go, 'go\n'); // the helper waits in an open of this FIFO
     expect(await waitExit(pid, 10_000)).toEqual({ code: 0 });
     expect(fs.readFileSync(out, 'utf8')).toBe('new\n');
+  });
+
+  it('restores a terminal dumped with --external tty[RDEV:DEV] onto the caller\'s other terminal', async () => {
+    const dir = path.join(root, 'external-tty');
+    fs.mkdirSync(dir);
+    const [m, sl] = ptyPair();
+    const st = fs.fstatSync(sl);
+    const key = `tty[${st.rdev.toString(16)}:${st.dev.toString(16)}]`;
+    const go = fifo(dir);
+    // The terminal reaches the helper as fd 5 only: no shell makes it a controlling terminal.
+    const pid = await startHelper(dir, `exec 0<&5 1>&5 5>&-; read go < ${go}; echo restored; exec cat`, ['ignore', 'ignore', 'ignore', 'ignore', 'ignore', sl], [5]);
+    await until('the helper on the terminal', () => (fs.existsSync(`/proc/${pid}/fd/1`) && fs.readlinkSync(`/proc/${pid}/fd/1`).startsWith('/dev/pts/') && !fs.existsSync(`/proc/${pid}/fd/5`) ? true : undefined));
+
+    const d = await amber(dir, ['dump', '-t', String(pid), '--external', key]);
+    expect(d.code, d.out).toBe(0);
+    expect(d.out).toContain(`external terminal ${key}`);
+    expect(await waitPidsFree([pid], 10_000)).toEqual([]);
+    close(sl); close(m);
+
+    const bad = await amber(dir, ['restore', '-d', '--pidfile', path.join(dir, 'r.pid')]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain(`task ${pid} fd 0: ${key}: an external terminal: restore needs --inherit-fd fd[N]:${key}`);
+    expect(alive(pid)).toBe(false);
+
+    const [m2, s2] = ptyPair();
+    const r = await amber(dir, ['restore', '-d', '--pidfile', path.join(dir, 'r.pid'), '--inherit-fd', `fd[5]:${key}`], ['ignore', 'ignore', 'ignore', 'ignore', 'ignore', s2]);
+    expect(r.code, r.out).toBe(0);
+    expect(fs.readlinkSync(`/proc/${pid}/fd/0`)).toBe(fs.readlinkSync(`/proc/self/fd/${s2}`));
+    close(s2);
+    fs.writeFileSync(go, 'go\n'); // the helper waits in an open of this FIFO
+    await readUntil(m2, 'restored\r\n');
+    fs.writeSync(m2, 'typed\n');
+    // the terminal echoes the line, then cat writes it back
+    expect(await readUntil(m2, 'typed\r\ntyped\r\n')).toContain('typed\r\ntyped\r\n');
+    native.kill(pid, 9);
+    expect(await waitExit(pid, 10_000)).toEqual({ signal: 9 });
+    close(m2);
   });
 });
