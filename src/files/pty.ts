@@ -23,7 +23,7 @@ import { AmberError, ImageError, SysError, UnsupportedError } from '../errors';
 import { Entry, readImageOptional, TTY_DATA_IMG, TTY_INFO_IMG } from '../images';
 import { FdType, FileDumpContext, FileKind, FileRestoreContext, NO_FOWN, OpenFd } from './types';
 import type { Injected } from '../task/injected';
-import { takeRestorerFd } from '../task/injected';
+import { putString, takeRestorerFd } from '../task/injected';
 import { SYS } from '../arch/x86_64/syscalls';
 import { mutated } from '../mutant';
 
@@ -45,6 +45,20 @@ export function isPtyMaster(st: fs.Stats): boolean {
   if (!st.isCharacterDevice()) return false;
   const { major, minor } = rdevParts(st.rdev);
   return major === PTMX_MAJOR && minor === PTMX_MINOR;
+}
+
+/** /dev/tty (5:0): whatever the opening task's controlling terminal is. */
+export function isDevTty(st: fs.Stats): boolean {
+  if (!st.isCharacterDevice()) return false;
+  const { major, minor } = rdevParts(st.rdev);
+  return major === PTMX_MAJOR && minor === 0;
+}
+
+/** The pty index of a task's controlling terminal, if it is a pty slave. */
+function cttyIndex(pid: number): number | undefined {
+  const { ttyNr } = statFields(pid);
+  const major = (ttyNr >> 8) & 0xfff, minor = (ttyNr & 0xff) | ((ttyNr >> 12) & 0xfff00);
+  return ttyNr && major >= PTS_MAJOR && major < PTS_MAJOR + PTS_MAJORS ? ptsIndex(major, minor) : undefined;
 }
 
 export function ptySlaveIndex(st: fs.Stats): number | undefined {
@@ -340,18 +354,23 @@ export const pty: FileKind = {
   beginDump: (ctx) => void dumpState(ctx),
   matches(f: OpenFd, ctx: FileDumpContext) {
     if (isPtyMaster(f.stat)) return true;
-    const index = ptySlaveIndex(f.stat);
+    // /dev/tty of a task whose controlling terminal is a pty of the tree.
+    const index = isDevTty(f.stat) ? cttyIndex(f.pid) : ptySlaveIndex(f.stat);
     return index !== undefined && dumpState(ctx).masters.has(index);
   },
   dump(f: OpenFd, id: number, ctx: FileDumpContext) {
     const s = dumpState(ctx);
     const isMaster = isPtyMaster(f.stat);
-    const index = isMaster ? masterIndexOf(f.pid, f.fd) : ptySlaveIndex(f.stat);
+    const devTty = isDevTty(f.stat);
+    const index = isMaster ? masterIndexOf(f.pid, f.fd) : devTty ? cttyIndex(f.pid) : ptySlaveIndex(f.stat);
     if (index === undefined) throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, 'a pty master whose fdinfo shows no tty-index');
     if (isMaster && !/^\/dev\/(ptmx|pts\/ptmx)$/.test(f.link)) {
       throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, 'a pty master opened through a path other than /dev/ptmx or /dev/pts/ptmx (another devpts instance)');
     }
-    if (!isMaster && f.link !== `/dev/pts/${index}`) {
+    if (devTty && f.link !== '/dev/tty') {
+      throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, 'the controlling-terminal device under a path other than /dev/tty');
+    }
+    if (!isMaster && !devTty && f.link !== `/dev/pts/${index}`) {
       throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, `a pty slave not opened as /dev/pts/${index} (another devpts instance, or /dev/tty)`);
     }
     const pair = dumpPair(index, s, ctx);
@@ -368,6 +387,7 @@ export const pty: FileKind = {
     if (!info) throw new ImageError(TTY_INFO_IMG, tty.tty_info_id, `no tty_info_entry for tty file ${entry.id}`);
     const p = openPair(info.pty.index, r, ctx);
     const flags = (tty.flags & ~O_CLOEXEC) | O_NOCTTY;
+    if (ctx.files.get(tty.regf_id)?.reg?.name === '/dev/tty') return { fd: openDevTty(info, flags, ctx) };
     if (info.id === p.masterInfo.id) {
       // A master has one open file description: every fd of it is a dup, its flags set on it.
       native.fcntl(p.master, F_SETFL, flags);
@@ -473,6 +493,23 @@ function openPair(index: number, s: PtyRestoreState, ctx: FileRestoreContext): P
   });
   ctx.log.debug(`pty ${index} reopened`);
   return p;
+}
+
+/**
+ * /dev/tty opens the opener's controlling terminal, so it is opened by the session's leader
+ * (which has it back by now) and taken from there: the fd then reads "/dev/tty" as it did.
+ */
+function openDevTty(slaveInfo: Entry, flags: number, ctx: FileRestoreContext): number {
+  const leader = slaveInfo.sid ? ctx.taskFor(slaveInfo.sid) : undefined;
+  if (!leader) throw new ImageError(TTY_INFO_IMG, slaveInfo.id, `a /dev/tty fd of pty ${slaveInfo.pty.index}, whose session ${slaveInfo.sid || '(none)'} has no leader being restored`);
+  const fd = Number(leader.remote.call(SYS.openat, -100, putString(leader, '/dev/tty'), (flags & ~O_CLOEXEC) | O_NOCTTY | O_CLOEXEC));
+  const pidfd = native.pidfdOpen(slaveInfo.sid, 0);
+  try {
+    return native.pidfdGetfd(pidfd, fd);
+  } finally {
+    fs.closeSync(pidfd);
+    leader.remote.call(SYS.close, fd);
+  }
 }
 
 function openSlave(p: PairRestore, flags: number): number {
