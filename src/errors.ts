@@ -103,6 +103,26 @@ export class InjectedFault extends AmberError {
   }
 }
 
+/**
+ * An RPC request (criu swrk / criu service) amber does not serve as asked: an unknown or
+ * unsupported request type, an option it cannot honour, a malformed message. The answer is a
+ * criu_resp with success=false, this message as cr_errmsg and errno as cr_errno.
+ */
+export class RpcError extends AmberError {
+  override readonly code = 'ERPC';
+  constructor(readonly request: string, readonly reason: string, readonly errno?: number) {
+    super(`${request}: ${reason}`);
+  }
+}
+
+/** An action point's hook said no (a client's negative NOTIFY answer, a failing --action-script). */
+export class ActionFailedError extends AmberError {
+  override readonly code = 'EACTION';
+  constructor(readonly action: string, readonly reason: string) {
+    super(`action ${action}: ${reason}`);
+  }
+}
+
 /** Bad command-line usage. */
 export class UsageError extends AmberError {
   override readonly code = 'EUSAGE';

@@ -19,7 +19,7 @@ function prctlWorks(option: number, arg: number): () => boolean {
   };
 }
 
-interface Feature { name: string; what: string; probe(): boolean; /** Only some tasks need it. */ optional?: boolean }
+export interface Feature { name: string; what: string; probe(): boolean; /** Only some tasks need it. */ optional?: boolean }
 
 const exists = (p: string) => () => fs.existsSync(p);
 
@@ -42,6 +42,20 @@ export const ENGINE_FEATURES: Record<string, boolean> = {
   namespaces: false,
 };
 
+/** What `amber check` finds, without printing: required features missing, optional ones absent. */
+export function checkAll(): { missing: Feature[]; warnings: Feature[] } {
+  const absent = FEATURES.filter((f) => !f.probe());
+  const missing = absent.filter((f) => !f.optional);
+  if (process.getuid?.() !== 0) missing.push({ name: 'root', what: 'running as root', probe: () => false });
+  return { missing, warnings: absent.filter((f) => f.optional) };
+}
+
+/** Whether a named feature (of amber itself or of the kernel) is there; undefined: no such feature. */
+export function hasFeature(name: string): boolean | undefined {
+  if (name in ENGINE_FEATURES) return ENGINE_FEATURES[name];
+  return FEATURES.find((x) => x.name === name)?.probe();
+}
+
 export function runCheck(feature: string | undefined): number {
   if (feature !== undefined) {
     if (feature in ENGINE_FEATURES) return ENGINE_FEATURES[feature] ? 0 : 1;
@@ -54,10 +68,8 @@ export function runCheck(feature: string | undefined): number {
     console.log(`${f.name} is ${ok ? 'supported' : 'NOT supported'}`);
     return ok ? 0 : 1;
   }
-  const absent = FEATURES.filter((f) => !f.probe());
-  for (const f of absent.filter((x) => x.optional)) console.log(`Warn: missing ${f.what}`);
-  const missing = absent.filter((f) => !f.optional);
-  if (process.getuid?.() !== 0) missing.push({ name: 'root', what: 'running as root', probe: () => false });
+  const { missing, warnings } = checkAll();
+  for (const f of warnings) console.log(`Warn: missing ${f.what}`);
   if (missing.length === 0) {
     console.log('Looks good.');
     return 0;

@@ -7,6 +7,8 @@ import { helpText, optionValues, parseArgs, ParsedArgs, parseSize } from './opti
 import { dump } from '../dump/dump';
 import { restore } from '../restore/restore';
 import { runCheck } from '../check/check';
+import { runSwrk } from '../rpc/swrk';
+import { runService } from '../rpc/service';
 import { SocketOptions } from '../files/types';
 import { parseLockMethod } from '../net/network-lock';
 import * as img from '../images';
@@ -87,6 +89,11 @@ export function main(argv: string[]): void {
   }
   let log: Logger | undefined;
   try {
+    // CRIU's RPC servers take their own arguments (swrk FD; service --address ...): not the option table's.
+    if (argv[0] === 'swrk') return runSwrk(argv.slice(1), VERSION, (log = openLog(2, undefined)));
+    if (argv[0] === 'service') {
+      return runService(argv.slice(1), VERSION, (a) => (log = openLog(a.verbosity, a.logFile && a.logFile !== '-' ? path.resolve(a.workDir ?? '.', a.logFile) : undefined)));
+    }
     const args = parseArgs(argv);
     if (args.opts.has('version')) {
       console.log(`Version: ${VERSION}`);
