@@ -15,7 +15,7 @@ import { dumpFdTable, FdTableDump, FileRegistry } from '../files/fd-table';
 import { FileDumpContext } from '../files/types';
 import { FrozenProcess } from '../pstree/freeze';
 import { ProcSnapshot, readProcSnapshot, removedCwd } from './collect';
-import { dumpGhostDir } from '../files/ghost';
+import { dumpGhostDir, dumpMappedGhosts } from '../files/ghost';
 import { dumpSigactions, SaEntry } from '../task/sigactions';
 import { dumpItimers, ItimersEntry } from '../task/itimers';
 import { dumpPosixTimers, PosixTimerEntry } from '../task/posix-timers';
@@ -147,6 +147,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
     }
   }
   step('dumping mapped memfds', pid, () => dumpMemfdMappings(pid, vmas, s.fileCtx));
+  step('dumping mapped unlinked files', pid, () => dumpMappedGhosts(pid, vmas, s.nextFileId, s.fileCtx));
   faultPoint('dump:files');
   const fdTable = step('reading the fd table', pid, () => dumpFdTable(pid, s.fileCtx, s.nextFileId, s.files));
   // Registers and masks before anything is injected.

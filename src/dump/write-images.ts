@@ -64,6 +64,12 @@ export function writeProcessImages(dir: string, d: ProcessDump, owners: { files:
   const mapped = new Map<string, number>();
   for (const v of d.vmas) {
     if (!v.path) continue;
+    if (v.ghostFile) {
+      // A mapped unlinked file: its own file id, opened through its ghost (remap-fpath.img).
+      tree.files.push(regFile(v.ghostFile.id, v.ghostFile.name, v.entry.fdflags ?? 0));
+      v.entry.shmid = BigInt(v.ghostFile.id);
+      continue;
+    }
     // memfds are told apart by inode: several may bear one name.
     const key = `${v.memfdInode !== undefined ? `memfd ${v.memfdInode}` : v.path}\0${v.entry.fdflags ?? 0}`;
     let id = mapped.get(key);

@@ -22,6 +22,9 @@ import * as path from 'node:path';
 import { ImageError, nodeErrorToSys, UnsupportedError } from '../errors';
 import { Entry, ghostFileImg, readImage, readImageOptional, REMAP_FPATH_IMG, writeImage } from '../images';
 import { dataRuns } from './file-data';
+import { mountIds } from './memfd';
+import { parseFdinfo } from '../proc/fdinfo';
+import type { VmaInfo } from '../mem/vma';
 import { mutated } from '../mutant';
 import { FileDumpContext, FileRestoreContext, OpenFd } from './types';
 
@@ -112,15 +115,20 @@ export function dumpGhostDir(pid: number, procPath: string, link: string, id: nu
 }
 
 function writeGhost(f: OpenFd, ghostId: number, ctx: FileDumpContext): void {
+  writeGhostData(`/proc/${f.pid}/fd/${f.fd}`, f.pid, `fd ${f.fd} (${f.link})`, f.link, ghostId, ctx);
+}
+
+/** ghost-file-ID.img of the file behind procPath (/proc/PID/fd/N, /proc/PID/map_files/A-B); `what` names it in errors. */
+function writeGhostData(procPath: string, pid: number, what: string, link: string, ghostId: number, ctx: FileDumpContext): void {
   // Our own open file description: SEEK_DATA moves its offset, not the task's.
-  const fd = fs.openSync(`/proc/${f.pid}/fd/${f.fd}`, O_RDONLY | O_CLOEXEC);
+  const fd = fs.openSync(procPath, O_RDONLY | O_CLOEXEC);
   try {
     const st = fs.fstatSync(fd, { bigint: true });
     const size = Number(st.size);
     const runs = dataRuns(fd, size);
     const bytes = runs.reduce((n, r) => n + r.len, 0);
     if (bytes > ctx.ghostLimit) {
-      throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`,
+      throw new UnsupportedError(pid, what,
         `the unlinked file holds ${bytes} bytes of data (size ${size}), above --ghost-limit ${ctx.ghostLimit}`);
     }
     const chunks = runs.map((r) => {
@@ -128,7 +136,7 @@ function writeGhost(f: OpenFd, ghostId: number, ctx: FileDumpContext): void {
       let got = 0;
       while (got < r.len) {
         const n = fs.readSync(fd, data, got, r.len - got, r.off + got);
-        if (n === 0) throw new ImageError(ghostFileImg(ghostId), undefined, `${f.link} shrank while dumped`);
+        if (n === 0) throw new ImageError(ghostFileImg(ghostId), undefined, `${link} shrank while dumped`);
         got += n;
       }
       return { len: BigInt(r.len), off: BigInt(r.off), extra: data };
@@ -137,9 +145,41 @@ function writeGhost(f: OpenFd, ghostId: number, ctx: FileDumpContext): void {
       uid: Number(st.uid), gid: Number(st.gid), mode: Number(st.mode), dev: kernelDev(Number(st.dev)), ino: st.ino,
       atim: timeval(st.atimeNs), mtim: timeval(st.mtimeNs), chunks: true, size: st.size,
     }, ...chunks]);
-    ctx.log.debug(`ghost ${ghostId}: ${f.link}, size ${size}, ${bytes} bytes of data in ${runs.length} runs`);
+    ctx.log.debug(`ghost ${ghostId}: ${link}, size ${size}, ${bytes} bytes of data in ${runs.length} runs`);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * The file behind a mapping whose file was unlinked ("/path (deleted)"), for file `id`: a ghost
+ * (once per inode, shared with the fds of the same file). Refused when it is not a regular file
+ * of one of the task's mounts (a kernel-internal object that only reads like a deleted file).
+ */
+export function dumpMappedGhost(pid: number, range: string, link: string, id: number, ctx: FileDumpContext): void {
+  const procPath = `/proc/${pid}/map_files/${range}`;
+  const what = `mapping ${range} ${link}`;
+  const st = fs.statSync(procPath);
+  if (!st.isFile()) throw new UnsupportedError(pid, what, 'the mapped object was deleted and is not a regular file');
+  const fd = fs.openSync(procPath, O_RDONLY | O_CLOEXEC);
+  try {
+    const mnt = parseFdinfo(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8')).mntId;
+    if (!mountIds(pid, ctx).has(mnt)) throw new UnsupportedError(pid, what, 'the mapped object is on a mount outside the task\'s mount namespace (a kernel-internal file), which amber cannot make again');
+  } finally {
+    fs.closeSync(fd);
+  }
+  const ghostId = ghostIdFor(st, ctx, (gid) => writeGhostData(procPath, pid, what, link, gid, ctx));
+  ctx.addImageEntry(REMAP_FPATH_IMG, 'REMAP_FPATH', { orig_id: id, remap_id: ghostId, remap_type: REMAP_GHOST });
+  ctx.log.debug(`${what}: the mapped file is gone; file id ${id} is ghost ${ghostId}`);
+}
+
+/** Every mapping of an unlinked file gets a file id of its own whose remap names the file's ghost. */
+export function dumpMappedGhosts(pid: number, vmas: VmaInfo[], nextFileId: () => number, ctx: FileDumpContext): void {
+  for (const v of vmas) {
+    if (!v.deleted || !v.path) continue;
+    const id = nextFileId();
+    dumpMappedGhost(pid, `${v.entry.start.toString(16)}-${v.entry.end.toString(16)}`, v.path, id, ctx);
+    v.ghostFile = { id, name: v.path.slice(0, -DELETED.length) };
   }
 }
 

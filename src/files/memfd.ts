@@ -52,7 +52,7 @@ function dumpState(ctx: FileDumpContext): MemfdDumpState {
 }
 
 /** Mount ids of the task's mount namespace: a memfd's mount (the kernel's internal shm mount) is never among them. */
-function mountIds(pid: number, ctx: FileDumpContext): Set<number> {
+export function mountIds(pid: number, ctx: FileDumpContext): Set<number> {
   const key = `mountinfo:${pid}`;
   let ids = ctx.cache.get(key) as Set<number> | undefined;
   if (!ids) {

@@ -68,10 +68,16 @@ export interface PagesSource {
 export type MemfdOpener = (file: Entry, fdflags: number) => number;
 
 /**
+ * Opens, in the restorer, a mapped file that is not reached by its path (an unlinked file, made
+ * again as a ghost), with fdflags; undefined for a file opened by its path. The caller closes it.
+ */
+export type RemappedOpener = (file: Entry, fdflags: number) => number | undefined;
+
+/**
  * Maps and fills every regular VMA. `files` resolves file ids (vma.shmid) to files.img entries;
  * `openMemfd` gives the restored memfd that memfd mappings (VMA_AREA_MEMFD) map.
  */
-export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<number, Entry>, shmem: ShmemRegistry, pages: PagesSource, log: Logger, onBytes?: (n: number) => void, openMemfd?: MemfdOpener): void {
+export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<number, Entry>, shmem: ShmemRegistry, pages: PagesSource, log: Logger, onBytes?: (n: number) => void, openMemfd?: MemfdOpener, openRemapped?: RemappedOpener): void {
   const pagesFd = Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, pages.file), O_RDONLY | O_CLOEXEC));
   const fileFds = new Map<string, number>();
   // File offset of each pagemap entry in the pages file.
@@ -125,8 +131,16 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
         if (!f?.reg?.name) throw new ImageError('mm', undefined, `${vmaName(v)} maps file id ${v.shmid}, absent from files.img`);
         const oflags = v.fdflags ?? O_RDONLY;
         const key = `${f.reg.name}\0${oflags}`;
-        fd = fileFds.get(key) ?? -1;
-        if (fd < 0) {
+        const rfd = openRemapped?.(f, oflags);
+        fd = rfd !== undefined ? -1 : fileFds.get(key) ?? -1;
+        if (rfd !== undefined) {
+          try {
+            fd = takeRestorerFd(t, rfd);
+          } finally {
+            fs.closeSync(rfd);
+          }
+          fileFds.set(`remapped ${v.start}`, fd);
+        } else if (fd < 0) {
           fd = Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, f.reg.name), oflags | O_CLOEXEC));
           fileFds.set(key, fd);
         }

@@ -35,6 +35,10 @@ export interface VmaInfo {
   pages: 'none' | 'all' | 'anon' | 'object';
   /** A memfd mapping (AREA_MEMFD): the memfd_inode_entry's inode_id, set by the dump once the memfd is dumped. */
   memfdInode?: number;
+  /** The mapped file was unlinked ("/path (deleted)"): it is dumped as a ghost (ghost.ts). */
+  deleted?: boolean;
+  /** Set by the dump for a deleted one: its file id (whose remap names the ghost) and old path. */
+  ghostFile?: { id: number; name: string };
 }
 
 /** smaps path of a memfd mapping: "/memfd:NAME (deleted)". */
@@ -103,10 +107,12 @@ function classifyVmaKind(m: MapsEntry, pid: number): VmaInfo {
     }
     return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.FILE_PRIVATE | VMA.AREA_MEMFD, flags: MAP_PRIVATE | growsDown, fdflags: O_RDONLY }, path: m.path, pages: 'anon' };
   }
-  if (m.path.endsWith(' (deleted)')) throw new UnsupportedError(pid, where, 'the mapped file was deleted (not supported yet)');
   if (!m.path.startsWith('/')) throw new UnsupportedError(pid, where, 'mapping of an unknown kind');
+  // An unlinked file (a POSIX shm object after shm_unlink, a replaced library): a ghost, checked
+  // and dumped with the fds (dumpMappedGhosts), mapped from the ghost at restore.
+  const deleted = m.path.endsWith(' (deleted)') ? { deleted: true } : {};
   if (m.shared) {
-    return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.FILE_SHARED, fdflags: m.write || flagsSet.has('mw') ? O_RDWR : O_RDONLY }, path: m.path, pages: 'none' };
+    return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.FILE_SHARED, fdflags: m.write || flagsSet.has('mw') ? O_RDWR : O_RDONLY }, path: m.path, pages: 'none', ...deleted };
   }
-  return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.FILE_PRIVATE, flags: MAP_PRIVATE | growsDown, fdflags: O_RDONLY }, path: m.path, pages: 'anon' };
+  return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.FILE_PRIVATE, flags: MAP_PRIVATE | growsDown, fdflags: O_RDONLY }, path: m.path, pages: 'anon', ...deleted };
 }

@@ -71,7 +71,8 @@ export function restoreMemory(p: RestoringProcess, ctx: RestoreContext): void {
   step('restoring memory', p.images.pid, () => {
     placeVdso(s, s.pid, vmas);
     restoreVmas(s, s.pid, vmas, ctx.files, ctx.shmem, { file: images.pagesFile, entries: images.pagemap }, ctx.log, ctx.onBytes,
-      (f, fdflags) => openMemfdForMapping(f, fdflags, ctx.fileCtx));
+      (f, fdflags) => openMemfdForMapping(f, fdflags, ctx.fileCtx),
+      (f, fdflags) => (ghostOf(f.reg.id, ctx.fileCtx) === undefined ? undefined : regularFile.open({ ...f, reg: { ...f.reg, flags: fdflags } }, ctx.fileCtx).fd));
   });
   faultPoint('restore:mm');
   step('setting mm bounds, auxv and exe (PR_SET_MM_MAP)', images.pid, () => setMmMap(s, s.pid, images.mm, ctx.files.get(images.mm.exe_file_id)!.reg.name));

@@ -58,8 +58,9 @@ export function normalizeMaps(maps: MapEntry[]): string[] {
   }
   return merged.map((m) => {
     const offset = m.inode === 0 ? '-' : m.offset;
-    // Shared anonymous memory and memfds live in internal shmem inodes: a restore makes new ones.
-    const inode = m.path.startsWith('/dev/zero (deleted)') || /^\/memfd:.* \(deleted\)$/s.test(m.path) ? 'shmem' : m.inode;
+    // Shared anonymous memory and memfds live in internal shmem inodes, and unlinked files come
+    // back as new files (ghosts): a restore makes new inodes for all of them.
+    const inode = m.path.endsWith(' (deleted)') ? 'renewed' : m.inode;
     return `${m.start}-${m.end} ${m.perms} ${offset} ${m.dev} ${inode} ${m.path}`.trimEnd();
   });
 }
