@@ -26,6 +26,7 @@ import type { Injected } from '../task/injected';
 import { putString, takeRestorerFd } from '../task/injected';
 import { SYS } from '../arch/x86_64/syscalls';
 import { mutated } from '../mutant';
+import { terminal } from './tty';
 
 const TCGETS2 = 0x802c542a, TCSETS2 = 0x402c542b, TIOCGLCKTRMIOS = 0x5456, TIOCSLCKTRMIOS = 0x5457;
 const TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, TIOCSTI = 0x5412, TIOCSPTLCK = 0x40045431;
@@ -383,6 +384,8 @@ export const pty: FileKind = {
   open(entry: Entry, ctx: FileRestoreContext) {
     const tty = entry.tty as Entry;
     const r = restoreState(ctx);
+    // The caller's terminal of a shell job has no tty_info of its own: the terminal kind's.
+    if (tty.tty_info_id === 0) return terminal.open(entry, ctx);
     const info = r.infos.get(tty.tty_info_id);
     if (!info) throw new ImageError(TTY_INFO_IMG, tty.tty_info_id, `no tty_info_entry for tty file ${entry.id}`);
     const p = openPair(info.pty.index, r, ctx);

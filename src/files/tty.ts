@@ -8,7 +8,7 @@ import { ImageError, UnsupportedError } from '../errors';
 import { Entry } from '../images';
 import { FdType, FileKind, NO_FOWN, OpenFd } from './types';
 
-const O_CLOEXEC = 0o2000000;
+const O_CLOEXEC = 0o2000000, O_NOCTTY = 0o400;
 
 /** Unix98 pty slaves (136-143), /dev/ttyN and serial (4), /dev/tty, console and ptmx (5). */
 export function isTerminal(st: fs.Stats): boolean {
@@ -43,9 +43,10 @@ export const terminal: FileKind = {
   },
   open(entry: Entry, ctx) {
     const own = ctx.shellJob ? restorerTerminal() : undefined;
-    if (own !== undefined) return { fd: fs.openSync(`/proc/self/fd/${own}`, (entry.tty?.flags ?? 2) | O_CLOEXEC) };
+    // O_NOCTTY: a restorer that leads a session without a terminal must not take this one.
+    if (own !== undefined) return { fd: fs.openSync(`/proc/self/fd/${own}`, (entry.tty?.flags ?? 2) | O_CLOEXEC | O_NOCTTY) };
     const name = entry.reg?.name;
     if (typeof name !== 'string') throw new ImageError('files.img', entry.id, 'terminal entry without a path, and the restorer has no terminal (--shell-job)');
-    return { fd: fs.openSync(name, (entry.tty?.flags ?? 2) | O_CLOEXEC) };
+    return { fd: fs.openSync(name, (entry.tty?.flags ?? 2) | O_CLOEXEC | O_NOCTTY) };
   },
 };
