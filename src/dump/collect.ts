@@ -37,8 +37,8 @@ export function readProcSnapshot(pid: number): ProcSnapshot {
 
 const DELETED = ' (deleted)';
 
-/** Whether /proc/PID/WHICH (cwd, root) is still at the path `link` names. */
-function stillThere(pid: number, which: 'cwd' | 'root', link: string): boolean {
+/** Whether /proc/PID/WHICH (cwd, root, exe) is still at the path `link` names. */
+function stillThere(pid: number, which: 'cwd' | 'root' | 'exe', link: string): boolean {
   const held = fs.statSync(`/proc/${pid}/${which}`);
   try {
     const there = fs.statSync(`/proc/${pid}/root${link}`);
@@ -62,4 +62,14 @@ export function removedCwd(pid: number, snap: ProcSnapshot): string | undefined 
   if (stillThere(pid, 'cwd', snap.cwd)) return undefined;
   if (snap.cwd.endsWith(DELETED)) return snap.cwd.slice(0, -DELETED.length);
   throw new UnsupportedError(pid, `working directory ${snap.cwd}`, 'the directory is no longer at that path (over-mounted?); amber cannot enter it again');
+}
+
+/**
+ * The exe link is set again by path (PR_SET_MM_MAP): an executable that was deleted or replaced
+ * since the task started cannot be named again, so the dump refuses it rather than leave a
+ * restore that must fail.
+ */
+export function refuseLostExe(pid: number, snap: ProcSnapshot): void {
+  if (stillThere(pid, 'exe', snap.exe)) return;
+  throw new UnsupportedError(pid, `executable ${snap.exe}`, 'the program file was deleted or replaced since the task started; amber sets the exe link by path and cannot name it again');
 }

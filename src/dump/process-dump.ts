@@ -14,7 +14,7 @@ import { dumpPages, PagesDumpResult } from '../mem/dump-pages';
 import { dumpFdTable, FdTableDump, FileRegistry } from '../files/fd-table';
 import { FileDumpContext } from '../files/types';
 import { FrozenProcess } from '../pstree/freeze';
-import { ProcSnapshot, readProcSnapshot, removedCwd } from './collect';
+import { ProcSnapshot, readProcSnapshot, refuseLostExe, removedCwd } from './collect';
 import { dumpGhostDir, dumpMappedGhosts } from '../files/ghost';
 import { dumpSigactions, SaEntry } from '../task/sigactions';
 import { dumpItimers, ItimersEntry } from '../task/itimers';
@@ -129,6 +129,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
   const log = s.log.child(`(${pid})`);
   faultPoint('dump:collect');
   const snap = step('reading /proc', pid, () => readProcSnapshot(pid));
+  refuseLostExe(pid, snap);
   // A removed working directory is a ghost directory, whose file id is the fs image's cwd_id.
   const gone = removedCwd(pid, snap);
   let cwdFile: ProcessDump['cwdFile'];
