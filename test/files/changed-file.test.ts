@@ -39,21 +39,27 @@ describe.skipIf(!ready)('restore of a file that changed since the dump', () => {
     const out = fs.readFileSync(r.output, 'utf8');
     expect(out).toContain(held);
     expect(out).toMatch(expectMsg);
-    expect(await waitPidsFree([pid], 2_000)).toEqual([]);
+    expect(await waitPidsFree([pid], 5_000)).toEqual([]);
   };
 
   it('refuses a file that was truncated', async () => {
     fs.truncateSync(held, 100);
-    await refused(/its size is 100 bytes, at dump it was 16384 bytes/);
-    fs.writeFileSync(held, original);
+    try {
+      await refused(/its size is 100 bytes, at dump it was 16384 bytes/);
+    } finally {
+      fs.writeFileSync(held, original);
+    }
   });
 
   it('refuses a file whose path now names another file of another mode', async () => {
     fs.renameSync(held, `${held}.saved`);
     fs.writeFileSync(held, original, { mode: 0o600 });
     fs.chmodSync(held, 0o600);
-    await refused(/its mode is 0100600, at dump it was 0100644/);
-    fs.renameSync(`${held}.saved`, held);
+    try {
+      await refused(/its mode is 0100600, at dump it was 0100644/);
+    } finally {
+      fs.renameSync(`${held}.saved`, held);
+    }
   });
 
   it('restores once the file is as it was, and the test passes', async () => {
