@@ -1,6 +1,7 @@
 // Process-level syscalls: wait, signals, pidfds, prctl, and the clone3 stub a restore morphs.
 #include "common.h"
 #include <linux/sched.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -71,6 +72,10 @@ static Napi::Value Prctl(const Napi::CallbackInfo& info) {
 // to be traced by this thread. Only raw syscalls run in the child: it is a copy of a
 // multi-threaded process, where locks may be held by threads that do not exist in it.
 // Exit codes 100/101 tell the parent which step failed.
+// sibling (5th argument, optional): the stub is made with CLONE_PARENT, a child of this
+// process's parent (CRIU's --restore-sibling, RPC rst_sibling). TRACEME would then make that
+// parent its tracer, so the stub waits on a pipe until this thread has seized it instead, and
+// only then maps its scratch area and stops.
 static Napi::Value CloneStub(const Napi::CallbackInfo& info) {
   auto tidsArr = info[0].As<Napi::Array>();
   std::vector<pid_t> tids(tidsArr.Length());
@@ -80,23 +85,45 @@ static Napi::Value CloneStub(const Napi::CallbackInfo& info) {
   auto code = info[3].As<Napi::Buffer<uint8_t>>();
   const uint8_t* codeData = code.Data();
   size_t codeLen = code.Length();
+  bool sibling = info.Length() > 4 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value();
+  int gate[2] = {-1, -1};
+  if (sibling && pipe2(gate, O_CLOEXEC) < 0) return ThrowSys(info.Env(), errno, "pipe2");
 
   struct clone_args ca;
   memset(&ca, 0, sizeof ca);
   ca.exit_signal = SIGCHLD;
+  // clone3 wants no exit signal with CLONE_PARENT: the child gets the one amber has (SIGCHLD).
+  if (sibling) ca.flags = CLONE_PARENT, ca.exit_signal = 0;
   ca.set_tid = reinterpret_cast<uint64_t>(tids.data());
   ca.set_tid_size = tids.size();
   long r = syscall(SYS_clone3, &ca, sizeof ca);
-  if (r < 0) return ThrowSys(info.Env(), errno, "clone3", tids.empty() ? -1 : tids[0]);
+  if (r < 0) {
+    int e = errno;
+    if (sibling) { close(gate[0]); close(gate[1]); }
+    return ThrowSys(info.Env(), e, "clone3", tids.empty() ? -1 : tids[0]);
+  }
   if (r == 0) {
+    char go;
+    if (sibling && syscall(SYS_read, gate[0], &go, 1) != 1) syscall(SYS_exit_group, 103);
     long a = syscall(SYS_mmap, scratch, scratchLen, PROT_READ | PROT_WRITE | PROT_EXEC,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (a != static_cast<long>(scratch)) syscall(SYS_exit_group, 100);
     volatile uint8_t* dst = reinterpret_cast<volatile uint8_t*>(scratch);
     for (size_t i = 0; i < codeLen; i++) dst[i] = codeData[i];
-    if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0) syscall(SYS_exit_group, 101);
+    if (!sibling && syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) < 0) syscall(SYS_exit_group, 101);
     syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);
     for (;;) syscall(SYS_exit_group, 102);
+  }
+  if (sibling) {
+    long s = ptrace(PTRACE_SEIZE, r, 0, 0);
+    int e = errno;
+    if (s == 0 && write(gate[1], "g", 1) != 1) s = -1, e = errno;
+    close(gate[0]);
+    close(gate[1]);
+    if (s < 0) {
+      kill(static_cast<pid_t>(r), SIGKILL);
+      return ThrowSys(info.Env(), e, "ptrace(PTRACE_SEIZE)", static_cast<int>(r));
+    }
   }
   return Napi::Number::New(info.Env(), static_cast<double>(r));
 }

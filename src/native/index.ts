@@ -42,7 +42,8 @@ export interface NativeAddon {
   pidfdGetfd(pidfd: number, targetFd: number): number;
   prctl(option: number, a2?: number | bigint, a3?: number | bigint, a4?: number | bigint, a5?: number | bigint): number;
   kcmp(pid1: number, pid2: number, type: number, idx1: number, idx2: number): number;
-  cloneStub(tids: number[], scratch: bigint, scratchLen: number, code: Buffer): number;
+  /** sibling: CLONE_PARENT (the stub is a child of this process's parent), seized instead of PTRACE_TRACEME. */
+  cloneStub(tids: number[], scratch: bigint, scratchLen: number, code: Buffer, sibling?: boolean): number;
 
   pipe2(flags: number): [number, number];
   tee(fdIn: number, fdOut: number, len: number, flags: number): number;

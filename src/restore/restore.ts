@@ -47,6 +47,11 @@ export interface RestoreOptions {
    * come: amber restores no namespaces.
    */
   onAction?: ActionHook;
+  /**
+   * Restore as sibling (CRIU's --restore-sibling, RPC rst_sibling): the root is a child of
+   * amber's parent, not of amber; that parent collects its exit and stop reports.
+   */
+  sibling?: boolean;
   log: Logger;
 }
 
@@ -155,7 +160,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
         waitStopped(p.images.pid);
         const parent = restoring.find((q) => q.images.pid === p.images.pstree.ppid);
         if (parent && !early.has(parent)) takeBackStopReport(parent.leader, p.images.pid, sigchldPending(parent));
-        else if (!parent) native.waitpid(p.images.pid, WUNTRACED | WNOHANG_ | __WALL);
+        else if (!parent && !opts.sibling) native.waitpid(p.images.pid, WUNTRACED | WNOHANG_ | __WALL);
       }
       for (const p of restoring) if (!early.has(p)) finishProcess(p, false);
     });
@@ -195,7 +200,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
  */
 function createTree(processes: ProcessImages[], scratch: bigint, stubs: Map<number, Stub>, opts: RestoreOptions, fileCtx: FileRestoreContext): void {
   const root = processes[0];
-  const rs = Stub.create(root.pid, scratch, opts.log);
+  const rs = Stub.create(root.pid, scratch, opts.log, opts.sibling);
   stubs.set(root.pid, rs);
   const own = readRseq(rs.pid);
   if (own) unregisterRseq(rs, own);

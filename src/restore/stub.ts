@@ -50,14 +50,15 @@ export class Stub implements Injected {
 
   /**
    * Creates the stub with PID `pid`. A PID still held by a zombie of the dumped task (its parent
-   * or init has not reaped it yet) is waited for, a few seconds at most.
+   * or init has not reaped it yet) is waited for, a few seconds at most. sibling: the stub is a
+   * child of amber's parent (CLONE_PARENT; CRIU's restore as sibling), traced all the same.
    */
-  static create(pid: number, scratch: bigint, log: Logger): Stub {
+  static create(pid: number, scratch: bigint, log: Logger, sibling = false): Stub {
     const deadline = Date.now() + PID_WAIT_MS;
     let child: number;
     for (;;) {
       try {
-        child = native.cloneStub([pid], scratch, SCRATCH_SIZE, SYSCALL_GADGET);
+        child = native.cloneStub([pid], scratch, SCRATCH_SIZE, SYSCALL_GADGET, sibling);
         break;
       } catch (e) {
         if (!(e instanceof SysError) || e.errno !== EEXIST || Date.now() > deadline) {

@@ -1,6 +1,7 @@
 /**
  * RESTORE: criu_opts as RestoreOptions, always detached (the restored tree is not amber's to
- * wait for: CRIU's RPC restore is detached too); the answer carries the root's PID.
+ * wait for: CRIU's RPC restore is detached too); the answer carries the root's PID. With
+ * rst_sibling the root is the client's child (swrk only).
  */
 import * as fs from 'node:fs';
 import { restore } from '../restore/restore';
@@ -39,11 +40,8 @@ export function serveRestore(req: CriuReq, ctx: RpcContext): CriuResp {
   const o = req.opts;
   if (!o) throw new RpcError('RESTORE', 'no criu_opts', EINVAL);
   const notes = checkOptions('RESTORE', o);
-  if (o.rst_sibling) {
-    throw new RpcError('RESTORE', ctx.mode === 'service'
-      ? 'rst_sibling is for swrk only (as with CRIU): a service has no caller to be the parent'
-      : 'rst_sibling is not served yet: amber restores the root as its own child (detached)', EINVAL);
-  }
+  // As with CRIU: the parent of a sibling is swrk's parent, the client; a service has none to give.
+  if (o.rst_sibling && ctx.mode === 'service') throw new RpcError('RESTORE', 'rst_sibling is for swrk only (as with CRIU): a service has no caller to be the parent', EINVAL);
   const taken: number[] = [];
   const env = openRequestEnv('RESTORE', o, ctx, 'restore.log');
   const { log } = env;
@@ -54,7 +52,7 @@ export function serveRestore(req: CriuReq, ctx: RpcContext): CriuResp {
     for (const i of inherited) log.info(`inherit_fd: fd ${i.fd} is ${i.key}`);
     const r = restore({
       imagesDir: env.imagesDir, detached: true, shellJob: !!o.shell_job, sockets: socketOptions('RESTORE', o),
-      inheritFds: inherited, onAction: o.notify_scripts ? notifier(ctx.channel, log) : undefined, log,
+      inheritFds: inherited, sibling: !!o.rst_sibling, onAction: o.notify_scripts ? notifier(ctx.channel, log) : undefined, log,
     });
     return { type: ReqType.RESTORE, success: true, restore: { pid: r.pid } };
   } catch (e) {

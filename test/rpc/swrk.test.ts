@@ -141,6 +141,36 @@ describe.skipIf(!ready)('amber swrk', () => {
     }
   });
 
+  it('restores as a sibling (rst_sibling): the root is the client\'s child, not amber\'s', async () => {
+    const d = caseDir('sibling');
+    const pid = await startSleeper(d);
+    const dirFd = fs.openSync(path.join(d, 'img'), 'r');
+    try {
+      const c = SwrkClient.start(path.join(d, 'dump.err'));
+      expect((await c.call({ type: ReqType.DUMP, opts: { images_dir_fd: dirFd, pid } })).resp?.success).toBe(true);
+      await c.close();
+      expect(await waitPidsFree([pid], 10_000)).toEqual([]);
+
+      const r = SwrkClient.start(path.join(d, 'restore.err'));
+      const restored = await r.call({ type: ReqType.RESTORE, opts: { images_dir_fd: dirFd, rst_sibling: true, log_level: 4, log_file: 'restore.log' } });
+      expect(restored.resp, fs.readFileSync(path.join(d, 'img', 'restore.log'), 'utf8')).toMatchObject({ type: ReqType.RESTORE, success: true, restore: { pid } });
+      const amberPid = r.child.pid;
+      expect(await r.close()).toBe(0);
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])).toBe(process.pid);
+      expect(amberPid).not.toBe(process.pid);
+      await sleep(50);
+      expect(procState(pid)).toBe('S');
+      // Ours to reap, with its real exit status.
+      process.kill(pid, 'SIGTERM');
+      expect(await waitExit(pid, 5000)).toEqual({ signal: 15 });
+    } finally {
+      fs.closeSync(dirFd);
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      await waitExit(pid, 5000);
+    }
+  });
+
   it('fails the dump when the client answers a notification with notify_success=false, and the tree runs on', async () => {
     const d = caseDir('notify-refused');
     const pid = await startSleeper(d);
