@@ -48,6 +48,8 @@ export interface CriuOpts {
   tcp_close?: boolean;
   network_lock?: number;
   leave_stopped?: boolean;
+  timeout?: number;
+  status_fd?: number;
   log_to_stderr?: boolean;
   [field: string]: unknown;
 }

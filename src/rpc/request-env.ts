@@ -69,19 +69,20 @@ export function openRequestEnv(request: string, o: CriuOpts, ctx: RpcContext, de
 }
 
 /**
- * An fd of amber's own for the client's fd `fd` (inherit_fd): in swrk the same number (it must
- * be open); in a service a duplicate taken from the client (pidfd_getfd), closed by the caller.
+ * An fd of amber's own for the client's fd `fd` (inherit_fd, status_fd): in swrk the same number
+ * (it must be open); in a service a duplicate taken from the client (pidfd_getfd), closed by
+ * the caller.
  */
-export function clientFd(request: string, fd: number, ctx: RpcContext): { fd: number; taken: boolean } {
+export function clientFd(request: string, fd: number, ctx: RpcContext, field: string): { fd: number; taken: boolean } {
   if (ctx.mode === 'swrk') {
-    try { native.fcntl(fd, F_GETFD, 0); } catch { throw new RpcError(request, `inherit_fd ${fd} is not open in amber`, EBADF); }
+    try { native.fcntl(fd, F_GETFD, 0); } catch { throw new RpcError(request, `${field} ${fd} is not open in amber`, EBADF); }
     return { fd, taken: false };
   }
   const pidfd = native.pidfdOpen(ctx.peerPid, 0);
   try {
     return { fd: native.pidfdGetfd(pidfd, fd), taken: true };
   } catch {
-    throw new RpcError(request, `inherit_fd ${fd} is not an open fd of the client (pid ${ctx.peerPid})`, EBADF);
+    throw new RpcError(request, `${field} ${fd} is not an open fd of the client (pid ${ctx.peerPid})`, EBADF);
   } finally {
     fs.closeSync(pidfd);
   }

@@ -14,6 +14,8 @@ import { socketOptions } from './socket-options';
 import { notifier } from './notify';
 
 const ESRCH = 3, EINVAL = 22;
+/** CRIU's freeze timeout when the client sets none, in seconds (as the CLI's --timeout). */
+const DEFAULT_TIMEOUT_S = 10;
 
 /** The tree to dump: opts.pid, or the client itself (CRIU's rule); never one holding amber. */
 function targetPid(o: CriuOpts, ctx: RpcContext): number {
@@ -49,9 +51,11 @@ export function serveDump(req: CriuReq, ctx: RpcContext): CriuResp {
   try {
     log.info(`amber ${ctx.version} dump over RPC (${ctx.mode}, client ${ctx.peerPid}): -t ${pid} -D ${env.imagesDir}`);
     for (const n of notes) log.info(n);
+    if (isSet(o, 'status_fd')) log.info('status_fd ignored: a dump has nothing to report ready');
     const r = dump({
-      pid, imagesDir: env.imagesDir, leaveRunning: !!o.leave_running, shellJob: !!o.shell_job, sockets: socketOptions('DUMP', o),
+      pid, imagesDir: env.imagesDir, leaveRunning: !!o.leave_running, leaveStopped: !!o.leave_stopped, shellJob: !!o.shell_job, sockets: socketOptions('DUMP', o),
       fileLocks: !!o.file_locks, linkRemap: !!o.link_remap, ghostLimit: isSet(o, 'ghost_limit') ? o.ghost_limit : undefined, externals,
+      freezeTimeoutMs: (isSet(o, 'timeout') ? Number(o.timeout) : DEFAULT_TIMEOUT_S) * 1000,
       onAction: o.notify_scripts ? notifier(ctx.channel, log) : undefined, log,
     });
     log.info(`dump finished: ${r.processes} processes, ${r.threads} threads, ${r.pagesWritten} pages, frozen for ${r.frozenMs.toFixed(1)} ms`);

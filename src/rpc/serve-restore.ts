@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { restore } from '../restore/restore';
 import { AmberError, RpcError, UsageError } from '../errors';
 import { InheritFd, normalizeKey } from '../files/external';
-import { CriuOpts, CriuReq, CriuResp, ReqType } from './messages';
+import { CriuOpts, CriuReq, CriuResp, isSet, ReqType } from './messages';
 import { RpcContext } from './context';
 import { checkOptions } from './opts';
 import { clientFd, openRequestEnv } from './request-env';
@@ -29,7 +29,7 @@ function inheritFds(o: CriuOpts, ctx: RpcContext, taken: number[]): InheritFd[] 
     }
     const twice = out.find((x) => x.key === key);
     if (twice) throw new RpcError('RESTORE', `inherit_fd ${key} given twice (fds ${twice.fd} and ${i.fd})`, EINVAL);
-    const got = clientFd('RESTORE', i.fd, ctx);
+    const got = clientFd('RESTORE', i.fd, ctx, 'inherit_fd');
     if (got.taken) taken.push(got.fd);
     out.push({ fd: got.fd, key });
   }
@@ -49,10 +49,15 @@ export function serveRestore(req: CriuReq, ctx: RpcContext): CriuResp {
     log.info(`amber ${ctx.version} restore over RPC (${ctx.mode}, client ${ctx.peerPid}): -D ${env.imagesDir}`);
     for (const n of notes) log.info(n);
     const inherited = inheritFds(o, ctx, taken);
+    const status = isSet(o, 'status_fd') ? clientFd('RESTORE', o.status_fd!, ctx, 'status_fd') : undefined;
+    if (status?.taken) taken.push(status.fd);
     for (const i of inherited) log.info(`inherit_fd: fd ${i.fd} is ${i.key}`);
     const r = restore({
       imagesDir: env.imagesDir, detached: true, shellJob: !!o.shell_job, sockets: socketOptions('RESTORE', o),
-      inheritFds: inherited, sibling: !!o.rst_sibling, onAction: o.notify_scripts ? notifier(ctx.channel, log) : undefined, log,
+      inheritFds: inherited, sibling: !!o.rst_sibling, leaveStopped: !!o.leave_stopped,
+      // status_fd gets one \0 once the tree is restored, then is closed (CRIU's --status-fd).
+      onReady: status ? () => { fs.writeSync(status.fd, Buffer.alloc(1)); fs.closeSync(status.fd); if (status.taken) taken.splice(taken.indexOf(status.fd), 1); } : undefined,
+      onAction: o.notify_scripts ? notifier(ctx.channel, log) : undefined, log,
     });
     return { type: ReqType.RESTORE, success: true, restore: { pid: r.pid } };
   } catch (e) {

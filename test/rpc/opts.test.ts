@@ -31,8 +31,8 @@ describe('criu_opts use table', () => {
 
   it('takes what changes nothing in amber, and says so', () => {
     expect(checkOptions('DUMP', { images_dir_fd: 3, manage_cgroups_mode: 1, skip_mnt: [], track_mem: false })).toEqual([]);
-    expect(checkOptions('DUMP', { images_dir_fd: 3, timeout: 5, weak_sysctls: true })).toEqual([
-      expect.stringMatching(/^timeout ignored/), expect.stringMatching(/^weak_sysctls ignored/),
+    expect(checkOptions('DUMP', { images_dir_fd: 3, cpu_cap: 0, weak_sysctls: true, timeout: 5 })).toEqual([
+      expect.stringMatching(/^cpu_cap ignored/), expect.stringMatching(/^weak_sysctls ignored/),
     ]);
   });
 

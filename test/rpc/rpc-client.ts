@@ -77,19 +77,19 @@ export class SwrkClient extends RpcClient {
   readonly child: ChildProcess;
   private readonly exited: Promise<number | null>;
 
-  private constructor(fd: number, theirs: number, errFile: string) {
+  private constructor(fd: number, theirs: number, errFile: string, extra: number[]) {
     super(fd);
     const err = fs.openSync(errFile, 'a');
-    this.child = spawn(process.execPath, [amberBin, 'swrk', '3'], { stdio: ['ignore', 'ignore', err, theirs] });
+    this.child = spawn(process.execPath, [amberBin, 'swrk', '3'], { stdio: ['ignore', 'ignore', err, theirs, ...extra] });
     fs.closeSync(err);
     fs.closeSync(theirs);
     this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
   }
 
-  /** Starts `amber swrk 3`; its stderr goes to errFile. */
-  static start(errFile: string): SwrkClient {
+  /** Starts `amber swrk 3`; its stderr goes to errFile; extra fds become its fds 4, 5, ... */
+  static start(errFile: string, extra: number[] = []): SwrkClient {
     const [ours, theirs] = native.socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    return new SwrkClient(ours, theirs, errFile);
+    return new SwrkClient(ours, theirs, errFile, extra);
   }
 
   /** Closes our end and waits for amber to exit; its exit code. */

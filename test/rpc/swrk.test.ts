@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { native } from '../../dist/src/native';
 import { ReqType } from '../../dist/src/rpc/messages';
 import { becomeSubreaper } from '../../zdtm/runner';
 import { procState, waitExit, waitPidsFree } from '../../zdtm/runner/reaper';
@@ -166,6 +167,59 @@ describe.skipIf(!ready)('amber swrk', () => {
       expect(await waitExit(pid, 5000)).toEqual({ signal: 15 });
     } finally {
       fs.closeSync(dirFd);
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      await waitExit(pid, 5000);
+    }
+  });
+
+  it('serves leave_stopped, inherit_fd and status_fd: a sleeper writing to our pipe comes back on a new pipe amber inherited', async () => {
+    const d = caseDir('inherit');
+    const O_CLOEXEC = 0o2000000;
+    const [outR, outW] = native.pipe2(O_CLOEXEC);
+    const pidfile = path.join(d, 'sleeper.pid');
+    const starter = spawn('setsid', ['-f', 'bash', '-c', `for f in /proc/$$/fd/*; do n=\${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null; echo $$ > ${pidfile}; exec sleep 1000`], { stdio: ['ignore', outW, 'ignore'] });
+    await new Promise((r) => starter.on('exit', r));
+    fs.closeSync(outW);
+    let pid = 0;
+    for (let i = 0; i < 500 && !pid; i++) {
+      const t = fs.existsSync(pidfile) ? fs.readFileSync(pidfile, 'utf8').trim() : '';
+      if (t && fs.readFileSync(`/proc/${t}/cmdline`, 'utf8').startsWith('sleep')) pid = Number(t);
+      else await sleep(10);
+    }
+    const key = fs.readlinkSync(`/proc/${pid}/fd/1`);
+    expect(key).toMatch(/^pipe:\[\d+\]$/);
+    const dirFd = fs.openSync(path.join(d, 'img'), 'r');
+    const [newR, newW] = native.pipe2(O_CLOEXEC);
+    const [stR, stW] = native.pipe2(O_CLOEXEC);
+    try {
+      const c = SwrkClient.start(path.join(d, 'dump.err'));
+      const dumped = await c.call({ type: ReqType.DUMP, opts: { images_dir_fd: dirFd, pid, leave_stopped: true, log_level: 4 } });
+      expect(dumped.resp, fs.readFileSync(path.join(d, 'img', 'dump.log'), 'utf8')).toMatchObject({ success: true });
+      await c.close();
+      expect(procState(pid)).toBe('T'); // left stopped, neither killed nor resumed
+      process.kill(pid, 'SIGKILL');
+      expect(await waitPidsFree([pid], 10_000)).toEqual([]);
+
+      // Without inherit_fd the pipe to us cannot come back.
+      const n = SwrkClient.start(path.join(d, 'restore.err'));
+      const refused = await n.call({ type: ReqType.RESTORE, opts: { images_dir_fd: dirFd } });
+      expect(refused.resp?.success).toBe(false);
+      expect(refused.resp?.cr_errmsg).toContain(key);
+      await n.close();
+
+      const r = SwrkClient.start(path.join(d, 'restore.err'), [newW, stW]); // amber's fds 4 and 5
+      fs.closeSync(stW);
+      const restored = await r.call({ type: ReqType.RESTORE, opts: { images_dir_fd: dirFd, inherit_fd: [{ key, fd: 4 }], status_fd: 5, log_level: 4 } });
+      expect(restored.resp, fs.readFileSync(path.join(d, 'img', 'restore.log'), 'utf8')).toMatchObject({ success: true, restore: { pid } });
+      await r.close();
+      const b = Buffer.alloc(4);
+      expect(fs.readSync(stR, b, 0, 4, null)).toBe(1); // one \0, then closed
+      expect(b[0]).toBe(0);
+      expect(fs.readSync(stR, b, 0, 4, null)).toBe(0);
+      expect(fs.readlinkSync(`/proc/${pid}/fd/1`)).toBe(fs.readlinkSync(`/proc/self/fd/${newR}`));
+      expect(procState(pid)).toBe('S');
+    } finally {
+      for (const fd of [dirFd, outR, newR, newW, stR]) try { fs.closeSync(fd); } catch { /* closed */ }
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
       await waitExit(pid, 5000);
     }
