@@ -8,7 +8,7 @@ import { step, UnsupportedError } from '../errors';
 import { faultPoint } from '../fault';
 import { Logger } from '../log';
 import { Entry } from '../images';
-import { classifyVma, VMA, VmaInfo } from '../mem/vma';
+import { classifyVma, statMappedFiles, VMA, VmaInfo } from '../mem/vma';
 import { dumpMemfdMappings } from '../files/memfd';
 import { dumpPages, PagesDumpResult } from '../mem/dump-pages';
 import { dumpFdTable, FdTableDump, FileRegistry } from '../files/fd-table';
@@ -149,6 +149,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
   }
   step('dumping mapped memfds', pid, () => dumpMemfdMappings(pid, vmas, s.fileCtx));
   step('dumping mapped unlinked files', pid, () => dumpMappedGhosts(pid, vmas, s.nextFileId, s.fileCtx));
+  step('reading mapped files', pid, () => statMappedFiles(pid, vmas));
   faultPoint('dump:files');
   const fdTable = step('reading the fd table', pid, () => dumpFdTable(pid, s.fileCtx, s.nextFileId, s.files));
   // Registers and masks before anything is injected.

@@ -76,7 +76,10 @@ export function writeProcessImages(dir: string, d: ProcessDump, owners: { files:
     if (id === undefined) {
       id = newId();
       mapped.set(key, id);
-      tree.files.push(v.memfdInode !== undefined ? memfdFile(id, v.memfdInode, v.entry.fdflags ?? 0) : regFile(id, v.path, v.entry.fdflags ?? 0));
+      const file = v.memfdInode !== undefined ? memfdFile(id, v.memfdInode, v.entry.fdflags ?? 0) : regFile(id, v.path, v.entry.fdflags ?? 0);
+      // Checked at restore: the path must still name a file of this size and mode.
+      if (v.fileStat) Object.assign(file.reg, { size: v.fileStat.size, mode: v.fileStat.mode });
+      tree.files.push(file);
     }
     v.entry.shmid = BigInt(id);
   }

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { SYS } from '../arch/x86_64/syscalls';
-import { AmberError, ImageError } from '../errors';
+import { AmberError, FileChangedError, ImageError } from '../errors';
 import { Entry } from '../images';
 import { Logger } from '../log';
 import { PAGE_SIZE } from '../proc/pagemap';
@@ -24,6 +24,8 @@ const MAP_FIXED = 0x10;
 const AT_FDCWD = -100;
 const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
 const MAX_RW = 0x7ffff000;
+/** fstat(2) and the size of struct stat on x86_64 (st_mode at 24, st_size at 48). */
+const SYS_fstat = 5, STAT_SIZE = 144;
 
 function vmaName(v: Entry): string {
   return `VMA ${v.start.toString(16)}-${v.end.toString(16)}`;
@@ -143,6 +145,7 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
         } else if (fd < 0) {
           fd = Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, f.reg.name), oflags | O_CLOEXEC));
           fileFds.set(key, fd);
+          checkMappedFile(t, fd, f.reg);
         }
       }
       const got = t.remote.call(SYS.mmap, v.start, len, prot, flags, fd, fd >= 0 ? pgoff : 0);
@@ -172,6 +175,19 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
     for (const fd of fileFds.values()) t.remote.call(SYS.close, fd);
   }
   log.debug(`mapped ${vmas.length} VMAs, filled ${offset / PAGE_SIZE} pages`);
+}
+
+/**
+ * The file the task opened for a mapping must be the one dumped: the same size and mode (an
+ * injected fstat: the task may see another root than the restorer), else restore fails naming it.
+ */
+function checkMappedFile(t: Injected, fd: number, reg: Entry): void {
+  if (reg.size === undefined && reg.mode === undefined) return;
+  t.remote.call(SYS_fstat, fd, t.data);
+  const st = t.mem.read(t.data, STAT_SIZE);
+  const mode = st.readUInt32LE(24), size = st.readBigInt64LE(48);
+  if (reg.size !== undefined && size !== BigInt(reg.size)) throw new FileChangedError(reg.name, 'the mapped file\'s size', `${reg.size} bytes`, `${size} bytes`);
+  if (reg.mode !== undefined && mode !== reg.mode) throw new FileChangedError(reg.name, 'the mapped file\'s mode', `0${reg.mode.toString(8)}`, `0${mode.toString(8)}`);
 }
 
 /** struct prctl_mm_map, with auxv written into the scratch buffer and the exe opened inside the task. */

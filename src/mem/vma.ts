@@ -2,6 +2,7 @@
  * VMAs as CRIU's vma_entry describes them: classification of /proc/PID/smaps rows into
  * status bits (VMA_AREA_*), mmap flags and madvise bits; which ones amber cannot carry yet.
  */
+import * as fs from 'node:fs';
 import { UnsupportedError } from '../errors';
 import { MapsEntry } from '../proc/maps';
 import { madviseBits, refusedVmFlag } from './vm-flags';
@@ -39,6 +40,20 @@ export interface VmaInfo {
   deleted?: boolean;
   /** Set by the dump for a deleted one: its file id (whose remap names the ghost) and old path. */
   ghostFile?: { id: number; name: string };
+  /** A file mapped by path: its size and mode at dump, which restore checks (statMappedFiles). */
+  fileStat?: { size: bigint; mode: number };
+}
+
+/**
+ * The size and mode of every file mapped by path (not memfds, not unlinked files), read through
+ * /proc/PID/map_files: restore maps the file its path then names, and refuses one that differs.
+ */
+export function statMappedFiles(pid: number, vmas: VmaInfo[]): void {
+  for (const v of vmas) {
+    if (!(v.entry.status & (VMA.FILE_PRIVATE | VMA.FILE_SHARED)) || v.entry.status & VMA.AREA_MEMFD || v.deleted) continue;
+    const st = fs.statSync(`/proc/${pid}/map_files/${v.entry.start.toString(16)}-${v.entry.end.toString(16)}`, { bigint: true });
+    v.fileStat = { size: st.size, mode: Number(st.mode) };
+  }
 }
 
 /** smaps path of a memfd mapping: "/memfd:NAME (deleted)". */

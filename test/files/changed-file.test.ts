@@ -69,3 +69,48 @@ describe.skipIf(!ready)('restore of a file that changed since the dump', () => {
     fs.rmSync(base, { recursive: true, force: true });
   });
 });
+
+// shm_file_shared_fork maps DIR/shm_file_shared_fork.map (64 KiB) in two tasks, with no fd left.
+const mapper = loadTests().find((t) => t.name === 'shm_file_shared_fork');
+const mapperReady = isRoot && mapper !== undefined && fs.existsSync(mapper.programFile) && fs.existsSync(defaultAmberBin);
+
+describe.skipIf(!mapperReady)('restore of a mapped file that changed since the dump', () => {
+  let pids: number[] = [];
+  let pid = 0;
+  let files: ReturnType<typeof testFiles>;
+  const base = fs.mkdtempSync('/tmp/amber-changed-map-');
+  const images = path.join(base, 'img');
+  const mapped = path.join(base, 'shm_file_shared_fork.map');
+
+  beforeAll(async () => {
+    becomeSubreaper();
+    files = testFiles(base, mapper!.name);
+    pid = await startTest(mapper!, files, 10_000);
+    const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    pids = [pid, ...children];
+    expect((await amber.dump({ bin: defaultAmberBin, dir: images, timeoutMs: 30_000 }, pid, { leaveRunning: false, extra: [] })).code).toBe(0);
+    expect(await waitPidsFree(pids, 5_000)).toEqual([]);
+  });
+
+  it('refuses a mapped file that grew, naming it, and leaves no process', async () => {
+    const size = fs.statSync(mapped).size;
+    fs.truncateSync(mapped, size + 4096);
+    try {
+      const r = await amber.restore({ bin: defaultAmberBin, dir: images, timeoutMs: 30_000 }, path.join(base, 'r.pid'), []);
+      expect(r.code).not.toBe(0);
+      const out = fs.readFileSync(r.output, 'utf8');
+      expect(out).toContain(mapped);
+      expect(out).toMatch(new RegExp(`the mapped file's size is ${size + 4096} bytes, at dump it was ${size} bytes`));
+      expect(await waitPidsFree(pids, 5_000)).toEqual([]);
+    } finally {
+      fs.truncateSync(mapped, size);
+    }
+  });
+
+  it('restores once the file is as it was, and the test passes', async () => {
+    const r = await amber.restore({ bin: defaultAmberBin, dir: images, timeoutMs: 30_000 }, path.join(base, 'r.pid'), []);
+    expect(r.code).toBe(0);
+    await stopTest(pid, files, 10_000);
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+});
