@@ -10,6 +10,8 @@ export interface LogSink {
   level: number;
   fd: number; // -1: nowhere
   start: bigint;
+  /** The log opened fd itself (a -o file): close() closes it. */
+  owned?: boolean;
 }
 
 export class Logger {
@@ -17,6 +19,12 @@ export class Logger {
 
   child(prefix: string): Logger {
     return new Logger(this.sink, prefix);
+  }
+
+  /** Closes the log file this logger opened (a library call or a service request ends). */
+  close(): void {
+    if (this.sink.owned && this.sink.fd >= 0) fs.closeSync(this.sink.fd);
+    this.sink.fd = -1;
   }
 
   enabled(level: Level): boolean {
@@ -38,8 +46,9 @@ export class Logger {
 /** Opens the log: file created 0600 (logs may quote memory addresses and paths). */
 export function openLog(level: number, file: string | undefined): Logger {
   let fd = 2;
-  if (file && file !== '-') fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600);
-  return new Logger({ level, fd, start: process.hrtime.bigint() }, 'amber');
+  const owned = !!file && file !== '-';
+  if (owned) fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND | 0o2000000 /* O_CLOEXEC: restored tasks must not inherit it */, 0o600);
+  return new Logger({ level, fd, start: process.hrtime.bigint(), owned }, 'amber');
 }
 
 export const silentLogger = new Logger({ level: 0, fd: -1, start: 0n }, '');

@@ -1,13 +1,23 @@
-/** Progress on the terminal for long dumps and restores: shown after one second, on stderr only if it is a TTY. */
+/** Bytes of memory done so far, for a caller of the library API (onProgress). */
+export type ProgressListener = (bytesDone: number) => void;
+
+/**
+ * Progress of long dumps and restores: to a listener of the caller's if there is one, else on
+ * the terminal, shown after one second, on stderr only if it is a TTY.
+ */
 export class Progress {
   private readonly start = Date.now();
   private last = 0;
   private bytes = 0;
   private shown = false;
-  constructor(private readonly what: string, private readonly enabled = process.stderr.isTTY === true) {}
+  private readonly enabled: boolean;
+  constructor(private readonly what: string, private readonly listener?: ProgressListener) {
+    this.enabled = !listener && process.stderr.isTTY === true;
+  }
 
   add(bytes: number): void {
     this.bytes += bytes;
+    this.listener?.(this.bytes);
     if (!this.enabled) return;
     const now = Date.now();
     if (now - this.start < 1000 || now - this.last < 200) return;

@@ -6,13 +6,14 @@ import * as fs from 'node:fs';
 import { step, UnsupportedError } from '../errors';
 import { faultPoint } from '../fault';
 import { Logger } from '../log';
-import { Progress } from '../progress';
+import { Progress, ProgressListener } from '../progress';
 import * as img from '../images';
 import { ensureImagesDir, createImageFile } from '../images-dir';
 import { freezeTree, FrozenProcess, releaseTree } from '../pstree/freeze';
 import { dumpProcess, DumpSession, ProcessDump } from './process-dump';
 import { SeccompFilters } from '../task/seccomp';
 import { sharedTables } from '../pstree/shared-tables';
+import { checkSessions } from '../pstree/sessions';
 import { TreeImages, writeProcessImages, writeTreeImages, writeZombieImages } from './write-images';
 import { DEFAULT_GHOST_LIMIT, NO_SOCKET_OPTIONS, SocketOptions } from '../files/types';
 import { describeFile, openFdOf } from '../files/fd-table';
@@ -36,6 +37,8 @@ export interface DumpOptions {
   externals?: ExternalFiles;
   /** --leave-stopped: after a good dump the tree stays, stopped (SIGSTOP), neither killed nor resumed. */
   leaveStopped?: boolean;
+  /** Bytes of memory dumped so far (library API); without it, progress goes to a terminal's stderr. */
+  onProgress?: ProgressListener;
   /** --timeout in ms: freezing gives up past it (0: no limit). */
   freezeTimeoutMs?: number;
   /**
@@ -128,6 +131,7 @@ export function dump(opts: DumpOptions): DumpResult {
     nextFileId: () => nextFileId++,
     files: [],
     shmemDumped: new Set(),
+    onBytes: (n) => progress.add(n),
     pagesFd: (id) => {
       let fd = pagesFds.get(id);
       if (fd === undefined) pagesFds.set(id, (fd = createImageFile(opts.imagesDir, img.pagesImg(id))));
@@ -136,11 +140,12 @@ export function dump(opts: DumpOptions): DumpResult {
   };
   let dumped = false;
   let locked = false;
-  const progress = new Progress(`dump ${pid}`);
+  const progress = new Progress(`dump ${pid}`, opts.onProgress);
   try {
     locked = true;
     opts.onAction?.('network-lock', pid);
     if (procs[0].state === 'zombie') throw new UnsupportedError(pid, 'task', 'the root of the tree is a zombie');
+    checkSessions(procs, opts.shellJob);
     const shared = step('checking what the processes share', pid, () => sharedTables(procs.filter((p) => p.state !== 'zombie')));
     for (const kind of FILE_KINDS) kind.beginDump?.(session.fileCtx);
     const dumps: ProcessDump[] = [];

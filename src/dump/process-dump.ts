@@ -90,6 +90,8 @@ export interface DumpSession {
   /** Ranges of shared anonymous memory objects (inode:pgoff:len) whose pages are dumped already. */
   shmemDumped: Set<string>;
   pagesFd(id: number): number;
+  /** Bytes of memory written, for progress. */
+  onBytes?(n: number): void;
   /** Context for fd kinds, shared by every process. */
   fileCtx: FileDumpContext;
   seccomp: SeccompFilters;
@@ -161,7 +163,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
 
   faultPoint('dump:memory');
   const t0 = process.hrtime.bigint();
-  const pages = step('dumping memory', pid, () => dumpPages(pid, vmas, s.pagesFd(pagesId)));
+  const pages = step('dumping memory', pid, () => dumpPages(pid, vmas, s.pagesFd(pagesId), s.onBytes));
   log.info(`memory: ${pages.pagesWritten} pages written of ${pages.pagesScanned} scanned in ${(process.hrtime.bigint() - t0) / 1000n} us`);
 
   faultPoint('dump:infect');

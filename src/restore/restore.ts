@@ -8,7 +8,7 @@ import { native } from '../native';
 import { AmberError, ImageError, step } from '../errors';
 import { faultPoint } from '../fault';
 import { Logger } from '../log';
-import { Progress } from '../progress';
+import { Progress, ProgressListener } from '../progress';
 import * as img from '../images';
 import { __WALL, decodeWaitStatus } from '../compel/wait-status';
 import { emptyAddressSpace, ShmemRegistry } from '../mem/restore-vmas';
@@ -33,6 +33,8 @@ export interface RestoreOptions {
   shellJob: boolean;
   sockets?: SocketOptions;
   pidfile?: string;
+  /** Bytes of memory restored so far (library API); without it, progress goes to a terminal's stderr. */
+  onProgress?: ProgressListener;
   /** --leave-stopped: every restored process is left stopped (SIGSTOP). */
   leaveStopped?: boolean;
   /** Called once the tree runs (before restore waits for it without -d): --status-fd. */
@@ -109,7 +111,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
   };
   const stubs = new Map<number, Stub>();
   let opened = new Map<number, OpenedFile>();
-  const progress = new Progress(`restore ${rootPid}`);
+  const progress = new Progress(`restore ${rootPid}`, opts.onProgress);
   const ctx: RestoreContext = { files: set.files, opened, fileCtx, registered: new Set(), seccompFilters: set.seccompFilters, fileLocks: img.readImageOptional(opts.imagesDir, FILE_LOCKS_IMG, 'FILE_LOCKS') ?? [], shmem: new Map() as ShmemRegistry, shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n) };
   const restoring: RestoringProcess[] = [];
   try {
