@@ -28,6 +28,9 @@ const O_ACCMODE = 3, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0o4000, O_CLOEXEC = 
 const CREATION_FLAGS = 0o100 | 0o200 | 0o400 | 0o1000; // O_CREAT O_EXCL O_NOCTTY O_TRUNC
 const F_GETFD = 1, F_GETFL = 3, F_DUPFD_CLOEXEC = 1030, F_GETPIPE_SZ = 1032, F_SETPIPE_SZ = 1031;
 const TTY_INFO_IMG = 'tty-info.img';
+const SK_QUEUES_IMG = 'sk-queues.img';
+/** unix_sk_entry.uflags: the socket is outside the tree. */
+const USK_EXTERN = 1;
 /** tty_info_entry.type of a terminal left to the caller. */
 const EXT_TTY = 5;
 
@@ -263,6 +266,26 @@ export function inheritanceOf(entry: Entry, ctx: FileRestoreContext): Inheritanc
   }
 }
 
+/** Whether an --inherit-fd stands for this file (kinds that make all their files at once skip it). */
+export function isInherited(entry: Entry, ctx: FileRestoreContext): boolean {
+  return !!ctx.inherited?.size && inheritanceOf(entry, ctx).keys.some((k) => ctx.inherited!.has(k));
+}
+
+/**
+ * Why a unix socket cannot be the caller's fd: its peer is in the tree (the pair would be cut
+ * apart), or messages were queued for it at dump (they cannot be put into the caller's socket).
+ */
+function unixMisfit(entry: Entry, files: Map<number, Entry>, ctx: FileRestoreContext): string | undefined {
+  const usk = entry.usk;
+  const peer = usk.peer ? [...files.values()].find((f) => f.type === FdType.UNIXSK && f.usk?.ino === usk.peer && !(f.usk.uflags & USK_EXTERN)) : undefined;
+  if (peer) return `its peer socket:[${usk.peer}] is in the dumped tree: inheriting one end would cut the pair apart`;
+  let queues = ctx.shared.get(SK_QUEUES_IMG) as Entry[] | undefined;
+  if (!queues) ctx.shared.set(SK_QUEUES_IMG, (queues = readImageOptional(ctx.imagesDir, SK_QUEUES_IMG, 'SK_QUEUES') ?? []));
+  const queued = queues.filter((q) => q.id_for === entry.id).reduce((n, q) => n + (q.length ?? 0), 0);
+  if (queued) return `${queued} bytes were queued for it at dump, which amber cannot put into the caller's socket`;
+  return undefined;
+}
+
 /**
  * Before any task exists: every file of the tree that must come from the caller has its
  * --inherit-fd. Throws InheritFdError naming the first task and fd that lack one.
@@ -278,7 +301,7 @@ export function checkInherited(processes: readonly { pid: number; fdinfo: Entry[
         if (inh.required) throw new InheritFdError(p.pid, fi.fd, inh.keys[0], inh.required);
         continue;
       }
-      const misfit = doesNotFit(f, ctx.inherited!.fdOf(key)!);
+      const misfit = doesNotFit(f, ctx.inherited!.fdOf(key)!) ?? (f.type === FdType.UNIXSK && f.usk ? unixMisfit(f, files, ctx) : undefined);
       if (misfit) throw new InheritFdError(p.pid, fi.fd, key, misfit);
     }
   }

@@ -17,6 +17,7 @@ import { FdType, FileRestoreContext } from './types';
 import { restoreTcpOpts } from './tcp-opts';
 import { restoreIntOpts } from '../net/int-opts';
 import { mutated } from '../mutant';
+import { isInherited } from './external';
 
 const SOCK_CLOEXEC = 0o2000000, O_NONBLOCK = 0o4000, F_SETFL = 4;
 const IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_UDPLITE = 136, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3;
@@ -195,7 +196,8 @@ function plan(ctx: FileRestoreContext): InetSockets {
   const s: InetSockets = { fds: new Map(), entries: [] };
   ctx.shared.set('inet-sockets', s);
   ctx.onCleanup(() => { for (const fd of s.fds.values()) { try { fs.closeSync(fd); } catch { /* closed */ } } });
-  s.entries = [...ctx.files.values()].filter((f) => f.type === FdType.INETSK && f.isk).map((f) => f.isk);
+  // A socket the caller passes (--inherit-fd) is not made here.
+  s.entries = [...ctx.files.values()].filter((f) => f.type === FdType.INETSK && f.isk && !isInherited(f, ctx)).map((f) => f.isk);
   // Listeners, then connections that wait in their backlogs (in order), then the rest.
   const rank = (e: Entry) => (e.state === TCP_LISTEN ? 0 : e.reconnect ? 1 : 2);
   const ordered = [...s.entries].sort((a, b) => rank(a) - rank(b) || (a.reconnect?.backlog_pos ?? 0) - (b.reconnect?.backlog_pos ?? 0));

@@ -18,6 +18,7 @@ import { getInt, setInt, SO, SOL_SOCKET } from '../net/sockopt';
 import { FdType, FileRestoreContext } from './types';
 import { refillUnixQueues } from './unix-socket-queues';
 import { restorerActor, SocketActor, taskActor } from './socket-actor';
+import { isInherited } from './external';
 
 const SOCK_CLOEXEC = 0o2000000, O_NONBLOCK = 0o4000, F_SETFL = 4;
 const TCP_LISTEN = 10, SOCK_DGRAM = 2;
@@ -271,6 +272,7 @@ function plan(ctx: FileRestoreContext): UnixSockets {
   const s: UnixSockets = { byIno: new Map<number, Entry>(), byId: new Map<number, Entry>(), externals: new Map<number, Entry>(), embryos: new Map<number, Entry>(), fds: new Map<number, number>(), orphanEnds: new Map<number, number>() };
   for (const f of ctx.files.values()) {
     if (f.type !== FdType.UNIXSK || !f.usk) continue;
+    if (isInherited(f, ctx)) continue; // the caller's fd (--inherit-fd), not made here
     if (f.usk.name === undefined) f.usk.name = Buffer.alloc(0);
     if (f.usk.uflags & USK_EXTERN) s.externals.set(f.usk.ino, f.usk);
     else if (f.usk.uflags & USK_EMBRYO) s.embryos.set(f.usk.id, f.usk);

@@ -129,6 +129,15 @@ function fifo(dir: string): string {
   return p;
 }
 
+/** Lets the helper waiting in an open of the FIFO go on (fails, instead of blocking, if none waits). */
+async function release(go: string): Promise<void> {
+  const fd = await until('the helper to wait on its FIFO', () => {
+    try { return fs.openSync(go, fs.constants.O_WRONLY | O_NONBLOCK); } catch { return undefined; }
+  });
+  fs.writeSync(fd, 'go\n');
+  fs.closeSync(fd);
+}
+
 const alive = (pid: number) => { const s = procState(pid); return s !== undefined && s !== 'Z' && s !== 'X'; };
 
 describe('option syntax', () => {
@@ -220,7 +229,7 @@ describe.skipIf(!ready)('inherit-fd end to end', () => {
     expect(alive(pid)).toBe(true);
 
     fs.writeSync(newInW, 'after restore\n');
-    fs.writeFileSync(go, 'go\n'); // the helper waits in an open of this FIFO
+    await release(go);
     expect(await readUntil(newOutR, 'after restore\n')).toBe('before dump\nafter restore\n');
     close(newInW); // cat sees the end of its input and exits 0
     expect(await waitExit(pid, 10_000)).toEqual({ code: 0 });
@@ -247,7 +256,7 @@ describe.skipIf(!ready)('inherit-fd end to end', () => {
     expect(await waitPidsFree([pid], 10_000)).toEqual([]);
     const r = await amber(dir, ['restore', '-d', '--pidfile', path.join(dir, 'r.pid')]);
     expect(r.code, r.out).toBe(0);
-    fs.writeFileSync(go, 'go\n'); // the helper waits in an open of this FIFO
+    await release(go);
     expect(await waitExit(pid, 10_000)).toEqual({ code: 0 });
     expect(fs.readFileSync(out, 'utf8')).toBe('queued, writer gone\n');
   });
@@ -288,7 +297,7 @@ describe.skipIf(!ready)('inherit-fd end to end', () => {
     fs.closeSync(bFd);
     expect(r.code, r.out).toBe(0);
     expect(fs.readlinkSync(`/proc/${pid}/fd/3`)).toBe(b);
-    fs.writeFileSync(go, 'go\n'); // the helper waits in an open of this FIFO
+    await release(go);
     expect(await waitExit(pid, 10_000)).toEqual({ code: 0 });
     expect(fs.readFileSync(out, 'utf8')).toBe('the file passed at restore\n');
   });
@@ -311,7 +320,7 @@ describe.skipIf(!ready)('inherit-fd end to end', () => {
     const r = await amber(dir, ['restore', '-d', '--pidfile', path.join(dir, 'r.pid'), '--inherit-fd', `fd[4]:${a.slice(1)}`], ['ignore', 'ignore', 'ignore', 'ignore', bFd]);
     fs.closeSync(bFd);
     expect(r.code, r.out).toBe(0);
-    fs.writeFileSync(go, 'go\n'); // the helper waits in an open of this FIFO
+    await release(go);
     expect(await waitExit(pid, 10_000)).toEqual({ code: 0 });
     expect(fs.readFileSync(out, 'utf8')).toBe('new\n');
   });
@@ -343,7 +352,7 @@ describe.skipIf(!ready)('inherit-fd end to end', () => {
     expect(r.code, r.out).toBe(0);
     expect(fs.readlinkSync(`/proc/${pid}/fd/0`)).toBe(fs.readlinkSync(`/proc/self/fd/${s2}`));
     close(s2);
-    fs.writeFileSync(go, 'go\n'); // the helper waits in an open of this FIFO
+    await release(go);
     await readUntil(m2, 'restored\r\n');
     fs.writeSync(m2, 'typed\n');
     // the terminal echoes the line, then cat writes it back
@@ -351,5 +360,42 @@ describe.skipIf(!ready)('inherit-fd end to end', () => {
     native.kill(pid, 9);
     expect(await waitExit(pid, 10_000)).toEqual({ signal: 9 });
     close(m2);
+  });
+
+  it.skipIf(spawnSync('python3', ['-c', '0']).status !== 0)('restores a unix socket whose peer is outside the tree onto the caller\'s socket (socket:[INO]), without reconnecting by name', async () => {
+    const dir = path.join(root, 'unix-socket');
+    fs.mkdirSync(dir);
+    const AF_UNIX = 1, SOCK_STREAM = 1, SOCK_NONBLOCK = 0o4000;
+    const name = path.join(dir, 'srv.sock');
+    const srv = keep(native.socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | O_CLOEXEC, 0));
+    const addr = Buffer.alloc(2 + name.length + 1);
+    addr.writeUInt16LE(AF_UNIX, 0);
+    addr.write(name, 2);
+    native.bind(srv, addr);
+    native.listen(srv, 4);
+    const out = path.join(dir, 'out.txt');
+    const go = fifo(dir);
+    const py = `import socket\ns = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\ns.connect(${JSON.stringify(name)})\npair = socket.socketpair()\nopen(${JSON.stringify(go)}).read()\nd = s.recv(100)\nopen(${JSON.stringify(out)}, "w").write(d.decode())\ns.sendall(b"ack:" + d)\n`;
+    const pid = await startHelper(dir, `exec python3 -c '${py}'`, ['ignore', 'ignore', 'ignore']);
+    const conn = keep(await until('the helper to connect', () => { try { return native.accept4(srv, SOCK_NONBLOCK | O_CLOEXEC); } catch { return undefined; } }));
+    // Its connected socket is fd 3 (a socketpair of its own follows: unix sockets are made all
+    // at once at restore, and the inherited one must not be among them).
+    const sock = await until('the helper\'s sockets', () => (fs.existsSync(`/proc/${pid}/fd/5`) ? fs.readlinkSync(`/proc/${pid}/fd/3`) : undefined));
+    const d = await amber(dir, ['dump', '-t', String(pid), '--ext-unix-sk']);
+    expect(d.code, d.out).toBe(0);
+    expect(await waitPidsFree([pid], 10_000)).toEqual([]);
+    close(conn);
+
+    const [mine, theirs] = native.socketpair(AF_UNIX, SOCK_STREAM | O_CLOEXEC, 0).map(keep);
+    const r = await amber(dir, ['restore', '-d', '--ext-unix-sk', '--pidfile', path.join(dir, 'r.pid'), '--inherit-fd', `fd[5]:${sock}`], ['ignore', 'ignore', 'ignore', 'ignore', 'ignore', theirs]);
+    expect(r.code, r.out).toBe(0);
+    close(theirs);
+    // The inherited socket stands for the dumped one: nothing connected to the listener again.
+    expect(() => native.accept4(srv, SOCK_NONBLOCK | O_CLOEXEC)).toThrow(/EAGAIN/);
+    await release(go);
+    native.sendmsg(mine, Buffer.from('hello'), null, null, 0);
+    expect(await readUntil(mine, 'ack:hello')).toBe('ack:hello');
+    expect(await waitExit(pid, 10_000)).toEqual({ code: 0 });
+    expect(fs.readFileSync(out, 'utf8')).toBe('hello');
   });
 });
