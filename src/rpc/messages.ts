@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
+import { packageRoot } from '../package-root';
 
 /** criu_req_type, by name. */
 export const ReqType = {
@@ -77,7 +78,8 @@ export interface CriuResp {
 }
 
 function protoFile(): string {
-  const tried = [path.resolve(__dirname, 'proto'), path.resolve(__dirname, '../../../src/rpc/proto')].map((d) => path.join(d, 'rpc.proto'));
+  // Next to the sources (vitest), or in the package (dist/src/rpc, or the bundle dist/amber.js).
+  const tried = [path.resolve(__dirname, 'proto'), path.join(packageRoot(), 'src/rpc/proto')].map((d) => path.join(d, 'rpc.proto'));
   const found = tried.find((f) => fs.existsSync(f));
   if (!found) throw new Error(`amber's rpc.proto not found; looked in: ${tried.join(', ')}`);
   return found;

@@ -5,6 +5,31 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import { runnerNative } from './native';
+
+const F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;
+let inheritedClosed = false;
+
+/**
+ * fds the runner inherited from whatever started it (a CI harness, a terminal tool) would pass
+ * on to every test program, and be dumped as files of the test (a pipe whose other end is outside
+ * the tree, which restore then rightly refuses). They are made close-on-exec once: Node's own fds
+ * are already.
+ */
+function keepInheritedFdsFromChildren(): void {
+  if (inheritedClosed) return;
+  inheritedClosed = true;
+  let n: ReturnType<typeof runnerNative>;
+  try { n = runnerNative(); } catch { return; } // no build yet: nothing a test could be dumped with
+  for (const name of fs.readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    if (fd <= 2) continue;
+    try {
+      const flags = n.fcntl(fd, F_GETFD, 0);
+      if (!(flags & FD_CLOEXEC)) n.fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    } catch { /* closed meanwhile (the readdir's own fd) */ }
+  }
+}
 
 export interface ExecResult {
   code: number | null;
@@ -25,6 +50,7 @@ export interface ExecOptions {
 
 export function execToFile(argv: string[], opts: ExecOptions): Promise<ExecResult> {
   const t0 = Date.now();
+  keepInheritedFdsFromChildren();
   const out = fs.openSync(opts.outputFile, 'a');
   return new Promise((resolve) => {
     let timedOut = false;

@@ -12,6 +12,7 @@ export interface RunnerNative {
   prctl(option: number, a2?: number): number;
   waitpid(pid: number, flags: number): [number, number];
   kill(pid: number, sig: number): void;
+  fcntl(fd: number, cmd: number, arg: number): number;
 }
 
 let cached: RunnerNative | undefined;
