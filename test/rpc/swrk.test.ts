@@ -247,6 +247,27 @@ describe.skipIf(!ready)('amber swrk', () => {
     }
   });
 
+  it('a client gone in the middle of a notification fails the dump: the tree runs on and amber exits cleanly', async () => {
+    const d = caseDir('client-gone');
+    const pid = await startSleeper(d);
+    const dirFd = fs.openSync(path.join(d, 'img'), 'r');
+    try {
+      const c = SwrkClient.start(path.join(d, 'swrk.err'));
+      c.send({ type: ReqType.DUMP, opts: { images_dir_fd: dirFd, pid, notify_scripts: true, log_level: 4 } });
+      expect((await c.receive())?.notify?.script).toBe('pre-dump');
+      c.send({ type: ReqType.NOTIFY, notify_success: true });
+      expect((await c.receive())?.notify?.script).toBe('network-lock');
+      expect(await c.close()).toBe(0); // hang up instead of answering
+      expect(fs.readFileSync(path.join(d, 'img', 'dump.log'), 'utf8')).toMatch(/network-lock: the client closed the connection/);
+      await sleep(50);
+      expect(procState(pid)).toBe('S');
+    } finally {
+      fs.closeSync(dirFd);
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      await waitExit(pid, 5000);
+    }
+  });
+
   it('answers a failed dump with success=false and the message (no such process)', async () => {
     const c = SwrkClient.start(path.join(root, 'nopid.err'));
     const dirFd = fs.openSync(caseDir('nopid'), 'r');
