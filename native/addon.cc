@@ -36,6 +36,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSockets(env, exports);
   InitNotify(env, exports);
   InitTty(env, exports);
+  InitCheck(env, exports);
   return exports;
 }
 

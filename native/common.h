@@ -37,5 +37,6 @@ void InitFiles(Napi::Env env, Napi::Object exports);
 void InitSockets(Napi::Env env, Napi::Object exports);
 void InitNotify(Napi::Env env, Napi::Object exports);
 void InitTty(Napi::Env env, Napi::Object exports);
+void InitCheck(Napi::Env env, Napi::Object exports);
 
 }  // namespace amber

@@ -149,7 +149,11 @@ export function main(argv: string[]): void {
       }
       case 'check': {
         log = setupLog(args, imagesDir, 'check.log');
-        process.exitCode = runCheck(args.opts.get('feature') as string | undefined);
+        process.exitCode = runCheck({
+          feature: args.opts.get('feature') as string | undefined,
+          extra: args.opts.has('extra') || args.opts.has('all'),
+          experimental: args.opts.has('experimental') || args.opts.has('all'),
+        });
         return;
       }
       default:
