@@ -354,19 +354,59 @@ function decodeMessage(typeName: string, body: Buffer): { type: protobuf.Type; e
   }
 }
 
-/** Reads the magic(s); the kind, or UnknownMagicError. */
-function readKind(r: Reader): ImageKindName {
+/** Reads the magic(s); the kind's name, or UnknownMagicError. */
+function readKind(r: Reader): string {
   let magic = r.u32();
   if (magic === IMG_COMMON || magic === IMG_SERVICE) magic = r.u32();
-  const kind = kindByMagic(magic >>> 0);
-  if (!kind) throw new UnknownMagicError(magic);
-  return kind;
+  const name = kindNameByMagic(magic >>> 0);
+  if (name) return name;
+  const unread = UNREAD_KINDS[magic >>> 0];
+  if (unread) throw new CritError(`amber has no messages for CRIU's ${unread} images (magic ${pyHex(magic >>> 0)})`);
+  throw new UnknownMagicError(magic);
 }
 
-/** Extra payload length after an entry of `kind` (the non-ghost kinds). */
-function extraLength(kind: ImageKindName, entry: Entry): number | undefined {
-  const k = IMAGE_KINDS[kind] as { extra?: { length(e: Entry): number } };
-  return k.extra ? k.extra.length(entry) : undefined;
+export interface CritKind {
+  readonly magic: number;
+  readonly message: string;
+  readonly head?: string;
+  readonly service?: boolean;
+  readonly bare?: boolean;
+  readonly extra?: { length(e: Entry): number };
+}
+
+/**
+ * Kinds crit reads that amber does not write, but whose messages amber has: the per-kind
+ * images of file types that older CRIU wrote before files.img held them all.
+ */
+const OLDER_FILE_KINDS: Record<string, CritKind> = {
+  SIGNALFD: { magic: 0x57323820, message: 'signalfd_entry' },
+  TIMERFD: { magic: 0x50493712, message: 'timerfd_entry' },
+  INOTIFY_FILE: { magic: 0x48424431, message: 'inotify_file_entry' },
+  INOTIFY_WD: { magic: 0x54562009, message: 'inotify_wd_entry' },
+  FANOTIFY_FILE: { magic: 0x55096122, message: 'fanotify_file_entry' },
+  FANOTIFY_MARK: { magic: 0x56506035, message: 'fanotify_mark_entry' },
+  NETLINK_SK: { magic: 0x58005614, message: 'netlink_sk_entry' },
+  PACKETSK: { magic: 0x60454618, message: 'packet_sock_entry' },
+};
+
+/** CRIU kinds amber has no messages for (namespaces, mounts, cgroups, IPC, ...), by magic: named in the error. */
+const UNREAD_KINDS: Record<number, string> = {
+  0x54473203: 'UTSNS', 0x43114433: 'TIMENS', 0x61157326: 'PIDNS', 0x53115007: 'IPC_VAR', 0x59383330: 'CGROUP',
+  0x61394011: 'NS_FILES', 0x55563928: 'MNTS', 0x57143751: 'TUNFILE', 0x57004059: 'IRMAP_CACHE', 0x57373951: 'NETDEV',
+  0x46283044: 'IPCNS_SHM', 0x59573019: 'IPCNS_SEM', 0x55453737: 'IPCNS_MSG', 0x55933752: 'NETNS', 0x55474906: 'USERNS',
+  0x49353943: 'AUTOFS', 0x61404013: 'CPUINFO', 0x57506142: 'BPFMAP_FILE', 0x64324033: 'BPFMAP_DATA', 0x59423047: 'APPARMOR',
+};
+
+/** The kind crit names `name`: amber's, or an older per-type file image. */
+export function critKind(name: string): CritKind | undefined {
+  if (Object.prototype.hasOwnProperty.call(IMAGE_KINDS, name)) return IMAGE_KINDS[name as ImageKindName] as CritKind;
+  return Object.prototype.hasOwnProperty.call(OLDER_FILE_KINDS, name) ? OLDER_FILE_KINDS[name] : undefined;
+}
+
+function kindNameByMagic(magic: number): string | undefined {
+  const k = kindByMagic(magic);
+  if (k) return k;
+  return Object.keys(OLDER_FILE_KINDS).find((n) => OLDER_FILE_KINDS[n].magic === magic);
 }
 
 /** An image file as crit's JSON form. */
@@ -374,7 +414,7 @@ export function decodeImageJson(data: Buffer, opts: DecodeOptions = {}): JsonObj
   const pretty = opts.pretty === true;
   const r = new Reader(data);
   const kind = readKind(r);
-  const k = IMAGE_KINDS[kind] as { message: string; head?: string };
+  const k = critKind(kind) as CritKind;
   const entries: JsonValue[] = [];
   const next = (typeName: string) => {
     const len = r.u32();
@@ -400,7 +440,7 @@ export function decodeImageJson(data: Buffer, opts: DecodeOptions = {}): JsonObj
     for (let i = 0; r.left > 0; i++) {
       const { type, entry } = next(i === 0 && k.head ? k.head : k.message);
       const json = renderMessage(type, entry, pretty);
-      const extra = i === 0 && k.head ? undefined : extraLength(kind, entry);
+      const extra = i === 0 && k.head ? undefined : k.extra?.length(entry);
       if (extra !== undefined) {
         if (opts.noPayload) {
           json.extra = `... <${humanSize(extra)}>`;
@@ -452,10 +492,9 @@ function payload(v: JsonValue | undefined, where: string): Buffer {
 /** crit's JSON form of an image -> the image file's bytes. */
 export function encodeImageJson(img: JsonValue): Buffer {
   if (!isObject(img) || typeof img.magic !== 'string' || !Array.isArray(img.entries)) throw new CritError('an image is an object with "magic" and "entries"');
-  const name = img.magic;
-  if (!Object.prototype.hasOwnProperty.call(IMAGE_KINDS, name)) throw new CritError(`No handler found for image with magic ${name}`);
-  const kind = name as ImageKindName;
-  const k = IMAGE_KINDS[kind] as { magic: number; message: string; head?: string; service?: boolean; bare?: boolean };
+  const kind = img.magic;
+  const k = critKind(kind);
+  if (!k) throw new CritError(`No handler found for image with magic ${kind}`);
   const out: Buffer[] = [];
   if (!k.bare) out.push(u32(k.service ? IMG_SERVICE : IMG_COMMON));
   out.push(u32(k.magic));
@@ -479,7 +518,7 @@ export function encodeImageJson(img: JsonValue): Buffer {
     const where = `entries[${i}]`;
     out.push(encodeMessage(i === 0 && k.head ? k.head : k.message, e, where));
     if (i === 0 && k.head) return;
-    if (!EXTRA_KINDS[kind]) return;
+    if (!k.extra) return;
     const extra = isObject(e) ? e.extra : undefined;
     if (kind === 'TCP_STREAM') {
       if (extra === undefined || extra === null) return;
@@ -491,5 +530,3 @@ export function encodeImageJson(img: JsonValue): Buffer {
   });
   return Buffer.concat(out);
 }
-
-const EXTRA_KINDS: Partial<Record<ImageKindName, true>> = { PIPES_DATA: true, FIFO_DATA: true, SK_QUEUES: true, TCP_STREAM: true };

@@ -6,7 +6,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CritError, decodeImageJson } from './codec';
-import type { JsonObject, JsonValue } from './json';
 
 type Obj = Record<string, any>;
 
@@ -240,4 +239,3 @@ export function explore(dir: string, what: ExplorerName): string {
   return x.text();
 }
 
-export type { JsonObject, JsonValue };

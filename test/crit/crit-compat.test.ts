@@ -16,11 +16,12 @@ import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import * as protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IMAGE_KINDS, IMAGE_KIND_NAMES, type ImageKindName, writeImage } from '../../src/images';
+import { IMAGE_KIND_NAMES, writeImage } from '../../src/images';
 import { messageType } from '../../src/images/schema';
 import { critMain } from '../../src/crit/cli';
+import { critKind } from '../../src/crit/codec';
 import { crit317Knows } from '../../src/crit/formats';
-import { type JsonObject, type JsonValue, parse } from '../../src/crit/json';
+import { type JsonObject, type JsonValue, parse, stringify } from '../../src/crit/json';
 import { CRIT_317_SAMPLES, SAMPLES, fown, mm, regFile, skOpts } from '../images/samples';
 
 const CRIT = '/usr/bin/crit';
@@ -96,7 +97,7 @@ function stripUnknown(type: protobuf.Type, obj: JsonObject, where: string, remov
 
 function stripImage(json: JsonValue): string[] {
   const img = json as { magic: string; entries: JsonObject[] };
-  const kind = IMAGE_KINDS[img.magic as ImageKindName] as { message: string; head?: string };
+  const kind = critKind(img.magic)!;
   const removed: string[] = [];
   img.entries.forEach((e, i) => {
     const typeName = i === 0 && kind.head ? kind.head : img.magic === 'GHOST_FILE' && i > 0 ? 'ghost_chunk_entry' : kind.message;
@@ -166,8 +167,23 @@ beforeAll(async () => {
   fs.mkdirSync(crafted);
   const ghost = { magic: 'GHOST_FILE', entries: [{ uid: 1, gid: 2, mode: 33188, dev: '8:1', ino: 99, rdev: '136:5', extra: Buffer.from('old-style ghost\n'.repeat(9)).toString('base64') }] };
   fs.writeFileSync(path.join(crafted, 'ghost.json'), JSON.stringify(ghost));
-  await critAll([['encode', '-i', path.join(crafted, 'ghost.json'), '-o', path.join(crafted, 'ghost-file-2.img')]]);
-  fs.rmSync(path.join(crafted, 'ghost.json'));
+  const crafts = [['encode', '-i', path.join(crafted, 'ghost.json'), '-o', path.join(crafted, 'ghost-file-2.img')]];
+  // The per-type images older CRIU wrote (signalfd.img, ...), from the members of the sample files.img.
+  const older: Record<string, string> = { sgfd: 'SIGNALFD', tfd: 'TIMERFD', ify: 'INOTIFY_FILE', ffy: 'FANOTIFY_FILE', nlsk: 'NETLINK_SK', psk: 'PACKETSK' };
+  const sampleFiles = (parse(amber(['decode', '--pretty', '-i', path.join(work, 'samples', 'files.img')]).stdout.toString()) as { entries: JsonObject[] }).entries;
+  for (const [member, magic] of Object.entries(older)) {
+    const entries = sampleFiles.filter((f) => member in f).map((f) => f[member]);
+    if (entries.length === 0) continue;
+    const json = path.join(crafted, `${member}.json`);
+    fs.writeFileSync(json, stringify({ magic, entries }, 4));
+    crafts.push(['encode', '-i', json, '-o', path.join(crafted, `${magic.toLowerCase()}.img`)]);
+  }
+  // A kind amber has no messages for.
+  fs.writeFileSync(path.join(crafted, 'utsns.json'), JSON.stringify({ magic: 'UTSNS', entries: [{ nodename: 'n', domainname: 'd' }] }));
+  crafts.push(['encode', '-i', path.join(crafted, 'utsns.json'), '-o', path.join(work, 'utsns.img')]);
+  await critAll(crafts);
+  for (const f of fs.readdirSync(crafted).filter((x) => x.endsWith('.json'))) fs.rmSync(path.join(crafted, f));
+  expect(fs.readdirSync(crafted).length).toBeGreaterThan(3);
   imageDirs.push(crafted);
   if (!fs.existsSync(ZDTM_RUNNER)) zdtmNote = 'zdtm runner not built';
   else {
@@ -254,6 +270,11 @@ describe.skipIf(skip)('amber crit decodes as crit 3.17 does', () => {
     expect(bad).toEqual([]);
     expect(compared).toBeGreaterThan(30);
     expect(sameText).toBeGreaterThan(0);
+  });
+
+  it('names the CRIU kinds amber has no messages for', () => {
+    const r = amber(['show', path.join(work, 'utsns.img')]);
+    expect([r.status, r.stderr]).toEqual([1, "amber crit: amber has no messages for CRIU's UTSNS images (magic 0x54473203)\n"]);
   });
 
   it('fails on pages-*.img as crit does', () => {
