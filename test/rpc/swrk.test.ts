@@ -268,6 +268,35 @@ describe.skipIf(!ready)('amber swrk', () => {
     }
   });
 
+  it('WAIT_PID after a keep_open RESTORE gives the restored task\'s wait status', async () => {
+    const d = caseDir('wait-pid');
+    const pid = await startSleeper(d);
+    const dirFd = fs.openSync(path.join(d, 'img'), 'r');
+    try {
+      const c = SwrkClient.start(path.join(d, 'dump.err'));
+      expect((await c.call({ type: ReqType.DUMP, opts: { images_dir_fd: dirFd, pid } })).resp?.success).toBe(true);
+      await c.close();
+      expect(await waitPidsFree([pid], 10_000)).toEqual([]);
+
+      const r = SwrkClient.start(path.join(d, 'restore.err'));
+      const restored = await r.call({ type: ReqType.RESTORE, keep_open: true, opts: { images_dir_fd: dirFd } });
+      expect(restored.resp).toMatchObject({ success: true, restore: { pid } });
+      process.kill(pid, 'SIGUSR1'); // the restored sleep dies of it; amber is its parent
+      r.send({ type: ReqType.WAIT_PID, pid, keep_open: true });
+      const w = await r.receive();
+      expect(w).toMatchObject({ type: ReqType.WAIT_PID, success: true });
+      expect(w!.status! & 0x7f).toBe(10);
+      r.send({ type: ReqType.WAIT_PID, pid }); // gone now: an error, not a hang
+      const again = await r.receive();
+      expect(again).toMatchObject({ type: ReqType.WAIT_PID, success: false, cr_errno: 10 });
+      expect(await r.close()).toBe(0);
+    } finally {
+      fs.closeSync(dirFd);
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      await waitExit(pid, 5000);
+    }
+  });
+
   it('answers a failed dump with success=false and the message (no such process)', async () => {
     const c = SwrkClient.start(path.join(root, 'nopid.err'));
     const dirFd = fs.openSync(caseDir('nopid'), 'r');
