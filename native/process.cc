@@ -11,6 +11,7 @@
 #include <cstring>
 #include <unistd.h>
 #include <vector>
+#include <cpuid.h>
 
 namespace amber {
 
@@ -137,7 +138,21 @@ static Napi::Value Kcmp(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(r));
 }
 
+// cpuid(leaf, subleaf) on this CPU: [eax, ebx, ecx, edx] (x86 only; xsave layout, CPUID leaf 0xD).
+static Napi::Value Cpuid(const Napi::CallbackInfo& info) {
+  Napi::Array out = Napi::Array::New(info.Env(), 4);
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned int r[4] = {0, 0, 0, 0};
+  __cpuid_count(static_cast<unsigned int>(ArgInt(info, 0)), static_cast<unsigned int>(ArgInt(info, 1)), r[0], r[1], r[2], r[3]);
+  for (uint32_t i = 0; i < 4; i++) out.Set(i, Napi::Number::New(info.Env(), r[i]));
+#else
+  for (uint32_t i = 0; i < 4; i++) out.Set(i, Napi::Number::New(info.Env(), 0));
+#endif
+  return out;
+}
+
 void InitProcess(Napi::Env env, Napi::Object exports) {
+  exports.Set("cpuid", Napi::Function::New(env, Cpuid));
   exports.Set("waitpid", Napi::Function::New(env, WaitPid));
   exports.Set("kill", Napi::Function::New(env, Kill));
   exports.Set("tgkill", Napi::Function::New(env, Tgkill));

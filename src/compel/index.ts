@@ -12,4 +12,4 @@ export { Tracee, TaskGoneError, PTRACE_O_EXITKILL, PTRACE_O_TRACESYSGOOD, PTRACE
 export { RemoteSyscalls, isErrorResult } from './remote-syscalls';
 export { TaskMemory } from './task-memory';
 export { infect, Infection, SCRATCH_SIZE } from './infect';
-export { applySyscallRestart, kernelRestartRegs } from './restart';
+export { applySyscallRestart, imageRegs, kernelRestartRegs } from './restart';

@@ -66,3 +66,22 @@ export function kernelRestartRegs(regs: GpRegs): GpRegs {
   if (ax === ERESTART_RESTARTBLOCK || (ax === EINTR && EINTR_ON_STOP.has(origAx))) out.ax = BigInt.asUintN(64, ERESTARTNOHAND);
   return out;
 }
+
+/**
+ * The registers as images hold them (CRIU's meaning: what the thread resumes with, whoever
+ * restores it, CRIU's restorer returning to them through sigreturn): a syscall the stop
+ * interrupted is already set to run again (ax = orig_ax, ip back on the syscall instruction).
+ * A call that needs the kernel's restart block (-ERESTART_RESTARTBLOCK: sleeps, some polls and
+ * futex waits) runs again with its original arguments too, as amber's own restore does; CRIU
+ * makes it return EINTR instead. orig_ax is kept, as in CRIU's images.
+ */
+export function imageRegs(regs: GpRegs): GpRegs {
+  const out = { ...regs };
+  if (BigInt.asIntN(64, regs.orig_ax) < 0n) return out;
+  const ax = BigInt.asIntN(64, regs.ax);
+  if (ax === ERESTARTSYS || ax === ERESTARTNOINTR || ax === ERESTARTNOHAND || ax === ERESTART_RESTARTBLOCK) {
+    out.ax = regs.orig_ax;
+    out.ip = regs.ip - SYSCALL_INSN_LEN;
+  }
+  return out;
+}

@@ -14,6 +14,7 @@ import { dumpProcess, DumpSession, ProcessDump } from './process-dump';
 import { SeccompFilters } from '../task/seccomp';
 import { sharedTables } from '../pstree/shared-tables';
 import { checkSessions } from '../pstree/sessions';
+import { kobjIds } from '../pstree/kobj-ids';
 import { TreeImages, writeProcessImages, writeTreeImages, writeZombieImages } from './write-images';
 import { DEFAULT_GHOST_LIMIT, NO_SOCKET_OPTIONS, SocketOptions } from '../files/types';
 import { describeFile, openFdOf } from '../files/fd-table';
@@ -146,7 +147,9 @@ export function dump(opts: DumpOptions): DumpResult {
     opts.onAction?.('network-lock', pid);
     if (procs[0].state === 'zombie') throw new UnsupportedError(pid, 'task', 'the root of the tree is a zombie');
     checkSessions(procs, opts.shellJob);
-    const shared = step('checking what the processes share', pid, () => sharedTables(procs.filter((p) => p.state !== 'zombie')));
+    // Refuses what restore cannot share again; the ids say what is shared.
+    step('checking what the processes share', pid, () => sharedTables(procs.filter((p) => p.state !== 'zombie')));
+    const ids = kobjIds(procs.filter((p) => p.state !== 'zombie').map((p) => p.pid));
     for (const kind of FILE_KINDS) kind.beginDump?.(session.fileCtx);
     const dumps: ProcessDump[] = [];
     const tMem = process.hrtime.bigint();
@@ -162,18 +165,16 @@ export function dump(opts: DumpOptions): DumpResult {
     faultPoint('dump:write-images');
     step('writing images', pid, () => {
       const tree: TreeImages = { files: [], pstree: [] };
-      let rootIds: img.Entry | undefined;
       for (const p of procs) {
         const d = dumps.find((x) => x.proc === p);
         if (!d) {
           writeZombieImages(opts.imagesDir, p, tree);
           continue;
         }
-        writeProcessImages(opts.imagesDir, d, { files: shared.files.get(p.pid) ?? p.pid, fs: shared.fs.get(p.pid) ?? p.pid }, session.nextFileId, tree);
-        rootIds ??= { vm_id: p.pid, files_id: p.pid, fs_id: p.pid, sighand_id: p.pid };
+        writeProcessImages(opts.imagesDir, d, ids.byPid.get(p.pid)!, session.nextFileId, tree);
       }
       tree.files.push(...heldFiles);
-      writeTreeImages(opts.imagesDir, rootIds!, tree);
+      writeTreeImages(opts.imagesDir, ids.root, tree);
       for (const [file, e] of extraImages) img.writeImage(opts.imagesDir, file, e.kind, e.entries);
       if (session.seccomp.entries.length) img.writeImage(opts.imagesDir, img.SECCOMP_IMG, 'SECCOMP', [{ seccomp_filters: session.seccomp.entries }]);
       const pagesWritten = dumps.reduce((n, d) => n + d.pages.pagesWritten, 0);

@@ -7,6 +7,8 @@ import { ProcessDump, ThreadDump } from './process-dump';
 import { FrozenProcess, TASK_STATE_CODE } from '../pstree/freeze';
 import { NO_FOWN } from '../files/types';
 import { affinityFromStatus } from '../task/thread-cpu';
+import { imageRegs } from '../compel';
+import { VMA } from '../mem/vma';
 
 const O_DIRECTORY = 0o200000;
 
@@ -17,6 +19,38 @@ function regFile(id: number, name: string, flags: number): img.Entry {
 /** The memfd_file_entry a memfd mapping refers to (as CRIU: the VMA's shmid is its id). */
 function memfdFile(id: number, inodeId: number, flags: number): img.Entry {
   return { type: 18, id, memfd: { id, flags, pos: 0n, fown: NO_FOWN, inode_id: inodeId } };
+}
+
+/**
+ * The auxiliary vector as CRIU keeps it: its pairs without the AT_NULL terminator (the kernel
+ * terminates what PR_SET_MM_MAP gives it). CRIU's restore refuses more than 44 words (its
+ * AT_VECTOR_SIZE), which a vector of up to 22 entries fits.
+ */
+function auxvWords(auxv: bigint[]): bigint[] {
+  let n = auxv.length - (auxv.length % 2);
+  while (n >= 2 && auxv[n - 2] === 0n) n -= 2;
+  return auxv.slice(0, n);
+}
+
+/**
+ * The kernel's special areas as CRIU describes them: the vvar pages ([vvar] and, on 6.13+
+ * kernels, [vvar_vclock] right after it) as one VVAR area, and the vvar, vDSO and vsyscall areas
+ * marked ANON_PRIVATE too. CRIU's restore finds the vDSO by that layout (with two VVAR areas it
+ * takes the wrong one for the vDSO).
+ */
+function imageVmas(entries: img.Entry[]): img.Entry[] {
+  const out: img.Entry[] = [];
+  for (const e of entries) {
+    const special = e.status & (VMA.AREA_VVAR | VMA.AREA_VDSO | VMA.AREA_VSYSCALL);
+    const v = special ? { ...e, status: e.status | VMA.ANON_PRIVATE } : e;
+    const prev = out[out.length - 1];
+    if (prev && v.status & VMA.AREA_VVAR && prev.status & VMA.AREA_VVAR && prev.end === v.start && prev.prot === v.prot) {
+      out[out.length - 1] = { ...prev, end: v.end };
+      continue;
+    }
+    out.push(v);
+  }
+  return out;
 }
 
 function threadCore(t: ThreadDump): img.Entry {
@@ -39,21 +73,25 @@ function threadCore(t: ThreadDump): img.Entry {
 }
 
 function threadInfo(t: ThreadDump): img.Entry {
-  return { clear_tid_addr: t.attrs.clearTidAddr, gpregs: { ...t.regs, mode: 1 }, fpregs: decodeXsave(t.xstate) };
+  // The registers the thread resumes with, and (amber's own fields) those of the stop, when they differ.
+  const regs = imageRegs(t.regs);
+  const stopped = regs.ax !== t.regs.ax || regs.ip !== t.regs.ip ? { stopped_ax: t.regs.ax, stopped_ip: t.regs.ip } : {};
+  return { clear_tid_addr: t.attrs.clearTidAddr, gpregs: { ...regs, mode: 1, ...stopped }, fpregs: decodeXsave(t.xstate) };
 }
 
 export interface TreeImages {
   files: img.Entry[];
   pstree: img.Entry[];
+  /** files_id of the fd tables whose fdinfo image is written already (a table shared by several processes has one). */
+  fdTables?: Set<number>;
 }
 
 /** Writes one live (or stopped) process's images; its files.img entries go to `tree.files`. */
-/** `owners`: whose fd table and fs information the process uses (its own pid, or its parent's). */
-export function writeProcessImages(dir: string, d: ProcessDump, owners: { files: number; fs: number }, newId: () => number, tree: TreeImages): void {
+/** `ids`: its task_kobj_ids_entry (kobj-ids.ts): equal ids with another task mean a shared object. */
+export function writeProcessImages(dir: string, d: ProcessDump, ids: img.Entry, newId: () => number, tree: TreeImages): void {
   const { pid } = d.proc;
   const { snap } = d;
   const st = snap.stat;
-  const ids = { vm_id: pid, files_id: owners.files, fs_id: owners.fs, sighand_id: pid };
   tree.files.push(...d.fdTable.files);
   const cwdId = d.cwdFile?.id ?? newId();
   tree.files.push(regFile(cwdId, d.cwdFile?.name ?? snap.cwd, O_DIRECTORY));
@@ -106,15 +144,17 @@ export function writeProcessImages(dir: string, d: ProcessDump, owners: { files:
     mm_start_code: st.startCode, mm_end_code: st.endCode, mm_start_data: st.startData, mm_end_data: st.endData,
     mm_start_stack: st.startStack, mm_start_brk: st.startBrk, mm_brk: d.attrs.brk,
     mm_arg_start: st.argStart, mm_arg_end: st.argEnd, mm_env_start: st.envStart, mm_env_end: st.envEnd,
-    exe_file_id: exeId, mm_saved_auxv: snap.auxv,
-    vmas: d.vmas.map((v) => v.entry),
+    exe_file_id: exeId, mm_saved_auxv: auxvWords(snap.auxv),
+    vmas: imageVmas(d.vmas.map((v) => v.entry)),
     dumpable: d.attrs.dumpable, thp_disabled: d.attrs.thpDisabled, mlockall_future: d.attrs.mlockFuture || undefined,
     mdwe: d.mmPrctls.mdwe || undefined, memory_merge: d.mmPrctls.memoryMerge || undefined,
     membarrier_registrations: d.membarrier || undefined,
   }]);
   img.writeImage(dir, img.pagemapImg(pid), 'PAGEMAP', [{ pages_id: d.pagesId }, ...d.pages.entries]);
-  // A table shared with the parent is the parent's fdinfo image.
-  if (owners.files === pid) img.writeImage(dir, img.fdinfoImg(owners.files), 'FDINFO', d.fdTable.fdinfo);
+  // fdinfo images are named by files_id (inventory fdinfo_per_id): one per table, whoever shares it.
+  tree.fdTables ??= new Set();
+  if (!tree.fdTables.has(ids.files_id)) img.writeImage(dir, img.fdinfoImg(ids.files_id), 'FDINFO', d.fdTable.fdinfo);
+  tree.fdTables.add(ids.files_id);
   img.writeImage(dir, img.fsImg(pid), 'FS', [{ cwd_id: cwdId, root_id: rootId, umask: Number.parseInt(snap.status.get('Umask') ?? '22', 8) }]);
   tree.pstree.push({ pid, ppid: d.proc.ppid, pgid: st.pgrp, sid: st.session, threads: d.threads.map((t) => t.tid) });
 }
@@ -128,6 +168,7 @@ export function writeZombieImages(dir: string, p: FrozenProcess, tree: TreeImage
   tree.pstree.push({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, sid: p.sid, threads: [p.pid] });
 }
 
+/** `rootIds`: the dumper's own task_kobj_ids_entry (kobj-ids.ts), not the root task's. */
 export function writeTreeImages(dir: string, rootIds: img.Entry, tree: TreeImages): void {
   img.writeImage(dir, img.INVENTORY_IMG, 'INVENTORY', [{
     img_version: img.IMAGES_V1_1, fdinfo_per_id: true, root_ids: rootIds, ns_per_id: true, lsmtype: 0,

@@ -46,7 +46,10 @@ export function placeVdso(t: Injected, pid: number, vmas: Entry[]): void {
   t.remote.call(SYS.arch_prctl, ARCH_MAP_VDSO_64, start);
   const now = parseMaps(fs.readFileSync(`/proc/${pid}/maps`, 'utf8')).filter((m) => ['[vdso]', '[vvar]', '[vvar_vclock]'].includes(m.path));
   for (const v of special) {
-    if (!now.some((m) => m.start === v.start && m.end === v.end)) {
+    // One image area may cover several of the kernel's ([vvar] + [vvar_vclock], as CRIU writes them).
+    const inside = now.filter((m) => m.start < v.end && m.end > v.start);
+    const tiled = inside.every((m) => m.start >= v.start && m.end <= v.end) && inside.reduce((n, m) => n + (BigInt(m.end) - BigInt(m.start)), 0n) === BigInt(v.end) - BigInt(v.start);
+    if (!tiled) {
       throw new AmberError(`the vDSO of this kernel does not fit the dumped layout at ${vmaName(v)} (images from another kernel?)`);
     }
   }
@@ -92,7 +95,11 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
   let next = 0;
   try {
     for (const v of vmas) {
-      if (!(v.status & VMA.AREA_REGULAR) || v.status & (VMA.AREA_VDSO | VMA.AREA_VVAR)) continue;
+      if (!(v.status & VMA.AREA_REGULAR) || v.status & (VMA.AREA_VDSO | VMA.AREA_VVAR)) {
+        // The kernel's own areas: placed by placeVdso; their pages (the dumped vDSO) are not put back.
+        while (next < placed.length && placed[next].vaddr >= v.start && placed[next].vaddr < v.end) next++;
+        continue;
+      }
       const len = v.end - v.start;
       const mine = [];
       while (next < placed.length && placed[next].vaddr < v.end) {

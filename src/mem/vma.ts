@@ -85,7 +85,9 @@ function classifyVmaKind(m: MapsEntry, pid: number): VmaInfo {
     case '[vsyscall]':
       return { entry: { ...base, status: VMA.AREA_VSYSCALL, flags: MAP_PRIVATE | MAP_ANONYMOUS }, pages: 'none' };
     case '[vdso]':
-      return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.AREA_VDSO, flags: MAP_PRIVATE | MAP_ANONYMOUS }, pages: 'none' };
+      // Its pages go in the images, as CRIU's do: CRIU's restorer reads the dumped vDSO's symbols
+      // from them to tell whether the vDSO of the kernel it runs on can take its place.
+      return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.AREA_VDSO, flags: MAP_PRIVATE | MAP_ANONYMOUS }, pages: 'object' };
     case '[vvar]':
     case '[vvar_vclock]':
       return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.AREA_VVAR, flags: MAP_PRIVATE | MAP_ANONYMOUS }, pages: 'none' };

@@ -42,6 +42,8 @@ export interface NativeAddon {
   pidfdGetfd(pidfd: number, targetFd: number): number;
   prctl(option: number, a2?: number | bigint, a3?: number | bigint, a4?: number | bigint, a5?: number | bigint): number;
   kcmp(pid1: number, pid2: number, type: number, idx1: number, idx2: number): number;
+  /** CPUID leaf/subleaf of this CPU: [eax, ebx, ecx, edx]. */
+  cpuid(leaf: number, subleaf: number): [number, number, number, number];
   /** sibling: CLONE_PARENT (the stub is a child of this process's parent), seized instead of PTRACE_TRACEME. */
   cloneStub(tids: number[], scratch: bigint, scratchLen: number, code: Buffer, sibling?: boolean): number;
 

@@ -82,7 +82,7 @@ export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): v
   const { leader: s, images } = p;
   faultPoint('restore:fds');
   // An fd table shared with the parent (CLONE_FILES) was filled by the parent already.
-  if (images.ids.files_id === images.pid) {
+  if (!images.sharesFiles) {
     step('installing file descriptors', images.pid, () => installFds(s, images.fdinfo, ctx.opened, ctx.files, ctx.fileCtx, ctx.registered));
   }
   step('taking file locks again', images.pid, () => {

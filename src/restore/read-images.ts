@@ -20,6 +20,9 @@ export interface ProcessImages {
   pagesFile: string;
   fdinfo: img.Entry[];
   fs: img.Entry;
+  /** Its fd table / fs information is its parent's (same files_id / fs_id): cloned with CLONE_FILES / CLONE_FS. */
+  sharesFiles: boolean;
+  sharesFs: boolean;
 }
 
 export interface ImageSet {
@@ -45,18 +48,19 @@ function readProcess(dir: string, pstree: img.Entry, files: Map<number, img.Entr
   const leader = one(dir, img.coreImg(pid), 'CORE');
   if (leader.mtype !== 1 || !leader.tc) throw new ImageError(img.coreImg(pid), 0, 'not an x86_64 task core (mtype or tc missing)');
   if (leader.tc.task_state === 3) {
-    return { pid, pstree, zombie: true, cores: [leader], mm: {}, ids: {}, pagemap: [], pagesFile: '', fdinfo: [], fs: {} };
+    return { pid, pstree, zombie: true, cores: [leader], mm: {}, ids: {}, pagemap: [], pagesFile: '', fdinfo: [], fs: {}, sharesFiles: false, sharesFs: false };
   }
   const cores = [leader, ...threads.slice(1).map((tid) => one(dir, img.coreImg(tid), 'CORE'))];
   cores.forEach((c, i) => {
     if (!c.thread_info?.gpregs || !c.thread_info?.fpregs) throw new ImageError(img.coreImg(threads[i]), 0, 'thread registers missing');
+    stoppedRegs(c.thread_info.gpregs);
   });
   const ids = one(dir, img.idsImg(pid), 'IDS');
   const mm = one(dir, img.mmImg(pid), 'MM');
   const pm = img.readImage(dir, img.pagemapImg(pid), 'PAGEMAP');
   if (pm.length === 0 || pm[0].pages_id === undefined) throw new ImageError(img.pagemapImg(pid), 0, 'no pagemap head');
   const pagesFile = path.join(dir, img.pagesImg(pm[0].pages_id));
-  const pagemap = pm.slice(1);
+  const pagemap = splitAtVmas(dataRanges(pm.slice(1), img.pagemapImg(pid)), mm.vmas ?? [], img.pagemapImg(pid), img.mmImg(pid));
   const expected = pagemap.reduce((s, e) => s + e.nr_pages * PAGE_SIZE, 0);
   let size: number;
   try {
@@ -67,10 +71,6 @@ function readProcess(dir: string, pstree: img.Entry, files: Map<number, img.Entr
   if (size !== expected) {
     throw new ImageError(path.basename(pagesFile), undefined, `holds ${size} bytes but ${img.pagemapImg(pid)} describes ${expected}`);
   }
-  pagemap.forEach((e, i) => {
-    const inVma = (mm.vmas ?? []).some((v: img.Entry) => e.vaddr >= v.start && e.vaddr + BigInt(e.nr_pages * PAGE_SIZE) <= v.end);
-    if (!inVma) throw new ImageError(img.pagemapImg(pid), i + 1, `pages at 0x${e.vaddr.toString(16)} lie outside every VMA of ${img.mmImg(pid)}`);
-  });
   const fdinfo = img.readImage(dir, img.fdinfoImg(ids.files_id), 'FDINFO');
   fdinfo.forEach((f, i) => {
     if (!files.has(f.id)) throw new ImageError(img.fdinfoImg(ids.files_id), i, `fd ${f.fd} refers to file id ${f.id}, absent from ${img.FILES_IMG}`);
@@ -79,7 +79,55 @@ function readProcess(dir: string, pstree: img.Entry, files: Map<number, img.Entr
   for (const [what, id] of [['cwd', fsEntry.cwd_id], ['root', fsEntry.root_id], ['exe', mm.exe_file_id]] as const) {
     if (!files.get(id)?.reg?.name) throw new ImageError(what === 'exe' ? img.mmImg(pid) : img.fsImg(pid), 0, `${what} refers to file id ${id}, absent from ${img.FILES_IMG}`);
   }
-  return { pid, pstree, zombie: false, cores, mm, ids, pagemap, pagesFile, fdinfo, fs: fsEntry };
+  return { pid, pstree, zombie: false, cores, mm, ids, pagemap, pagesFile, fdinfo, fs: fsEntry, sharesFiles: false, sharesFs: false };
+}
+
+/**
+ * The registers a thread resumes with (images hold those). amber's own images also keep the
+ * registers of the stop when a syscall was interrupted (stopped_ax/stopped_ip): amber's restore
+ * applies the restart itself, with the kernel's rules, from those.
+ */
+function stoppedRegs(regs: img.Entry): void {
+  if (regs.stopped_ax !== undefined && regs.stopped_ip !== undefined) {
+    regs.ax = regs.stopped_ax;
+    regs.ip = regs.stopped_ip;
+  }
+  delete regs.stopped_ax;
+  delete regs.stopped_ip;
+}
+
+/**
+ * The ranges cut where one VMA ends and the next begins (CRIU's entries run on across adjacent
+ * VMAs), so that each lies in one VMA; the pieces keep the file order. A range reaching outside
+ * every VMA is a corrupt image.
+ */
+function splitAtVmas(ranges: img.PagemapRange[], vmas: img.Entry[], file: string, mmFile: string): img.PagemapRange[] {
+  const out: img.PagemapRange[] = [];
+  ranges.forEach((r, i) => {
+    let addr = r.vaddr;
+    const end = r.vaddr + BigInt(r.nr_pages * PAGE_SIZE);
+    while (addr < end) {
+      const v = vmas.find((x) => addr >= x.start && addr < x.end);
+      if (!v) throw new ImageError(file, i + 1, `pages at 0x${addr.toString(16)} lie outside every VMA of ${mmFile}`);
+      const stop = end < v.end ? end : (v.end as bigint);
+      out.push({ vaddr: addr, nr_pages: Number((stop - addr) / BigInt(PAGE_SIZE)), flags: r.flags });
+      addr = stop;
+    }
+  });
+  return out;
+}
+
+/**
+ * The pagemap entries whose data are in pages-ID.img (PE_PRESENT), in file order, counts and
+ * flags normalized; ranges with no data and no parent (holes) are dropped. Pages in a parent
+ * dump (PE_PARENT) are refused: amber's restore reads one images directory.
+ */
+function dataRanges(entries: img.Entry[], file: string): img.PagemapRange[] {
+  return entries.map(img.normalizePagemapEntry).filter((e, i) => {
+    if (e.flags & img.PE_PRESENT) return true;
+    if (e.flags & img.PE_PARENT) throw new ImageError(file, i + 1, `pages at 0x${e.vaddr.toString(16)} are in the parent dump (PE_PARENT), which amber's restore does not read`);
+    return false;
+  });
 }
 
 export function readImageSet(dir: string): ImageSet {
@@ -97,6 +145,15 @@ export function readImageSet(dir: string): ImageSet {
   const files = new Map<number, img.Entry>();
   img.readImage(dir, img.FILES_IMG, 'FILES').forEach((f) => files.set(f.id, f));
   const processes = tree.map((t) => readProcess(dir, t, files));
+  // Same id as the parent's: the same kernel object (CRIU's kobj ids). The root task is compared
+  // with nothing: inventory root_ids are the dumper's own (amber's older images repeated the root's).
+  const byPid = new Map(processes.map((p) => [p.pid, p]));
+  for (const p of processes.slice(1)) {
+    const parent = byPid.get(p.pstree.ppid);
+    if (!parent || p.zombie || parent.zombie) continue;
+    p.sharesFiles = p.ids.files_id === parent.ids.files_id;
+    p.sharesFs = p.ids.fs_id === parent.ids.fs_id;
+  }
   if (processes[0].zombie) throw new ImageError(img.coreImg(processes[0].pid), 0, 'the root task is a zombie');
   const seccompFilters = img.readImageOptional(dir, img.SECCOMP_IMG, 'SECCOMP')?.[0]?.seccomp_filters ?? [];
   return { dir, inventory, files, seccompFilters, processes };

@@ -223,9 +223,7 @@ function createTree(processes: ProcessImages[], scratch: bigint, stubs: Map<numb
     const parent = stubs.get(p.pstree.ppid);
     if (!parent) throw new AmberError(`task ${p.pid}: parent ${p.pstree.ppid} is not a live task of the tree`);
     // A table the dumped child shared with its parent is shared again: cloned with its flag.
-    const parentIds = processes.find((q) => q.pid === p.pstree.ppid)!.ids;
-    const flags = (p.ids.files_id !== p.pid && p.ids.files_id === parentIds.files_id ? CLONE_FILES : 0n)
-      | (p.ids.fs_id !== p.pid && p.ids.fs_id === parentIds.fs_id ? CLONE_FS : 0n);
+    const flags = (p.sharesFiles ? CLONE_FILES : 0n) | (p.sharesFs ? CLONE_FS : 0n);
     const s = parent.clone(p.pid, flags);
     stubs.set(p.pid, s);
     sessionOf(p, s);

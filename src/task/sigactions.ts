@@ -12,16 +12,23 @@ export interface SaEntry { sigaction: bigint; flags: bigint; restorer: bigint; m
 const SIGCHLD = 17;
 const DEFAULT: SaEntry = { sigaction: 0n, flags: 0n, restorer: 0n, mask: 0n };
 
+/** The signal each entry of an image's sigactions is for: CRIU's layout (1..64 but SIGKILL and SIGSTOP), or amber's older one (1..64). */
+function signalsOf(count: number): number[] {
+  const all = Array.from({ length: NSIG }, (_, i) => i + 1);
+  return count === NSIG ? all : all.filter((sig) => sig !== SIGKILL && sig !== SIGSTOP);
+}
+
 /**
- * One entry per signal 1..64, each asked of the task: even a SIG_DFL handler carries flags and a
- * restorer that the program can read back. `nonDefault` (a mask) limits the questions when the
- * caller knows the rest are untouched.
+ * One entry per signal 1..64 but SIGKILL and SIGSTOP (62, CRIU's layout: CRIU's restore refuses
+ * any other count), each asked of the task: even a SIG_DFL handler carries flags and a restorer
+ * that the program can read back. `nonDefault` (a mask) limits the questions when the caller
+ * knows the rest are untouched.
  */
 export function dumpSigactions(t: Injected, nonDefault: bigint = ~0n): SaEntry[] {
   const out: SaEntry[] = [];
-  for (let sig = 1; sig <= NSIG; sig++) {
+  for (const sig of signalsOf(NSIG - 2)) {
     const asked = sig === SIGCHLD || ((nonDefault >> BigInt(sig - 1)) & 1n) === 1n;
-    if (sig === SIGKILL || sig === SIGSTOP || !asked) {
+    if (!asked) {
       out.push({ ...DEFAULT });
       continue;
     }
@@ -37,8 +44,10 @@ export function dumpSigactions(t: Injected, nonDefault: bigint = ~0n): SaEntry[]
  * task's own handlers are not SIG_DFL: only those and the image's non-default ones are set.
  */
 export function restoreSigactions(t: Injected, entries: SaEntry[], current: bigint = ~0n): void {
+  const signals = signalsOf(entries.length);
   entries.forEach((e, i) => {
-    const sig = i + 1;
+    const sig = signals[i];
+    if (sig === undefined) return;
     if (sig === SIGKILL || sig === SIGSTOP || sig > NSIG) return;
     const isDefault = e.sigaction === 0n && e.flags === 0n && e.mask === 0n && e.restorer === 0n;
     if (isDefault && ((current >> BigInt(sig - 1)) & 1n) === 0n) return;

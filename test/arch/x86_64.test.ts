@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeGpRegs, encodeGpRegs, GP_REGS_SIZE } from '../../src/arch/x86_64/regs';
-import { decodeXsave, encodeXsave } from '../../src/arch/x86_64/xsave';
+import { decodeXsave, encodeXsave, INTEL_LAYOUT } from '../../src/arch/x86_64/xsave';
 import { applySyscallRestart } from '../../src/compel/restart';
 
 function xsaveArea(size: number, seed: number): Buffer {
@@ -25,19 +25,34 @@ describe('general registers', () => {
 describe('xsave', () => {
   it('round-trips legacy, header and AVX state over a template', () => {
     const src = xsaveArea(832, 3);
-    const img = decodeXsave(src);
+    const img = decodeXsave(src, { ymmh_space: 576 });
     expect(img.xsave?.ymmh_space).toHaveLength(64);
     expect(img.st_space).toHaveLength(32);
     const template = xsaveArea(832, 99);
-    const out = encodeXsave(img, template);
+    const out = encodeXsave(img, template, { ymmh_space: 576 });
     expect(out.subarray(0, 416).equals(src.subarray(0, 416))).toBe(true);
     expect(out.subarray(512, 520).equals(src.subarray(512, 520))).toBe(true);
     expect(out.subarray(576, 832).equals(src.subarray(576, 832))).toBe(true);
   });
   it('refuses state this CPU cannot hold', () => {
-    const img = decodeXsave(xsaveArea(2696, 1));
+    const img = decodeXsave(xsaveArea(2696, 1), INTEL_LAYOUT);
     img.xsave!.xstate_bv = 0xe7n; // AVX-512 in use
-    expect(() => encodeXsave(img, xsaveArea(832, 2))).toThrow(/lacks it/);
+    expect(() => encodeXsave(img, xsaveArea(832, 2), { ymmh_space: 576 })).toThrow(/lacks it/);
+  });
+  it('reads each component where the CPU puts it, and only those the CPU has', () => {
+    // AMD Zen 4: AVX-512 without MPX, right after the AVX state.
+    const zen4 = { ymmh_space: 576, opmask_reg: 832, zmm_upper: 896, hi16_zmm: 1408 };
+    const src = xsaveArea(2432, 5);
+    src.writeBigUInt64LE(0xaaaa5555n, 832);
+    const img = decodeXsave(src, zen4);
+    expect(img.xsave?.bndreg_state).toBeUndefined();
+    expect(img.xsave?.opmask_reg?.[0]).toBe(0xaaaa5555n);
+    expect(img.xsave?.hi16_zmm).toHaveLength(128);
+    const out = encodeXsave(img, xsaveArea(2432, 77), zen4);
+    expect(out.subarray(576, 2432).equals(src.subarray(576, 2432))).toBe(true);
+    // The same state put on an Intel layout lands at Intel's offsets.
+    const intel = encodeXsave(img, xsaveArea(2696, 77), INTEL_LAYOUT);
+    expect(intel.readBigUInt64LE(1088)).toBe(0xaaaa5555n);
   });
 });
 

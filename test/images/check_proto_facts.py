@@ -67,6 +67,8 @@ NEWER_THAN_PYCRIU = {
     'ip_opts_entry.tos': (6, 'uint32', 'optional'),
     'ip_opts_entry.ttl': (7, 'uint32', 'optional'),
     'memfd_inode_entry.mode': (9, 'uint32', 'optional'),
+    # CRIU 4.x: the page count as a uint64 (its name nr_pages; field 2 became compat_nr_pages).
+    'pagemap_entry.nr_pages_64': (5, 'uint64', 'optional'),
 }
 # Messages CRIU added after 3.17.
 NEWER_MESSAGES = {'sk_ucred_entry'}

@@ -1,8 +1,14 @@
 /**
  * The xsave area PTRACE_GETREGSET(NT_X86_XSTATE) returns (standard, non-compacted format),
  * converted to and from CRIU's user_x86_fpregs_entry / user_x86_xsave_entry.
- * Component offsets in the standard format are architectural (CPUID leaf 0xD reports the same).
+ * Where each component lies in the standard format is the CPU's to say (CPUID leaf 0xD, sub-leaf
+ * = component: EBX offset, EAX size); it is not the same on every CPU (AMD Zen 4, which has no
+ * MPX, puts the AVX-512 state at 832/896/1408, Intel at 1088/1152/1664). The image holds each
+ * component the kernel enables, whatever its xstate_bv bit says (as CRIU writes them): CRIU's
+ * restore checks each component's size against the features of its CPU.
  */
+import { native } from '../../native';
+
 export interface XsaveImage {
   cwd: number; swd: number; twd: number; fop: number;
   rip: bigint; rdp: bigint; mxcsr: number; mxcsr_mask: number;
@@ -20,16 +26,54 @@ export interface XsaveImage {
 }
 
 const HEADER = 512;
+/** Size and word width of each component the image format names, and its xfeature bit. */
 const COMPONENTS = {
-  ymmh_space: { offset: 576, size: 256, bit: 2, words: 32 },
-  bndreg_state: { offset: 960, size: 64, bit: 3, words: 64 },
-  bndcsr_state: { offset: 1024, size: 16, bit: 4, words: 64 },
-  opmask_reg: { offset: 1088, size: 64, bit: 5, words: 64 },
-  zmm_upper: { offset: 1152, size: 512, bit: 6, words: 64 },
-  hi16_zmm: { offset: 1664, size: 1024, bit: 7, words: 64 },
-  pkru: { offset: 2688, size: 8, bit: 9, words: 32 },
+  ymmh_space: { size: 256, bit: 2, words: 32 },
+  bndreg_state: { size: 64, bit: 3, words: 64 },
+  bndcsr_state: { size: 16, bit: 4, words: 64 },
+  opmask_reg: { size: 64, bit: 5, words: 64 },
+  zmm_upper: { size: 512, bit: 6, words: 64 },
+  hi16_zmm: { size: 1024, bit: 7, words: 64 },
+  pkru: { size: 8, bit: 9, words: 32 },
 } as const;
 type ComponentName = keyof typeof COMPONENTS;
+
+/** Offset in the standard-format xsave area of each component this CPU's kernel enables. */
+export type XsaveLayout = Partial<Record<ComponentName, number>>;
+
+/** The layout Intel CPUs with MPX and AVX-512 use (tests, and a reference). */
+export const INTEL_LAYOUT: XsaveLayout = { ymmh_space: 576, bndreg_state: 960, bndcsr_state: 1024, opmask_reg: 1088, zmm_upper: 1152, hi16_zmm: 1664, pkru: 2688 };
+
+const FP_XSTATE_MAGIC1 = 0x46505853;
+const SW_BYTES = 464; // struct _fpx_sw_bytes in the FXSAVE area's software-reserved bytes
+
+let cpuLayoutCache: XsaveLayout | undefined;
+
+/**
+ * This CPU's layout: components the kernel enables (xfeatures of the software-reserved bytes the
+ * kernel puts in every NT_X86_XSTATE area; CPUID 0xD.0 without one) at CPUID's offsets.
+ */
+export function cpuLayout(sample?: Buffer): XsaveLayout {
+  if (cpuLayoutCache) return cpuLayoutCache;
+  let enabled: bigint;
+  if (sample && sample.length >= SW_BYTES + 16 && sample.readUInt32LE(SW_BYTES) === FP_XSTATE_MAGIC1) {
+    enabled = sample.readBigUInt64LE(SW_BYTES + 8);
+  } else if (typeof native.cpuid === 'function') {
+    const [eax, , , edx] = native.cpuid(0xd, 0);
+    enabled = (BigInt(edx >>> 0) << 32n) | BigInt(eax >>> 0);
+  } else {
+    enabled = 0x2e7n; // x87, SSE, AVX, AVX-512, PKRU
+  }
+  const layout: XsaveLayout = {};
+  for (const [name, c] of Object.entries(COMPONENTS) as [ComponentName, (typeof COMPONENTS)[ComponentName]][]) {
+    if (!((enabled >> BigInt(c.bit)) & 1n)) continue;
+    // An addon built before cpuid existed: Intel's offsets (right on Intel CPUs only).
+    const [size, offset] = typeof native.cpuid === 'function' ? native.cpuid(0xd, c.bit) : [c.size, INTEL_LAYOUT[name]!];
+    if (size === c.size) layout[name] = offset;
+  }
+  if (sample) cpuLayoutCache = layout;
+  return layout;
+}
 
 function readU32s(buf: Buffer, off: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => buf.readUInt32LE(off + i * 4));
@@ -38,7 +82,7 @@ function readU64s(buf: Buffer, off: number, n: number): bigint[] {
   return Array.from({ length: n }, (_, i) => buf.readBigUInt64LE(off + i * 8));
 }
 
-export function decodeXsave(buf: Buffer): XsaveImage {
+export function decodeXsave(buf: Buffer, layout: XsaveLayout = cpuLayout(buf)): XsaveImage {
   const img: XsaveImage = {
     cwd: buf.readUInt16LE(0), swd: buf.readUInt16LE(2), twd: buf.readUInt16LE(4), fop: buf.readUInt16LE(6),
     rip: buf.readBigUInt64LE(8), rdp: buf.readBigUInt64LE(16),
@@ -49,9 +93,10 @@ export function decodeXsave(buf: Buffer): XsaveImage {
     const bv = buf.readBigUInt64LE(HEADER);
     const xsave: NonNullable<XsaveImage['xsave']> = { xstate_bv: bv };
     for (const [name, c] of Object.entries(COMPONENTS) as [ComponentName, (typeof COMPONENTS)[ComponentName]][]) {
-      if (buf.length < c.offset + c.size) continue;
-      if (c.words === 32) (xsave as Record<string, unknown>)[name] = readU32s(buf, c.offset, c.size / 4);
-      else (xsave as Record<string, unknown>)[name] = readU64s(buf, c.offset, c.size / 8);
+      const offset = layout[name];
+      if (offset === undefined || buf.length < offset + c.size) continue;
+      if (c.words === 32) (xsave as Record<string, unknown>)[name] = readU32s(buf, offset, c.size / 4);
+      else (xsave as Record<string, unknown>)[name] = readU64s(buf, offset, c.size / 8);
     }
     img.xsave = xsave;
   }
@@ -62,7 +107,7 @@ export function decodeXsave(buf: Buffer): XsaveImage {
  * Writes an image's FPU state over `template`, an xsave buffer of the restoring task (right size
  * and valid header for this CPU). Components absent from the image keep the template's (init) state.
  */
-export function encodeXsave(img: XsaveImage, template: Buffer): Buffer {
+export function encodeXsave(img: XsaveImage, template: Buffer, layout: XsaveLayout = cpuLayout(template)): Buffer {
   const buf = Buffer.from(template);
   buf.writeUInt16LE(img.cwd, 0); buf.writeUInt16LE(img.swd, 2); buf.writeUInt16LE(img.twd, 4); buf.writeUInt16LE(img.fop, 6);
   buf.writeBigUInt64LE(img.rip, 8); buf.writeBigUInt64LE(img.rdp, 16);
@@ -73,15 +118,18 @@ export function encodeXsave(img: XsaveImage, template: Buffer): Buffer {
     for (const [name, c] of Object.entries(COMPONENTS) as [ComponentName, (typeof COMPONENTS)[ComponentName]][]) {
       const words = img.xsave[name] as (number | bigint)[] | undefined;
       if (!words || words.length === 0) continue;
-      if (buf.length < c.offset + c.size) {
+      const offset = layout[name];
+      if (offset === undefined || buf.length < offset + c.size) {
         if ((img.xsave.xstate_bv >> BigInt(c.bit)) & 1n) {
           throw new Error(`xsave component ${name} is in use but this CPU's xsave area (${buf.length} bytes) lacks it`);
         }
         continue;
       }
+      const width = c.words === 32 ? 4 : 8;
+      if (words.length * width !== c.size) throw new Error(`xsave component ${name} holds ${words.length * width} bytes, not ${c.size}`);
       words.forEach((w, i) => {
-        if (typeof w === 'bigint') buf.writeBigUInt64LE(w, c.offset + i * 8);
-        else buf.writeUInt32LE(w, c.offset + i * 4);
+        if (typeof w === 'bigint') buf.writeBigUInt64LE(w, offset + i * 8);
+        else buf.writeUInt32LE(w, offset + i * 4);
       });
     }
     buf.writeBigUInt64LE(img.xsave.xstate_bv, HEADER);
