@@ -29,7 +29,8 @@ const ROOT = path.resolve(__dirname, '../..');
 const ZDTM_RUNNER = path.join(ROOT, 'dist/zdtm/runner/main.js');
 const skip = !fs.existsSync(CRIT);
 const ZDTM_TESTS = ['pipe_held', 'unix_stream_pair', 'file_offsets', 'tcp_established_v4', 'file_unlinked_shared', 'memfd_held', 'pty_queued_data',
-  'seccomp_filters', 'timerfd_held', 'eventfd_counter', 'inotify_held', 'signalfd_held', 'udp_queue', 'tree_sessions_pgids', 'unix_abstract_listen'];
+  'seccomp_filters', 'timerfd_held', 'eventfd_counter', 'inotify_held', 'signalfd_held', 'udp_queue', 'tree_sessions_pgids', 'unix_abstract_listen',
+  'memfd_mapped_shared', 'shm_anon_shared_fork', 'file_shared_map', 'fifo_named', 'thread_futex_wait', 'tcp_established_v6'];
 
 interface Run { status: number; stdout: Buffer; stderr: string }
 
@@ -192,10 +193,16 @@ beforeAll(async () => {
     if (!m) zdtmNote = `zdtm run failed: ${r.stderr}`;
     else {
       runDir = m[1];
+      let made = 0;
       for (const t of ZDTM_TESTS) {
         const d = path.join(runDir, `${t}.h`, 'img-1');
-        if (fs.existsSync(path.join(d, 'pstree.img'))) imageDirs.push(d);
+        if (fs.existsSync(path.join(d, 'pstree.img'))) {
+          imageDirs.push(d);
+          made++;
+        }
       }
+      // Without root (ptrace, fixed PIDs) the dumps fail: the tests then run on the samples.
+      if (made < ZDTM_TESTS.length / 2) zdtmNote = `only ${made} of ${ZDTM_TESTS.length} zdtm tests left a dump: ${r.stdout.slice(-800)}`;
     }
   }
   // More dump directories to compare on, from the environment (colon-separated).
@@ -230,7 +237,7 @@ const images = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.i
 describe.skipIf(skip)('amber crit decodes as crit 3.17 does', () => {
   it('has image directories of several zdtm tests', () => {
     if (zdtmNote) console.warn(`amber crit tests run on samples only: ${zdtmNote}`);
-    expect(imageDirs.length).toBeGreaterThan(zdtmNote ? 0 : 10);
+    expect(imageDirs.length).toBeGreaterThan(zdtmNote ? 2 : 12);
   });
 
   it('decode, decode --pretty and show --nopl give crit\'s JSON', () => {
