@@ -31,15 +31,20 @@ export function dumpPages(pid: number, vmas: VmaInfo[], pagesFd: number, onProgr
     for (const v of vmas) {
       if (v.pages === 'none') continue;
       const { runs, scanned } = v.pages === 'object'
-        ? { runs: [{ start: v.entry.start, pages: Number((v.entry.end - v.entry.start) / BigInt(PAGE_SIZE)) }], scanned: Number((v.entry.end - v.entry.start) / BigInt(PAGE_SIZE)) }
+        // Every page of a shared memory object, read like shared pages (not pinned).
+        ? { runs: [{ start: v.entry.start, pages: Number((v.entry.end - v.entry.start) / BigInt(PAGE_SIZE)), exclusive: false }], scanned: Number((v.entry.end - v.entry.start) / BigInt(PAGE_SIZE)) }
         : scanPages(pagemapFd, v.entry.start, v.entry.end, v.pages === 'anon');
       pagesScanned += scanned;
+      const firstOfVma = entries.length;
       for (const run of runs) {
-        entries.push({ vaddr: run.start, nr_pages: run.pages, flags: PE_PRESENT });
+        const last = entries.length > firstOfVma ? entries[entries.length - 1] : undefined;
+        // Runs split only by who maps them are one pagemap entry in the image (within one VMA).
+        if (last && last.vaddr + BigInt(last.nr_pages * PAGE_SIZE) === run.start) last.nr_pages += run.pages;
+        else entries.push({ vaddr: run.start, nr_pages: run.pages, flags: PE_PRESENT });
         const total = run.pages * PAGE_SIZE;
         for (let off = 0; off < total; off += CHUNK) {
           const n = Math.min(CHUNK, total - off);
-          if (v.entry.prot & PROT_READ) vmRead(pid, run.start + BigInt(off), buf, n);
+          if (v.entry.prot & PROT_READ && run.exclusive) vmRead(pid, run.start + BigInt(off), buf, n);
           else mem.readInto(run.start + BigInt(off), buf, 0, n);
           let w = 0;
           while (w < n) w += fs.writeSync(pagesFd, buf, w, n - w);

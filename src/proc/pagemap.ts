@@ -1,4 +1,4 @@
-/** /proc/PID/pagemap: one u64 per virtual page. Bit 63 present, 62 swapped, 61 file-page or shared-anon. */
+/** /proc/PID/pagemap: one u64 per virtual page. Bit 63 present, 62 swapped, 61 file-page or shared-anon, 56 mapped by this process alone. */
 import * as fs from 'node:fs';
 
 export const PAGE_SIZE = 4096;
@@ -8,6 +8,12 @@ export const PAGE_SHIFT = 12n;
 export interface PageRun {
   start: bigint; // address
   pages: number;
+  /**
+   * Present pages mapped by others too (copy-on-write after fork, KSM): false. Such pages must
+   * be read without pinning them (process_vm_readv pins, and pinning a shared anonymous page
+   * makes the kernel give the task its own copy: the tree would lose its sharing to the dump).
+   */
+  exclusive: boolean;
 }
 
 /**
@@ -33,10 +39,12 @@ export function scanPages(fd: number, start: bigint, end: bigint, anonOnly: bool
       // The flag bits live in the high word: 31 present, 30 swapped, 29 file/shared.
       const hi = buf.readUInt32LE(i * 8 + 4);
       const hasData = (hi & 0xc0000000) !== 0 && !(anonOnly && (hi & 0x20000000) !== 0);
+      // Bit 56 (exclusively mapped) only means something for a present page.
+      const exclusive = !(hi & 0x80000000) || (hi & 0x01000000) !== 0;
       if (hasData) {
-        if (run) run.pages++;
+        if (run && run.exclusive === exclusive) run.pages++;
         else {
-          run = { start: (first + BigInt(done + i)) << PAGE_SHIFT, pages: 1 };
+          run = { start: (first + BigInt(done + i)) << PAGE_SHIFT, pages: 1, exclusive };
           runs.push(run);
         }
       } else run = undefined;
