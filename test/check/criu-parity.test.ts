@@ -72,6 +72,11 @@ describe('amber check names every CRIU 4.2 feature', () => {
     const ours = FEATURES.filter((f) => f.criu).map((f) => f.name).sort();
     expect(ours).toEqual([...CRIU_FEATURES].sort());
   });
+
+  it('documents every feature in docs/check.md, one table row each', () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'check.md'), 'utf8');
+    for (const f of FEATURES) expect(doc, f.name).toMatch(new RegExp(`^\\| ${f.name.replace(/[-]/g, '\\-')}( \\(| \\|)`, 'm'));
+  });
 });
 
 describe.skipIf(!runnable)('amber check answers as CRIU 4.2 does here', () => {

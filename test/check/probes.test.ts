@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { FEATURES, findFeature, runCheck } from '../../src/check/check';
 import { native } from '../../src/native';
-import { E, forkStopped, inChild, inScratchNetns, NR, reap, runProbe, sys, withTracedChild, WIFSTOPPED } from '../../src/check/sys';
+import { addressOf, breakpointTarget, E, forkStopped, inChild, inScratchNetns, NR, reap, runProbe, sys, withTracedChild, WIFSTOPPED } from '../../src/check/sys';
 
 const root = process.getuid?.() === 0;
 
@@ -89,6 +89,40 @@ describe.skipIf(!root)('every probe', () => {
     expect(fs.readdirSync('/proc/self/fd').length).toBe(fds);
     expect(tmp()).toEqual(before);
   }, 120_000);
+});
+
+/** What the probes rely on tells a kernel with the feature from one without (negative controls). */
+describe.skipIf(!root)('the probes\' distinctions', () => {
+  it('breakpoints: with DR0 on an address the child never runs, it exits instead of stopping with SIGTRAP', () => {
+    const st = withTracedChild([], (pid) => {
+      sys(NR.ptrace, 6, pid, 848, breakpointTarget() + 0x100000n);
+      sys(NR.ptrace, 6, pid, 848 + 56, 1);
+      native.ptraceCont(pid, 0);
+      return native.waitpid(pid, 0x40000000)[1];
+    });
+    expect(st).toBe(0);
+  });
+
+  it('timer_cr_ids: without PR_TIMER_CREATE_RESTORE_IDS the timer does not get id 42', () => {
+    const sev = Buffer.alloc(64);
+    sev.writeInt32LE(1, 12);
+    const id = Buffer.alloc(4);
+    id.writeInt32LE(42, 0);
+    const run = inChild([[NR.timer_create, [1, sev, id]], [NR.timer_getoverrun, [42]]]);
+    expect(run.results[1]).toEqual({ ret: -1, errno: E.EINVAL });
+  });
+
+  it('clone3_set_tid: a set_tid beyond pid_max fails otherwise than EEXIST', () => {
+    const tid = Buffer.alloc(4);
+    tid.writeInt32LE(0x7ffffff0, 0);
+    const args = Buffer.alloc(80);
+    args.writeBigUInt64LE(17n, 32);
+    args.writeBigUInt64LE(addressOf(tid), 64);
+    args.writeBigUInt64LE(1n, 72);
+    const run = inChild([[NR.clone3, [args, 80]]]);
+    expect(run.results[0].ret).toBe(-1);
+    expect(run.results[0].errno).not.toBe(E.EEXIST);
+  });
 });
 
 describe('runCheck', () => {
