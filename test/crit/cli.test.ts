@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { critMain } from '../../src/crit/cli';
 import { parse } from '../../src/crit/json';
-import { encodeImage, writeImage } from '../../src/images';
+import { IMAGE_KIND_NAMES, encodeImage, writeImage } from '../../src/images';
 import { SAMPLES } from '../images/samples';
 
 function amber(args: string[], input: Buffer = Buffer.alloc(0)) {
@@ -81,6 +81,18 @@ describe('amber crit', () => {
     const r = amber(['decode'], Buffer.alloc(16));
     expect([r.status, r.stderr]).toEqual([1, 'Unknown magic 0x0.\nMaybe you are feeding me an image with raw data(i.e. pages.img)?\n']);
     expect(amber(['decode', '-i', path.join(dir, 'missing.img')]).status).toBe(1);
+  });
+
+  it('decode then encode gives back the bytes of every kind amber writes (no crit needed)', () => {
+    for (const kind of IMAGE_KIND_NAMES) {
+      const bytes = encodeImage(kind, SAMPLES[kind]);
+      for (const pretty of [[], ['--pretty']]) {
+        const json = amber(['decode', ...pretty], bytes);
+        expect(json.status, kind).toBe(0);
+        expect(parse(json.stdout.toString())).toMatchObject({ magic: kind });
+        expect(amber(['encode'], json.stdout).stdout.equals(bytes), `${kind} ${pretty}`).toBe(true);
+      }
+    }
   });
 
   const bin = path.resolve(__dirname, '../../bin/amber');
