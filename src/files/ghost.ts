@@ -9,6 +9,10 @@
  * --ghost-limit bounds the bytes of data a ghost brings into the images (CRIU bounds st_size:
  * amber counts what it stores, so a sparse file with little data is carried whatever its size).
  *
+ * An O_TMPFILE file (never linked) comes back as a new O_TMPFILE file in the same directory, its
+ * O_TMPFILE open file description being the one the restorer makes it with (so it can still be
+ * linked in later, and F_GETFL is as before); its name "#INO" then has the new inode number.
+ *
  * A removed directory (rmdir) held open or as a working directory is a ghost too: mode S_IFDIR,
  * no data; restore makes an empty directory and removes it once the tree holds it.
  *
@@ -26,11 +30,17 @@ import { mountIds } from './memfd';
 import { parseFdinfo } from '../proc/fdinfo';
 import type { VmaInfo } from '../mem/vma';
 import { mutated } from '../mutant';
+import { native } from '../native';
 import { FileDumpContext, FileRestoreContext, OpenFd } from './types';
 
 export const DELETED = ' (deleted)';
 const REMAP_GHOST = 1, REMAP_LINKED = 0;
-const O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0o100, O_EXCL = 0o200, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000;
+const O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0o100, O_EXCL = 0o200, O_APPEND = 0o2000, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000;
+/** O_NOCTTY | O_TRUNC: creation-time only. */
+const O_TRUNC_NOCTTY = 0o400 | 0o1000;
+/** __O_TMPFILE (O_TMPFILE without its O_DIRECTORY): kept in the open file description's flags. */
+const O_TMPFILE_BIT = 0o20000000;
+const F_GETFL = 3, F_SETFL = 4, F_DUPFD_CLOEXEC = 1030;
 const S_IFMT = 0o170000, S_IFREG = 0o100000, S_IFDIR = 0o040000;
 
 /**
@@ -274,7 +284,8 @@ function restorerGhost(ghostId: number, name: string, ctx: FileRestoreContext): 
   const type = head.mode & S_IFMT;
   if (type !== S_IFREG && type !== S_IFDIR) throw new ImageError(file, 0, `ghost of mode 0${head.mode.toString(8)}: only regular files and directories are supported`);
   if (type === S_IFDIR && chunks.length) throw new ImageError(file, 1, 'a ghost directory with data');
-  const fd = type === S_IFDIR ? createGhostDir(name, ghostId, ctx) : createUnlinked(name, ghostId);
+  const tmpfile = type === S_IFREG ? tmpfileFlags(ghostId, ctx) : undefined;
+  const fd = type === S_IFDIR ? createGhostDir(name, ghostId, ctx) : tmpfile !== undefined ? createTmpfile(name, tmpfile) : createUnlinked(name, ghostId);
   ctx.shared.set(key, fd);
   ctx.onCleanup(() => fs.closeSync(fd));
   for (const c of chunks) {
@@ -296,9 +307,37 @@ function restorerGhost(ghostId: number, name: string, ctx: FileRestoreContext): 
   return fd;
 }
 
+/**
+ * The flags of the open file description that made ghost ghostId with O_TMPFILE, if one did: an
+ * O_TMPFILE file comes back as one (it may still be linked into a directory later, and F_GETFL
+ * shows O_TMPFILE), that description being the very one the restorer makes it with.
+ */
+function tmpfileFlags(ghostId: number, ctx: FileRestoreContext): number | undefined {
+  for (const e of ctx.files.values()) {
+    const reg = e.reg;
+    if (reg && typeof reg.flags === 'number' && reg.flags & O_TMPFILE_BIT && ghostOf(reg.id, ctx) === ghostId) return reg.flags;
+  }
+  return undefined;
+}
+
+/** A new O_TMPFILE file in the directory of `name`, opened with the dumped flags (O_APPEND set after the data). */
+function createTmpfile(name: string, flags: number): number {
+  const dir = path.dirname(name);
+  try {
+    return fs.openSync(dir, (flags & ~(O_CLOEXEC | O_APPEND | O_CREAT | O_EXCL | O_TRUNC_NOCTTY)) | O_CLOEXEC, 0o600);
+  } catch (e) {
+    throw nodeErrorToSys(e, `open ${dir} with O_TMPFILE for ${name}`);
+  }
+}
+
 /** A new open file description (flags as given) of the restored ghost ghostId, for file `name`. */
 export function openGhost(ghostId: number, name: string, flags: number, ctx: FileRestoreContext): number {
   const master = restorerGhost(ghostId, name, ctx);
+  // The O_TMPFILE description itself: the restorer made the file with it.
+  if (flags & O_TMPFILE_BIT) {
+    if (flags & O_APPEND) native.fcntl(master, F_SETFL, native.fcntl(master, F_GETFL, 0) | O_APPEND);
+    return native.fcntl(master, F_DUPFD_CLOEXEC, 0);
+  }
   try {
     return fs.openSync(`/proc/self/fd/${master}`, flags | O_CLOEXEC);
   } catch (e) {

@@ -6,8 +6,8 @@
  * (remap_type LINKED) that file `orig_id` opens through file `remap_id`. One link per inode.
  *
  * The link stays in the file system until restore (with --leave-running too); a failed dump
- * removes the links it made. A file with no link left at all (nlink 0) cannot be linked again
- * by the kernel: it stays a ghost copy (ghost.ts).
+ * removes the links it made. A file with no link left at all (nlink 0: unlinked, which the
+ * kernel does not link again, or O_TMPFILE, which a link would change) stays a ghost (ghost.ts).
  *
  * Restore links the file back under its old name when that name is free, opens it there (so the
  * fd reads "/path (deleted)" again), unlinks that name at once, and removes the link_remap name
@@ -67,7 +67,9 @@ function linkInto(f: OpenFd, dir: string, ctx: FileDumpContext): string | undefi
  * that file `id` opens through it; false when it cannot be linked (it then goes as a ghost).
  */
 export function dumpLinkRemap(f: OpenFd, id: number, name: string, ctx: FileDumpContext): boolean {
-  if (!ctx.linkRemap) return false;
+  // No link left (an unlinked file, or an O_TMPFILE one): the kernel links only the latter, and
+  // a link made here would take away its O_TMPFILE nature, so both go as ghosts.
+  if (!ctx.linkRemap || f.stat.nlink === 0) return false;
   const s = dumpState(ctx);
   const key = `${f.stat.dev}:${f.stat.ino}`;
   let linkId = s.byInode.get(key);

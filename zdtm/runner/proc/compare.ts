@@ -1,7 +1,8 @@
 /**
  * How a restored (or left-running) tree differs from the one recorded before the dump.
- * Inode numbers of pipes, sockets and the like change across a restore, so they are replaced
- * by their order of first appearance: what is compared is which fds share one object.
+ * Inode numbers of pipes, sockets and the like (and the "#INO" names of O_TMPFILE files) change
+ * across a restore, so they are replaced by their order of first appearance: what is compared is
+ * which fds share one object.
  * Adjacent mappings that differ only in how the kernel split them are merged, and the page
  * offset of anonymous memory is ignored (it records where the area was first created).
  */
@@ -18,6 +19,14 @@ export function normalizeLinks(tasks: TaskSnap[]): Map<TaskSnap, Map<number, str
   for (const task of tasks) {
     const links = new Map<number, string>();
     for (const fd of task.fds) {
+      // An O_TMPFILE file is named by its inode ("DIR/#1234 (deleted)"), new after a restore.
+      const t = /^(.*\/)#(\d+) \(deleted\)$/s.exec(fd.link);
+      if (t) {
+        const key = `tmpfile:${t[2]}`;
+        if (!ids.has(key)) ids.set(key, ids.size + 1);
+        links.set(fd.fd, `${t[1]}#[tmpfile #${ids.get(key)}] (deleted)`);
+        continue;
+      }
       const m = /^([A-Za-z_-]+):\[(\d+)\]$/.exec(fd.link);
       if (!m) {
         links.set(fd.fd, fd.link);
