@@ -63,7 +63,7 @@ const COMMANDS: Record<string, CommandSpec> = {
 };
 
 class ArgError extends Error {
-  constructor(message: string, readonly usage: string) {
+  constructor(message: string, readonly usage: string, readonly status = 2) {
     super(message);
   }
 }
@@ -110,7 +110,7 @@ interface Parsed {
 }
 
 function parseCommand(argv: string[]): Parsed {
-  if (argv.length === 0) throw new ArgError('the following arguments are required: command', TOP_USAGE);
+  if (argv.length === 0) throw new ArgError('too few arguments', TOP_USAGE, 1); // crit's own check, exit 1
   const [first, ...rest] = argv;
   if (first === '-h' || first === '--help') return { command: '', opts: new Map(), positionals: [], help: topHelp() };
   const spec = COMMANDS[first];
@@ -216,7 +216,7 @@ export function critMain(argv: string[], io: CritIO = processIO): number {
   } catch (e) {
     if (!(e instanceof ArgError)) throw e;
     io.stderr(`${e.usage}${PROG}: error: ${e.message}\n`);
-    return 2;
+    return e.status;
   }
   if (parsed.help !== undefined) {
     io.stdout(parsed.help);

@@ -69,11 +69,12 @@ describe('amber crit', () => {
   });
 
   it('refuses bad usage with exit status 2, and bad input with 1', () => {
-    for (const args of [[], ['frob'], ['x', dir, 'nothing'], ['info'], ['decode', '--bogus'], ['decode', '-i']]) {
+    for (const args of [['frob'], ['x', dir, 'nothing'], ['info'], ['decode', '--bogus'], ['decode', '-i']]) {
       const r = amber(args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/usage: amber crit/);
     }
+    expect(amber([]).status).toBe(1); // crit: "too few arguments", exit 1
     expect(amber(['--help']).status).toBe(0);
     expect(amber(['decode', '-h']).stdout.toString()).toMatch(/--pretty/);
     expect(amber(['encode'], Buffer.from('{"magic": "NOPE", "entries": []}')).status).toBe(1);
