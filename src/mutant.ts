@@ -21,6 +21,7 @@ export const MUTANTS = {
   'skip-membarrier': ['membarrier_registered'],
   'skip-pty-queues': ['pty_queued_data'],
   'skip-ctty': ['pty_ctty_session'],
+  'skip-cow': ['cow_shared_after_fork'],
   'skip-file-flags': ['file_flags'],
   'skip-ghost-dir-removal': ['dir_unlinked_cwd', 'dir_unlinked_fd'],
   'skip-thread-creds': ['thread_creds_raw', 'thread_creds_raw_leader'],

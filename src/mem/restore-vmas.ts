@@ -13,6 +13,7 @@ import { parseMaps } from '../proc/maps';
 import { SCRATCH_SIZE } from '../compel';
 import { Injected, putString } from '../task/injected';
 import { MAP_ANONYMOUS, MLOCK_STATE, PROT_WRITE, VMA } from './vma';
+import type { KeptVma } from './cow';
 
 const MLOCK_ONFAULT = 1;
 import { takeRestorerFd } from '../restore/fds';
@@ -24,6 +25,7 @@ const MAP_FIXED = 0x10;
 const AT_FDCWD = -100;
 const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
 const MAX_RW = 0x7ffff000;
+const MADV_DONTNEED = 4;
 /** fstat(2) and the size of struct stat on x86_64 (st_mode at 24, st_size at 48). */
 const SYS_fstat = 5, STAT_SIZE = 144;
 
@@ -82,7 +84,7 @@ export type RemappedOpener = (file: Entry, fdflags: number) => number | undefine
  * Maps and fills every regular VMA. `files` resolves file ids (vma.shmid) to files.img entries;
  * `openMemfd` gives the restored memfd that memfd mappings (VMA_AREA_MEMFD) map.
  */
-export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<number, Entry>, shmem: ShmemRegistry, pages: PagesSource, log: Logger, onBytes?: (n: number) => void, openMemfd?: MemfdOpener, openRemapped?: RemappedOpener): void {
+export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<number, Entry>, shmem: ShmemRegistry, pages: PagesSource, log: Logger, onBytes?: (n: number) => void, openMemfd?: MemfdOpener, openRemapped?: RemappedOpener, kept?: ReadonlyMap<bigint, KeptVma>): void {
   const pagesFd = Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, pages.file), O_RDONLY | O_CLOEXEC));
   const fileFds = new Map<string, number>();
   // File offset of each pagemap entry in the pages file.
@@ -105,6 +107,12 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
       while (next < placed.length && placed[next].vaddr < v.end) {
         if (placed[next].vaddr < v.start) throw new ImageError('pagemap', next + 1, `pages at 0x${placed[next].vaddr.toString(16)} are not in order`);
         mine.push(placed[next++]);
+      }
+      // Inherited from the parent as it is (cow.ts): only what differs is written.
+      const inherited = kept?.get(v.start);
+      if (inherited) {
+        keepInherited(t, v, inherited, pagesFd, onBytes);
+        continue;
       }
       const prot = v.prot | (mine.length ? PROT_WRITE : 0);
       let fd = -1;
@@ -159,22 +167,10 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
       if (got !== v.start) throw new AmberError(`${vmaName(v)} mapped at 0x${got.toString(16)}`);
       // Advice before the pages: MADV_NOHUGEPAGE must be in force before a fill could fault in
       // whole huge pages (and make absent pages present) on kernels with THP always on.
-      const madv = BigInt(v.madv ?? 0n);
-      for (let advice = 0n; advice < 64n; advice++) {
-        if ((madv >> advice) & 1n && !mutated('skip-madvise')) t.remote.call(SYS.madvise, v.start, len, advice);
-      }
-      for (const p of mine) {
-        for (let done = 0; done < p.len;) {
-          const n = Math.min(MAX_RW, p.len - done);
-          const r = Number(t.remote.call(SYS.pread64, pagesFd, p.vaddr + BigInt(done), n, p.offset + done));
-          if (r <= 0) throw new ImageError('pages', undefined, `short read at offset ${p.offset + done}`);
-          done += r;
-          onBytes?.(r);
-        }
-      }
+      applyAdvice(t, v, BigInt(len));
+      fillPages(t, pagesFd, mine, onBytes);
       if (prot !== v.prot) t.remote.call(SYS.mprotect, v.start, len, v.prot);
-      // Locked last: locking faults every page in, which must not happen before the fill.
-      if (v.mlock && !mutated('skip-mlock')) t.remote.call(SYS.mlock2, v.start, len, v.mlock === MLOCK_STATE.onFault ? MLOCK_ONFAULT : 0);
+      lockIfLocked(t, v, BigInt(len));
     }
     if (next !== placed.length) throw new ImageError('pagemap', next + 1, 'pages outside every VMA');
   } finally {
@@ -182,6 +178,46 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
     for (const fd of fileFds.values()) t.remote.call(SYS.close, fd);
   }
   log.debug(`mapped ${vmas.length} VMAs, filled ${offset / PAGE_SIZE} pages`);
+}
+
+function applyAdvice(t: Injected, v: Entry, len: bigint): void {
+  const madv = BigInt(v.madv ?? 0n);
+  for (let advice = 0n; advice < 64n; advice++) {
+    if ((madv >> advice) & 1n && !mutated('skip-madvise')) t.remote.call(SYS.madvise, v.start, len, advice);
+  }
+}
+
+/** Injected preads from the pages file: the kernel copies page cache straight into the task. */
+function fillPages(t: Injected, pagesFd: number, runs: readonly { vaddr: bigint; len: number; offset: number }[], onBytes?: (n: number) => void): void {
+  for (const p of runs) {
+    for (let done = 0; done < p.len;) {
+      const n = Math.min(MAX_RW, p.len - done);
+      const r = Number(t.remote.call(SYS.pread64, pagesFd, p.vaddr + BigInt(done), n, p.offset + done));
+      if (r <= 0) throw new ImageError('pages', undefined, `short read at offset ${p.offset + done}`);
+      done += r;
+      onBytes?.(r);
+    }
+  }
+}
+
+/** Locked last: locking faults every page in, which must not happen before the fill. */
+function lockIfLocked(t: Injected, v: Entry, len: bigint): void {
+  if (v.mlock && !mutated('skip-mlock')) t.remote.call(SYS.mlock2, v.start, len, v.mlock === MLOCK_STATE.onFault ? MLOCK_ONFAULT : 0);
+}
+
+/**
+ * A mapping the task inherited from its restored parent: pages the parent had and the task's
+ * images lack are dropped, pages that differ written; the rest stays shared copy-on-write.
+ */
+function keepInherited(t: Injected, v: Entry, k: KeptVma, pagesFd: number, onBytes?: (n: number) => void): void {
+  const len = BigInt(v.end) - BigInt(v.start);
+  applyAdvice(t, v, len);
+  for (const z of k.zap) t.remote.call(SYS.madvise, z.start, z.len, MADV_DONTNEED);
+  const widen = k.write.length > 0 && !(v.prot & PROT_WRITE);
+  if (widen) t.remote.call(SYS.mprotect, v.start, len, v.prot | PROT_WRITE);
+  fillPages(t, pagesFd, k.write, onBytes);
+  if (widen) t.remote.call(SYS.mprotect, v.start, len, v.prot);
+  lockIfLocked(t, v, len);
 }
 
 /**

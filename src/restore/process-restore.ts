@@ -12,6 +12,8 @@ import { Logger } from '../log';
 import { kernelRestartRegs, SCRATCH_SIZE } from '../compel';
 import { INJECTION_SIGMASK } from '../compel/wait-status';
 import { placeVdso, restoreVmas, setMmMap, ShmemRegistry } from '../mem/restore-vmas';
+import { CowPlan, placeRuns, planCow } from '../mem/cow';
+import { VMA } from '../mem/vma';
 import { ProcessImages } from './read-images';
 import { CLONE_THREAD_FLAGS, Stub } from './stub';
 import { installFds } from './fds';
@@ -55,6 +57,8 @@ export interface RestoreContext {
   shellJob: boolean;
   log: Logger;
   onBytes(n: number): void;
+  /** Pages compared with the parent's, and left shared with it (stats-restore.img). */
+  cow: { compared: number; shared: number };
 }
 
 /** A process being restored: its leader's stub and, once created, its other threads' stubs. */
@@ -64,18 +68,48 @@ export interface RestoringProcess {
   threads: Stub[];
 }
 
-export function restoreMemory(p: RestoringProcess, ctx: RestoreContext): void {
+/**
+ * The task's memory. `parent`: the task was forked from its parent's stub after the parent's
+ * memory was restored, and holds all of it copy-on-write: what it keeps of it is planned by
+ * cow.ts, the rest unmapped first.
+ */
+export function restoreMemory(p: RestoringProcess, ctx: RestoreContext, parent?: ProcessImages): void {
   const { leader: s, images } = p;
   const vmas = images.mm.vmas ?? [];
   faultPoint('restore:memory');
   step('restoring memory', p.images.pid, () => {
-    placeVdso(s, s.pid, vmas);
+    let kept: CowPlan['kept'] | undefined;
+    if (parent && !mutated('skip-cow')) {
+      const plan = planCow(parent.mm.vmas ?? [], { file: parent.pagesFile, runs: placeRuns(parent.pagemap) }, vmas, { file: images.pagesFile, runs: placeRuns(images.pagemap) });
+      for (const r of plan.unmap) s.remote.call(SYS.munmap, r.start, r.end - r.start);
+      kept = plan.kept;
+      ctx.cow.compared += plan.pagesCompared;
+      ctx.cow.shared += plan.pagesShared;
+      ctx.log.debug(`${plan.kept.size} mappings kept from parent ${parent.pid}, ${plan.pagesShared} of ${plan.pagesCompared} compared pages left shared`);
+      // The vDSO the parent placed stays if it is where this task had its own.
+      const special = (list: img.Entry[]) => list.filter((v) => v.status & (VMA.AREA_VDSO | VMA.AREA_VVAR)).map((v) => `${v.start}-${v.end}`).sort().join(',');
+      if (special(parent.mm.vmas ?? []) !== special(vmas)) {
+        for (const v of (parent.mm.vmas ?? []).filter((x: img.Entry) => x.status & (VMA.AREA_VDSO | VMA.AREA_VVAR))) s.remote.call(SYS.munmap, v.start, v.end - v.start);
+        placeVdso(s, s.pid, vmas);
+      }
+    } else {
+      if (parent) emptyInherited(s, parent);
+      placeVdso(s, s.pid, vmas);
+    }
     restoreVmas(s, s.pid, vmas, ctx.files, ctx.shmem, { file: images.pagesFile, entries: images.pagemap }, ctx.log, ctx.onBytes,
       (f, fdflags) => openMemfdForMapping(f, fdflags, ctx.fileCtx),
-      (f, fdflags) => (ghostOf(f.reg.id, ctx.fileCtx) === undefined ? undefined : regularFile.open({ ...f, reg: { ...f.reg, flags: fdflags } }, ctx.fileCtx).fd));
+      (f, fdflags) => (ghostOf(f.reg.id, ctx.fileCtx) === undefined ? undefined : regularFile.open({ ...f, reg: { ...f.reg, flags: fdflags } }, ctx.fileCtx).fd),
+      kept);
   });
   faultPoint('restore:mm');
   step('setting mm bounds, auxv and exe (PR_SET_MM_MAP)', images.pid, () => setMmMap(s, s.pid, images.mm, ctx.files.get(images.mm.exe_file_id)!.reg.name));
+}
+
+/** Without sharing (mutant skip-cow): every mapping inherited from the parent goes. */
+function emptyInherited(s: Stub, parent: ProcessImages): void {
+  for (const v of parent.mm.vmas ?? []) {
+    if (v.status & VMA.AREA_REGULAR) s.remote.call(SYS.munmap, v.start, v.end - v.start);
+  }
 }
 
 export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): void {

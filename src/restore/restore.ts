@@ -112,8 +112,15 @@ export function restore(opts: RestoreOptions): RestoreResult {
   const stubs = new Map<number, Stub>();
   let opened = new Map<number, OpenedFile>();
   const progress = new Progress(`restore ${rootPid}`, opts.onProgress);
-  const ctx: RestoreContext = { files: set.files, opened, fileCtx, registered: new Set(), seccompFilters: set.seccompFilters, fileLocks: img.readImageOptional(opts.imagesDir, FILE_LOCKS_IMG, 'FILE_LOCKS') ?? [], shmem: new Map() as ShmemRegistry, shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n) };
+  const ctx: RestoreContext = { files: set.files, opened, fileCtx, registered: new Set(), seccompFilters: set.seccompFilters, fileLocks: img.readImageOptional(opts.imagesDir, FILE_LOCKS_IMG, 'FILE_LOCKS') ?? [], shmem: new Map() as ShmemRegistry, shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n), cow: { compared: 0, shared: 0 } };
   const restoring: RestoringProcess[] = [];
+  // Each process's memory right after its stub exists, before it forks its children: they then
+  // inherit it copy-on-write, and keep of it what was shared at dump (src/mem/cow.ts).
+  const withMemory = (p: ProcessImages, s: Stub) => {
+    if (p.zombie) return;
+    const parent = set.processes.find((q) => q.pid === p.pstree.ppid && !q.zombie);
+    restoreMemory({ images: p, leader: s, threads: [] }, ctx, parent);
+  };
   try {
     // Files the caller must pass (--inherit-fd) are checked before any task exists.
     checkInherited(live, set.files, fileCtx);
@@ -124,7 +131,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
     // taken before the root stub maps it. Pick again past it, a few times.
     for (let attempt = 1; ; attempt++) {
       try {
-        step('creating the process tree', rootPid, () => createTree(set.processes, scratch, stubs, opts, fileCtx));
+        step('creating the process tree', rootPid, () => createTree(set.processes, scratch, stubs, opts, fileCtx, withMemory));
         break;
       } catch (e) {
         const busy = e instanceof ScratchBusyError || (e as Error).cause instanceof ScratchBusyError;
@@ -139,7 +146,6 @@ export function restore(opts: RestoreOptions): RestoreResult {
     ctx.opened = opened = openFiles(live.flatMap((p) => p.fdinfo), set.files, fileCtx);
     for (const p of live) restoring.push({ images: p, leader: stubs.get(p.pid)!, threads: [] });
 
-    for (const p of restoring) restoreMemory(p, ctx);
     for (const p of restoring) restoreProcessState(p, ctx);
 
     faultPoint('restore:finish');
@@ -182,7 +188,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
     progress.done();
   }
   const restoreUs = Number((process.hrtime.bigint() - t0) / 1000n);
-  writeStats(opts.imagesDir, live, restoreUs, log);
+  writeStats(opts.imagesDir, live, restoreUs, ctx.cow, log);
   log.info(`tree ${rootPid} restored in ${(restoreUs / 1000).toFixed(1)} ms`);
   if (opts.pidfile) fs.writeFileSync(opts.pidfile, `${rootPid}`);
   opts.onReady?.(rootPid);
@@ -200,7 +206,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
  * parentage is the dumped one. Each stub starts with an empty address space and no fds; session
  * leaders make their session before forking, so children inherit it; groups are joined last.
  */
-function createTree(processes: ProcessImages[], scratch: bigint, stubs: Map<number, Stub>, opts: RestoreOptions, fileCtx: FileRestoreContext): void {
+function createTree(processes: ProcessImages[], scratch: bigint, stubs: Map<number, Stub>, opts: RestoreOptions, fileCtx: FileRestoreContext, created: (p: ProcessImages, s: Stub) => void): void {
   const root = processes[0];
   const rs = Stub.create(root.pid, scratch, opts.log, opts.sibling);
   stubs.set(root.pid, rs);
@@ -219,6 +225,7 @@ function createTree(processes: ProcessImages[], scratch: bigint, stubs: Map<numb
     throw new AmberError(`task ${root.pid} belongs to session ${root.pstree.sid}, outside the dumped tree: restore it with --shell-job`);
   }
   sessionOf(root, rs);
+  created(root, rs);
   for (const p of processes.slice(1)) {
     const parent = stubs.get(p.pstree.ppid);
     if (!parent) throw new AmberError(`task ${p.pid}: parent ${p.pstree.ppid} is not a live task of the tree`);
@@ -227,6 +234,7 @@ function createTree(processes: ProcessImages[], scratch: bigint, stubs: Map<numb
     const s = parent.clone(p.pid, flags);
     stubs.set(p.pid, s);
     sessionOf(p, s);
+    created(p, s);
   }
   // Groups: leaders first, then members.
   const ordered = [...processes].sort((a, b) => Number(b.pstree.pgid === b.pid) - Number(a.pstree.pgid === a.pid));
@@ -270,11 +278,11 @@ function killAll(stubs: Map<number, Stub>, restoring: RestoringProcess[]): void 
   for (const s of [...stubs.values()].reverse()) s.kill();
 }
 
-function writeStats(dir: string, procs: ProcessImages[], restoreUs: number, log: Logger): void {
+function writeStats(dir: string, procs: ProcessImages[], restoreUs: number, cow: { compared: number; shared: number }, log: Logger): void {
   const pages = procs.reduce((n, p) => n + p.pagemap.reduce((m, e) => m + e.nr_pages, 0), 0);
   try {
     img.writeImage(dir, img.STATS_RESTORE_IMG, 'STATS', [{
-      restore: { pages_compared: 0n, pages_skipped_cow: 0n, forking_time: 0, restore_time: restoreUs, pages_restored: BigInt(pages) },
+      restore: { pages_compared: BigInt(cow.compared), pages_skipped_cow: BigInt(cow.shared), forking_time: 0, restore_time: restoreUs, pages_restored: BigInt(pages - cow.shared) },
     }]);
   } catch (e) {
     log.warn(`could not write ${img.STATS_RESTORE_IMG}: ${(e as Error).message}`);
