@@ -249,9 +249,11 @@ export const inetSocket: FileKind = {
       id, ino: f.stat.ino, family, type, proto: protocol, state,
       src_port: local.port, dst_port: remote?.port ?? 0,
       flags: f.info.flags & ~O_CLOEXEC, backlog: state === TCP_LISTEN ? d?.wqueue ?? 0 : 0,
-      src_addr: addrToWords(local.addr), dst_addr: remote ? addrToWords(remote.addr) : [],
+      // One word for IPv4, four for IPv6, both always (zeros when unconnected): CRIU refuses other counts.
+      src_addr: familyWords(local.addr, family), dst_addr: familyWords(remote?.addr, family),
       fown: NO_FOWN, opts: dumpSockOpts(sfd, { tcp }), ip_opts: ipOpts(sfd, family, type, protocol),
-      shutdown: d?.shutdown ?? 0, owner_pid: f.pid === process.pid ? 0 : f.pid, int_opts: dumpIntOpts(sfd, family, type),
+      // Only when shut down: CRIU's restore calls shutdown(2) whenever the field is there.
+      shutdown: d?.shutdown || undefined, owner_pid: f.pid === process.pid ? 0 : f.pid, int_opts: dumpIntOpts(sfd, family, type),
     };
     if (family === AF_INET6) isk.v6only = (getIntOptional(sfd, SOL_IPV6, IPV6_V6ONLY) ?? 0) !== 0;
     if (family === AF_INET6 && type === SOCK_RAW && protocol === IPPROTO_ICMPV6) isk.icmp6_filter = native.getsockopt(sfd, 58 /* SOL_ICMPV6 */, 1 /* ICMP6_FILTER */, 32);
@@ -264,3 +266,11 @@ export const inetSocket: FileKind = {
     return { fd: native.fcntl(inetSocketFd(entry, ctx), 1030 /* F_DUPFD_CLOEXEC */, 0) };
   },
 };
+
+/** An address as sk-inet.proto words: as many as the family's address has (1 for IPv4, 4 for IPv6). */
+function familyWords(addr: Buffer | undefined, family: number): number[] {
+  const words = family === AF_INET6 ? 4 : 1;
+  const b = Buffer.alloc(words * 4);
+  addr?.copy(b, 0, 0, Math.min(addr.length, b.length));
+  return addrToWords(b);
+}

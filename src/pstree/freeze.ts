@@ -14,8 +14,11 @@ import { AmberError, StepError, UnsupportedError } from '../errors';
 export type TaskState = 'alive' | 'stopped' | 'zombie';
 const SIGCONT = 18, SIGSTOP = 19;
 
-/** task_core_entry.task_state values. */
-export const TASK_STATE_CODE: Record<TaskState, number> = { alive: 1, zombie: 3, stopped: 6 };
+/**
+ * task_core_entry.task_state values, CRIU's: TASK_ALIVE 1, TASK_DEAD 2 (what CRIU writes for a
+ * zombie), TASK_STOPPED 3 (crit 3.17 prints 3 as "Zombie": its table is not CRIU's).
+ */
+export const TASK_STATE_CODE: Record<TaskState, number> = { alive: 1, zombie: 2, stopped: 3 };
 
 export interface FrozenProcess {
   pid: number;

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as img from '../images';
 import { ImageError } from '../errors';
 import { PAGE_SIZE } from '../proc/pagemap';
+import { TASK_STATE_CODE } from '../pstree/freeze';
 
 export interface ProcessImages {
   pid: number;
@@ -44,12 +45,13 @@ function one(dir: string, file: string, kind: img.ImageKindName): img.Entry {
 function readProcess(dir: string, pstree: img.Entry, files: Map<number, img.Entry>): ProcessImages {
   const pid: number = pstree.pid;
   const threads: number[] = pstree.threads ?? [];
-  if (threads[0] !== pid) throw new ImageError(img.PSTREE_IMG, undefined, `task ${pid}: its first thread is ${threads[0]}, not itself`);
   const leader = one(dir, img.coreImg(pid), 'CORE');
   if (leader.mtype !== 1 || !leader.tc) throw new ImageError(img.coreImg(pid), 0, 'not an x86_64 task core (mtype or tc missing)');
-  if (leader.tc.task_state === 3) {
-    return { pid, pstree, zombie: true, cores: [leader], mm: {}, ids: {}, pagemap: [], pagesFile: '', fdinfo: [], fs: {}, sharesFiles: false, sharesFs: false };
+  // A zombie's thread list means nothing (CRIU 4.2 writes an uninitialized thread id there).
+  if (leader.tc.task_state === TASK_STATE_CODE.zombie) {
+    return { pid, pstree: { ...pstree, threads: [pid] }, zombie: true, cores: [leader], mm: {}, ids: {}, pagemap: [], pagesFile: '', fdinfo: [], fs: {}, sharesFiles: false, sharesFs: false };
   }
+  if (threads[0] !== pid) throw new ImageError(img.PSTREE_IMG, undefined, `task ${pid}: its first thread is ${threads[0]}, not itself`);
   const cores = [leader, ...threads.slice(1).map((tid) => one(dir, img.coreImg(tid), 'CORE'))];
   cores.forEach((c, i) => {
     if (!c.thread_info?.gpregs || !c.thread_info?.fpregs) throw new ImageError(img.coreImg(threads[i]), 0, 'thread registers missing');

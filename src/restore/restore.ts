@@ -63,7 +63,7 @@ export interface RestoreResult {
   exitCode?: number;
 }
 
-const STOPPED = 6;
+const STOPPED = 3; // CRIU's TASK_STOPPED (TASK_STATE_CODE.stopped)
 const CLONE_FS = 0x200n, CLONE_FILES = 0x400n;
 const SIGSTOP = 19, WUNTRACED = 2, WNOHANG_ = 1;
 const F_DUPFD_CLOEXEC = 1030;
