@@ -12,6 +12,7 @@ import { runService } from '../rpc/service';
 import { SocketOptions } from '../files/types';
 import { parseLockMethod } from '../net/network-lock';
 import * as img from '../images';
+import { versionText } from '../version';
 import { actionScriptHook } from './action-scripts';
 import { ExternalFiles, parseExternal, parseInheritFds } from '../files/external';
 
@@ -96,7 +97,7 @@ export function main(argv: string[]): void {
     }
     const args = parseArgs(argv);
     if (args.opts.has('version')) {
-      console.log(`Version: ${VERSION}`);
+      console.log(versionText());
       return;
     }
     if (args.opts.has('help') || !args.command) {

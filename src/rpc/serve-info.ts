@@ -6,13 +6,17 @@ import { checkAll, hasFeature } from '../check/check';
 import { __WALL } from '../compel/wait-status';
 import { CriuFeatures, CriuReq, CriuResp, isSet, ReqType } from './messages';
 import { RpcContext } from './context';
+import { CRIU_INTERFACE } from '../version';
 
-/** amber's version in CRIU's fields; name says which program answers. */
-export function serveVersion(ctx: RpcContext): CriuResp {
-  const [major, minor, sublevel] = ctx.version.split(/[.-]/).map((x) => parseInt(x, 10));
+/**
+ * The CRIU interface version amber speaks in CRIU's numbers (clients gate features on them);
+ * name says which program answers. No gitid: clients read one as a development snapshot of the
+ * next minor version (libcriu, go-criu add 100).
+ */
+export function serveVersion(_ctx: RpcContext): CriuResp {
   return {
     type: ReqType.VERSION, success: true,
-    version: { major_number: major || 0, minor_number: minor || 0, sublevel: sublevel || 0, name: 'amber' },
+    version: { major_number: CRIU_INTERFACE.major, minor_number: CRIU_INTERFACE.minor, sublevel: CRIU_INTERFACE.sublevel, name: 'amber' },
   };
 }
 

@@ -52,8 +52,7 @@ describe.skipIf(!ready)('libcriu', () => {
       const logs = ['dump.log', 'restore.log'].map((f) => (fs.existsSync(path.join(img, f)) ? fs.readFileSync(path.join(img, f), 'utf8') : '')).join('\n');
       expect(code, `${out}\n${err}\n${logs}`).toBe(0);
       const r = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
-      const [major, minor, sub] = (JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8')).version as string).split('.').map(Number);
-      expect(Number(r.version)).toBe(major * 10000 + minor * 100 + sub); // libcriu's encoding
+      expect(Number(r.version)).toBe(40200); // libcriu's encoding of the CRIU interface amber speaks, 4.2
       expect(r.check).toBe('0');
       expect(r.dump).toBe('0');
       expect(r.dump_actions).toBe('pre-dump,network-lock,post-dump');
