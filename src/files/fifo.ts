@@ -1,6 +1,8 @@
 /**
- * Named pipes (fifo_entry, with the path in a reg_file_entry beside it, and their queued bytes in
- * fifo-data.img). At restore the restorer holds the FIFO open for reading and writing first, so
+ * Named pipes (fifo_entry, with the path in a reg_file_entry of its own that regf_id names, as
+ * CRIU writes and reads them, and their queued bytes in fifo-data.img). amber's older images
+ * held the reg_file_entry inside the FIFO file_entry; read-images.ts gives every FIFO entry its
+ * reg either way. At restore the restorer holds the FIFO open for reading and writing first, so
  * that every end can be opened without blocking and the data can be put back before anyone reads.
  */
 import * as fs from 'node:fs';
@@ -34,11 +36,8 @@ export const fifo: FileKind = {
       ctx.addImageEntry(FIFO_DATA_IMG, 'FIFO_DATA', { pipe_id: pipeId, bytes: data.length, size, extra: data });
     }
     const flags = f.info.flags & ~O_CLOEXEC;
-    return {
-      type: FdType.FIFO, id,
-      fifo: { id, pipe_id: pipeId, regf_id: id },
-      reg: { id, flags, pos: 0n, fown: NO_FOWN, name: f.link },
-    };
+    const regfId = ctx.addFileEntry((rid) => ({ type: FdType.REG, id: rid, reg: { id: rid, flags, pos: 0n, fown: NO_FOWN, name: f.link } }));
+    return { type: FdType.FIFO, id, fifo: { id, pipe_id: pipeId, regf_id: regfId } };
   },
   open(entry: Entry, ctx) {
     const path: string | undefined = entry.reg?.name;

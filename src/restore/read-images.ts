@@ -146,6 +146,15 @@ export function readImageSet(dir: string): ImageSet {
   });
   const files = new Map<number, img.Entry>();
   img.readImage(dir, img.FILES_IMG, 'FILES').forEach((f) => files.set(f.id, f));
+  // A FIFO's path is the reg_file_entry its regf_id names (CRIU's layout); amber's older images
+  // carried it inside the FIFO entry.
+  for (const f of files.values()) {
+    if (f.fifo && !f.reg) {
+      const reg = files.get(f.fifo.regf_id)?.reg;
+      if (!reg) throw new ImageError(img.FILES_IMG, undefined, `FIFO ${f.id}: its path (reg file ${f.fifo.regf_id}) is not in ${img.FILES_IMG}`);
+      f.reg = reg;
+    }
+  }
   const processes = tree.map((t) => readProcess(dir, t, files));
   // Same id as the parent's: the same kernel object (CRIU's kobj ids). The root task is compared
   // with nothing: inventory root_ids are the dumper's own (amber's older images repeated the root's).
