@@ -6,12 +6,14 @@
  * never bound (it receives nothing). getsockname of each recorded.
  * Check after SIGTERM: getsockname as recorded, and sll_protocol ETH_P_ALL / ETH_P_IP / 0,
  * sll_ifindex lo / lo / 0, P1's sll_hatype ARPHRD_LOOPBACK; SO_TYPE and PACKET_AUXDATA as
- * set. Whatever lo traffic queued up while waiting is drained, then a UDP datagram with a
+ * set. Both take only UDP to port 20382 (a socket filter: other lo traffic would be queued at
+ * dump, and dump refuses queued packets). Whatever still queued up is drained, then a UDP datagram with a
  * 32-byte pattern goes from 127.0.0.1:20381 to 127.0.0.1:20382: P1 sees it as a frame with
  * an Ethernet header (type IPv4) both outgoing and incoming; P2 sees the bare IPv4 packet
  * with a PACKET_AUXDATA message whose length is the packet's; P3 sees nothing.
  */
 #include "inet_util.h"
+#include <linux/filter.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 
@@ -64,6 +66,29 @@ int main(int argc, char **argv)
 	if (bind(p1, (void *)&l1, sizeof(l1)) || bind(p2, (void *)&l2, sizeof(l2)) ||
 	    ut_setint(p2, SOL_PACKET, PACKET_AUXDATA, 1))
 		zdtm_fail("bind to lo: %m");
+	/*
+	 * Only the test's own datagram (UDP to port 20382) is taken: other lo traffic meanwhile
+	 * (other tests) would sit in the queues at dump, which amber refuses, rightly, to drop.
+	 * P1 sees frames (Ethernet header first), P2 bare IPv4 packets.
+	 */
+	{
+		struct sock_filter raw[] = {
+			BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 5),
+			BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 3),
+			BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 36), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 20382, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, 0xffff), BPF_STMT(BPF_RET | BPF_K, 0),
+		};
+		struct sock_filter ip[] = {
+			BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 3),
+			BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 22), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 20382, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, 0xffff), BPF_STMT(BPF_RET | BPF_K, 0),
+		};
+		struct sock_fprog f1 = { sizeof(raw) / sizeof(raw[0]), raw }, f2 = { sizeof(ip) / sizeof(ip[0]), ip };
+		if (setsockopt(p1, SOL_SOCKET, SO_ATTACH_FILTER, &f1, sizeof(f1)) || setsockopt(p2, SOL_SOCKET, SO_ATTACH_FILTER, &f2, sizeof(f2)))
+			zdtm_fail("SO_ATTACH_FILTER: %m");
+		drain(p1);
+		drain(p2);
+	}
 	n1 = name_of(p1);
 	n2 = name_of(p2);
 	n3 = name_of(p3);
