@@ -198,3 +198,68 @@ describe.skipIf(skipReason !== undefined)('CRIU 4.2 interoperability', () => {
     }, 300_000);
   }
 });
+
+/**
+ * Smoke tests, one kind of resource each (a Python program holding it): amber dump -> CRIU
+ * restore, then CRIU dump -> amber restore; the tree must be back, same PIDs, in the same states.
+ * What the resources hold is checked by amber's own zdtm tests; this says the images cross over.
+ */
+const PY = '/usr/bin/python3';
+const RESOURCES: { name: string; code: string; tree?: boolean; opts?: string[] }[] = [
+  { name: 'a regular file at an offset', code: "f=open('/etc/passwd'); f.read(10)" },
+  { name: 'a pipe with queued bytes', code: 'r,w=os.pipe(); os.write(w,b"hello")' },
+  { name: 'a unix socketpair with a message queued', code: 'a,b=socket.socketpair(); a.send(b"hi")' },
+  { name: 'a listening TCP socket', code: "s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen()" },
+  { name: 'a bound UDP socket', code: "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('127.0.0.1',0))" },
+  { name: 'a listening unix socket', code: "p=os.path.join(os.getcwd(),'l.sock')\nos.path.exists(p) and os.unlink(p)\ns=socket.socket(socket.AF_UNIX); s.bind(p); s.listen()" },
+  { name: 'a FIFO with queued bytes', code: "p=os.path.join(os.getcwd(),'ff')\nos.path.exists(p) or os.mkfifo(p)\nfd=os.open(p,os.O_RDWR); os.write(fd,b'abc')" },
+  { name: 'a memfd', code: "fd=os.memfd_create('x'); os.write(fd,b'data'*1000)" },
+  { name: 'an eventfd', code: 'fd=os.eventfd(5)' },
+  { name: 'an interval timer and a signal handler', code: 'signal.signal(signal.SIGALRM, lambda *a: None); signal.setitimer(signal.ITIMER_REAL, 500, 500)' },
+  { name: 'a blocked pending signal', code: 'signal.pthread_sigmask(signal.SIG_BLOCK,[signal.SIGUSR1]); os.kill(os.getpid(), signal.SIGUSR1)' },
+  { name: 'a zombie child', code: 'os.fork() or os._exit(3)', tree: true },
+  { name: 'a stopped child', code: 'p=os.fork()\nif p==0:\n  os.kill(os.getpid(), signal.SIGSTOP); time.sleep(1000)', tree: true },
+];
+
+function procStateOf(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+describe.skipIf(skipReason !== undefined || !fs.existsSync(PY))('CRIU 4.2 interoperability, one resource kind at a time', () => {
+  for (const r of RESOURCES) {
+    it(`${r.name}: amber dump -> CRIU restore -> CRIU dump -> amber restore`, async () => {
+      const pidfile = path.join(work, 'py.pid');
+      fs.rmSync(pidfile, { force: true });
+      const code = `import os,sys,time,signal,socket\n${r.code}\nopen(sys.argv[1]+'.tmp','w').write(str(os.getpid())); os.rename(sys.argv[1]+'.tmp', sys.argv[1])\ntime.sleep(1000)`;
+      await startProgram([PY, '-c', code, pidfile]);
+      const pid = await until('the program to start', () => (fs.existsSync(pidfile) ? Number(fs.readFileSync(pidfile, 'utf8')) : undefined));
+      started.push(pid);
+      await sleep(50);
+      const kids = r.tree ? childrenOf(pid) : [];
+      const pids = [pid, ...kids];
+      started.push(...kids);
+      const states = pids.map(procStateOf);
+      for (const [dumper, restorer] of [['amber', 'criu'], ['criu', 'amber']] as const) {
+        const dir = path.join(work, `${r.name.replace(/\W+/g, '-')}-${dumper}`);
+        await dump(dumper, pid, pids, dir);
+        await restore(restorer, pids, dir);
+        await sleep(100);
+        expect(pids.map(procStateOf), `${dumper} dump -> ${restorer} restore: states of ${pids.join(', ')}`).toEqual(states);
+        expect(childrenOf(pid).sort(), `${dumper} dump -> ${restorer} restore: children of ${pid}`).toEqual([...kids].sort());
+      }
+    }, 120_000);
+  }
+});
