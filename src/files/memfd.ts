@@ -28,13 +28,14 @@ import { VMA, VmaInfo } from '../mem/vma';
 /** readlink of a memfd (fd or mapping): "/memfd:NAME (deleted)". */
 export const MEMFD_PATH = /^\/memfd:(.*) \(deleted\)$/s;
 
-const O_RDONLY = 0, O_ACCMODE = 3, O_CLOEXEC = 0o2000000;
+const O_RDONLY = 0, O_RDWR = 2, O_ACCMODE = 3, O_CLOEXEC = 0o2000000;
+const F_DUPFD_CLOEXEC = 1030, F_SETFL = 4;
 /** Flags that only mean something at creation time: never replayed on reopen. */
 const CREATION_FLAGS = 0o100 | 0o200 | 0o400 | 0o1000;
 const F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
 const F_SEAL_EXEC = 0x20;
 const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2, MFD_NOEXEC_SEAL = 8, MFD_EXEC = 0x10;
-const EINVAL = 22;
+const EINVAL = 22, EACCES = 13;
 const PE_PRESENT = 1 << 2;
 const HUGETLBFS_MAGIC = 0x958458f6;
 
@@ -146,13 +147,18 @@ function inodeEntries(ctx: FileRestoreContext): Map<number, Entry> {
   return m;
 }
 
-/** memfd_create with the exec behaviour of the dumped memfd (MFD_EXEC/MFD_NOEXEC_SEAL need Linux 6.3). */
+/**
+ * memfd_create for a dumped memfd. Always MFD_EXEC (Linux 6.3+), never MFD_NOEXEC_SEAL: that one
+ * seals F_SEAL_EXEC at once, and the dumped mode could then not be set (fchmod: EPERM); the
+ * dumped F_SEAL_EXEC comes back with the other seals, on resume. MFD_NOEXEC_SEAL is reported
+ * once: a kernel whose vm.memfd_noexec refuses MFD_EXEC gets no exec flag at all.
+ */
 function createMemfd(e: Entry): number {
-  const exec = e.seals & F_SEAL_EXEC ? MFD_NOEXEC_SEAL : MFD_EXEC;
+  void MFD_NOEXEC_SEAL;
   try {
-    return native.memfdCreate(e.name, MFD_CLOEXEC | MFD_ALLOW_SEALING | exec);
+    return native.memfdCreate(e.name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
   } catch (err) {
-    if (!(err instanceof SysError && err.errno === EINVAL)) throw err;
+    if (!(err instanceof SysError && (err.errno === EINVAL || err.errno === EACCES))) throw err;
     return native.memfdCreate(e.name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
   }
 }
@@ -226,6 +232,16 @@ export const memfd: FileKind = {
     const m = entry.memfd;
     if (!m) throw new ImageError('files.img', entry.id, 'memfd file entry without its memfd part');
     const master = restorerMemfd(m.inode_id, ctx);
+    // The first read-write description is the memfd_create'd file itself, as in a program that
+    // made one memfd: a reopen through /proc counts as a writer of the inode, and exec of the
+    // memfd (fexecve, as runc does with its own binary) would then fail with ETXTBSY.
+    const key = `memfd-own:${m.inode_id}`;
+    if ((m.flags & O_ACCMODE) === O_RDWR && !ctx.shared.has(key)) {
+      ctx.shared.set(key, true);
+      const fd = native.fcntl(master, F_DUPFD_CLOEXEC, 0);
+      native.fcntl(fd, F_SETFL, m.flags & ~(CREATION_FLAGS | O_ACCMODE | O_CLOEXEC));
+      return { fd, pos: m.pos };
+    }
     const fd = fs.openSync(`/proc/self/fd/${master}`, (m.flags & ~CREATION_FLAGS) | O_CLOEXEC);
     return { fd, pos: m.pos };
   },
