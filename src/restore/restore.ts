@@ -191,10 +191,10 @@ export function restore(opts: RestoreOptions): RestoreResult {
   writeStats(opts.imagesDir, live, restoreUs, ctx.cow, log);
   log.info(`tree ${rootPid} restored in ${(restoreUs / 1000).toFixed(1)} ms`);
   if (opts.pidfile) fs.writeFileSync(opts.pidfile, `${rootPid}`);
-  opts.onReady?.(rootPid);
   if (opts.onAction) {
     try { opts.onAction('post-resume', rootPid); } catch (e) { log.error(`post-resume: ${(e as Error).message}`); }
   }
+  opts.onReady?.(rootPid);
   if (opts.detached) return { pid: rootPid };
   const [, raw] = native.waitpid(rootPid, __WALL);
   const st = decodeWaitStatus(raw);
