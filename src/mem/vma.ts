@@ -124,6 +124,10 @@ function classifyVmaKind(m: MapsEntry, pid: number): VmaInfo {
     }
     return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.FILE_PRIVATE | VMA.AREA_MEMFD, flags: MAP_PRIVATE | growsDown, fdflags: O_RDONLY }, path: m.path, pages: 'anon' };
   }
+  if (m.path.startsWith('anon_inode:')) {
+    // Rings of an fd kind amber does not carry (io_uring, perf_event, ...): the fd says which.
+    throw new UnsupportedError(pid, where, `a mapping of ${m.path.slice(11)} (its fd's kind is not supported yet)`);
+  }
   if (!m.path.startsWith('/')) throw new UnsupportedError(pid, where, 'mapping of an unknown kind');
   // An unlinked file (a POSIX shm object after shm_unlink, a replaced library): a ghost, checked
   // and dumped with the fds (dumpMappedGhosts), mapped from the ghost at restore.
