@@ -137,7 +137,7 @@ export function main(argv: string[]): void {
         for (const i of inherit.fds) log.info(`--inherit-fd: fd ${i.fd} is ${i.key}`);
         for (const d of inherit.debug) fs.writeSync(d.fd, d.text);
         const r = restore({
-          imagesDir: dir, detached: args.opts.has('restore-detached'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args),
+          imagesDir: dir, detached: args.opts.has('restore-detached') || args.opts.has('restore-sibling'), sibling: args.opts.has('restore-sibling'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args),
           pidfile: args.opts.get('pidfile') as string | undefined, inheritFds: inherit.fds, log,
           leaveStopped: args.opts.has('leave-stopped'), onAction: actionScriptHook(optionValues(args, 'action-script'), dir, log),
           onReady: () => {

@@ -44,7 +44,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Generic
   { long: 'tree', short: 't', arg: 'PID', help: 'root of the process tree to dump', commands: PD, support: 'yes' },
   { long: 'restore-detached', short: 'd', help: 'detach from the restored tree and exit 0 (page-server, service: run in the background)', commands: ['restore', ...SRV], support: 'yes' },
-  { long: 'restore-sibling', short: 'S', help: 'restore the root task as a sibling of amber (a child of amber\'s parent)', commands: R, support: 'unsupported', note: 'the root stub is a child of the restorer' },
+  { long: 'restore-sibling', short: 'S', help: 'restore the root task as a sibling of amber (a child of amber\'s parent, which reaps it); implies -d', commands: R, support: 'yes' },
   { long: 'leave-stopped', short: 's', help: 'leave the tasks stopped (SIGSTOP) after dump or restore', commands: DR, support: 'yes' },
   { long: 'leave-running', short: 'R', help: 'leave the tasks running after dump', commands: PD, support: 'yes' },
   { long: 'images-dir', short: 'D', arg: 'DIR', help: 'directory of the image files (created 0700)', support: 'yes' },

@@ -101,6 +101,30 @@ describe.skipIf(!ready)('CRIU options on a live process', () => {
     expect(tracer(pid)).toBe('0');
   });
 
+  it('--restore-sibling: the restored root is a child of amber\'s parent, which reaps it', async () => {
+    const pid = startSleeper();
+    await sleep(100);
+    const dir = path.join(root, 'sibling');
+    const d = amber(['dump', '-t', String(pid), '-D', dir]);
+    expect(d.status, d.stderr).toBe(0);
+    await waitExit(pid, 5000);
+    await waitPidsFree([pid], 5000);
+    // A parent of its own runs amber -S, then waits for its children: amber, and the restored root.
+    const py = [
+      'import os, signal, sys',
+      `a = os.fork()`,
+      `if a == 0:\n    os.execv(${JSON.stringify(defaultAmberBin)}, [${JSON.stringify(defaultAmberBin)}, "restore", "-D", ${JSON.stringify(dir)}, "-S", "--no-default-config"])`,
+      '_, st = os.waitpid(a, 0)',
+      'print("amber", os.waitstatus_to_exitcode(st))',
+      `print("ppid", open("/proc/${pid}/stat").read().split(") ")[1].split()[1] == str(os.getpid()))`,
+      `os.kill(${pid}, signal.SIGKILL)`,
+      'r, st = os.waitpid(-1, 0)',
+      'print("reaped", r, os.WIFSIGNALED(st) and os.WTERMSIG(st))',
+    ].join('\n');
+    const r = spawnSync('python3', ['-c', py], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout.trim().split('\n'), r.stderr).toEqual(['amber 0', 'ppid True', `reaped ${pid} 9`]);
+  });
+
   it('--timeout: a freeze that runs past it gives up and leaves the tree running, untraced', async () => {
     // A tree of 40 processes: freezing it takes longer than 1 ms.
     const c = spawn('sh', ['-c', 'for i in $(seq 40); do sleep 1000 & done; wait'], { detached: true, stdio: 'ignore' });
