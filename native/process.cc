@@ -37,6 +37,24 @@ static Napi::Value Kill(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// execvp(file, argv): replaces amber with the command (restore --exec-cmd). Returns only on error.
+static Napi::Value Execvp(const Napi::CallbackInfo& info) {
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsArray()) {
+    Napi::TypeError::New(info.Env(), "execvp(file: string, argv: string[])").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  std::string file = info[0].As<Napi::String>().Utf8Value();
+  auto arr = info[1].As<Napi::Array>();
+  std::vector<std::string> args(arr.Length());
+  std::vector<char*> argv(arr.Length() + 1, nullptr);
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    args[i] = arr.Get(i).As<Napi::String>().Utf8Value();
+    argv[i] = args[i].data();
+  }
+  execvp(file.c_str(), argv.data());
+  return ThrowSys(info.Env(), errno, "execvp");
+}
+
 static Napi::Value Tgkill(const Napi::CallbackInfo& info) {
   pid_t tgid = static_cast<pid_t>(ArgInt(info, 0));
   pid_t tid = static_cast<pid_t>(ArgInt(info, 1));
@@ -155,6 +173,7 @@ void InitProcess(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuid", Napi::Function::New(env, Cpuid));
   exports.Set("waitpid", Napi::Function::New(env, WaitPid));
   exports.Set("kill", Napi::Function::New(env, Kill));
+  exports.Set("execvp", Napi::Function::New(env, Execvp));
   exports.Set("tgkill", Napi::Function::New(env, Tgkill));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd));

@@ -13,6 +13,7 @@ import { SocketOptions } from '../files/types';
 import { parseLockMethod } from '../net/network-lock';
 import * as img from '../images';
 import { versionText } from '../version';
+import { native } from '../native';
 import { actionScriptHook } from './action-scripts';
 import { ExternalFiles, parseExternal, parseInheritFds } from '../files/external';
 
@@ -132,12 +133,14 @@ export function main(argv: string[]): void {
         for (const x of optionValues(args, 'external')) parseExternal(x);
         const inherit = parseInheritFds(optionValues(args, 'inherit-fd'));
         const statusFd = fdOption(args, 'status-fd');
+        const execCmd = args.opts.has('exec-cmd') ? args.afterDashes : undefined;
+        if (execCmd && !execCmd.length) throw new UsageError('--exec-cmd needs the command after --');
         log = setupLog(args, dir, 'restore.log');
         log.info(`amber ${VERSION} restore -D ${dir}`);
         for (const i of inherit.fds) log.info(`--inherit-fd: fd ${i.fd} is ${i.key}`);
         for (const d of inherit.debug) fs.writeSync(d.fd, d.text);
         const r = restore({
-          imagesDir: dir, detached: args.opts.has('restore-detached') || args.opts.has('restore-sibling'), sibling: args.opts.has('restore-sibling'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args),
+          imagesDir: dir, detached: args.opts.has('restore-detached') || args.opts.has('restore-sibling') || !!execCmd, sibling: args.opts.has('restore-sibling'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args),
           pidfile: args.opts.get('pidfile') as string | undefined, inheritFds: inherit.fds, log,
           leaveStopped: args.opts.has('leave-stopped'), onAction: actionScriptHook(optionValues(args, 'action-script'), dir, log),
           onReady: () => {
@@ -146,6 +149,19 @@ export function main(argv: string[]): void {
           },
         });
         if (r.exitCode !== undefined) process.exitCode = r.exitCode;
+        if (execCmd) {
+          // The restored root is amber's child: once amber is the command, the command is its parent.
+          log.info(`restored ${r.pid}; running ${execCmd.join(' ')}`);
+          log.close();
+          // Node keeps its stdio close-on-exec and non-blocking: the command gets them as a shell gives them.
+          for (const fd of [0, 1, 2]) {
+            try {
+              native.fcntl(fd, 2 /* F_SETFD */, 0);
+              native.fcntl(fd, 4 /* F_SETFL */, native.fcntl(fd, 3 /* F_GETFL */, 0) & ~0o4000 /* O_NONBLOCK */);
+            } catch { /* closed */ }
+          }
+          native.execvp(execCmd[0], execCmd);
+        }
         return;
       }
       case 'check': {

@@ -51,7 +51,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'pidfile', arg: 'FILE', help: 'write the root task\'s (or the service\'s) pid into FILE', commands: ['restore', ...SRV], support: 'yes' },
   { long: 'work-dir', short: 'W', arg: 'DIR', help: 'directory for logs, pidfiles and stats (default: the images dir)', support: 'yes' },
   { long: 'cpu-cap', arg: 'CAP', optionalArg: true, help: 'CPU capabilities to write/check (cpu, fpu, all, ins, none)', commands: DR, support: 'accepted', note: 'amber writes no cpuinfo image; restore checks the xsave features the images need itself' },
-  { long: 'exec-cmd', help: 'after restore, run the command given after -- as the parent of the restored tree', commands: R, support: 'unsupported', note: 'not implemented yet' },
+  { long: 'exec-cmd', help: 'after restore, amber becomes the command given after -- (execvp), the parent of the restored tree; implies -d', commands: R, support: 'yes' },
   { long: 'freeze-cgroup', arg: 'PATH', help: 'freeze the tree with this cgroup freezer', commands: PD, support: 'unsupported', note: NO_CG },
   { long: 'weak-sysctls', help: 'skip sysctls this kernel lacks', commands: R, support: 'accepted', note: 'amber restores no sysctls (no namespaces yet)' },
   { long: 'lazy-pages', help: 'restore pages on demand (userfaultfd)', commands: DR, support: 'unsupported', note: NO_MIG },

@@ -38,6 +38,8 @@ export interface NativeAddon {
   waitpid(pid: number, flags: number): [number, number];
   kill(pid: number, sig: number): void;
   tgkill(tgid: number, tid: number, sig: number): void;
+  /** execvp(file, argv): amber becomes the command (restore --exec-cmd); throws on failure. */
+  execvp(file: string, argv: string[]): never;
   pidfdOpen(pid: number, flags: number): number;
   pidfdGetfd(pidfd: number, targetFd: number): number;
   prctl(option: number, a2?: number | bigint, a3?: number | bigint, a4?: number | bigint, a5?: number | bigint): number;

@@ -125,6 +125,20 @@ describe.skipIf(!ready)('CRIU options on a live process', () => {
     expect(r.stdout.trim().split('\n'), r.stderr).toEqual(['amber 0', 'ppid True', `reaped ${pid} 9`]);
   });
 
+  it('--exec-cmd: amber becomes the command, which is then the restored root\'s parent', async () => {
+    const pid = startSleeper();
+    await sleep(100);
+    const dir = path.join(root, 'exec');
+    expect(amber(['dump', '-t', String(pid), '-D', dir]).status).toBe(0);
+    await waitExit(pid, 5000);
+    await waitPidsFree([pid], 5000);
+    const py = `import os, signal; os.kill(${pid}, signal.SIGKILL); r, st = os.waitpid(${pid}, 0); print(r, os.WTERMSIG(st))`;
+    const r = spawnSync(defaultAmberBin, ['restore', '-D', dir, '--no-default-config', '--exec-cmd', '--', 'python3', '-c', py], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(`${pid} 9`);
+    expect(amber(['restore', '-D', dir, '--exec-cmd']).stderr).toMatch(/--exec-cmd needs the command after --/);
+  });
+
   it('--timeout: a freeze that runs past it gives up and leaves the tree running, untraced', async () => {
     // A tree of 40 processes: freezing it takes longer than 1 ms.
     const c = spawn('sh', ['-c', 'for i in $(seq 40); do sleep 1000 & done; wait'], { detached: true, stdio: 'ignore' });
