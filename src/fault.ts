@@ -11,6 +11,14 @@ export const FAULT_POINTS = [
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
-export function faultPoint(point: FaultPoint): void {
-  if (process.env.AMBER_FAULT === point) throw new InjectedFault(point);
+/** The step a call is to fail at (DumpOptions.fault, RestoreOptions.fault): one per call, never global. */
+export type FaultPlan = string | undefined;
+
+export function faultPoint(point: FaultPoint, plan: FaultPlan): void {
+  if (plan === point) throw new InjectedFault(point);
+}
+
+/** The CLI's (and the RPC server's) plan: AMBER_FAULT from their environment. */
+export function faultPlanFromEnv(env: NodeJS.ProcessEnv): FaultPlan {
+  return env.AMBER_FAULT || undefined;
 }

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { step, UnsupportedError } from '../errors';
-import { faultPoint } from '../fault';
+import { faultPoint, FaultPlan } from '../fault';
 import { Logger } from '../log';
 import { Progress, ProgressListener } from '../progress';
 import * as img from '../images';
@@ -40,6 +40,8 @@ export interface DumpOptions {
   leaveStopped?: boolean;
   /** Bytes of memory dumped so far (library API); without it, progress goes to a terminal's stderr. */
   onProgress?: ProgressListener;
+  /** A step to fail at, for tests (AMBER_FAULT in the CLI). */
+  fault?: FaultPlan;
   /** --timeout in ms: freezing gives up past it (0: no limit). */
   freezeTimeoutMs?: number;
   /**
@@ -70,7 +72,7 @@ export function dump(opts: DumpOptions): DumpResult {
 
   opts.onAction?.('pre-dump', pid);
   const tFreeze = process.hrtime.bigint();
-  faultPoint('dump:freeze');
+  faultPoint('dump:freeze', opts.fault);
   const procs: FrozenProcess[] = step('freezing the tree (PTRACE_SEIZE + PTRACE_INTERRUPT)', pid, () => freezeTree(pid, log, opts.freezeTimeoutMs ?? 0));
   const freezingUs = usSince(tFreeze);
   const tFrozen = process.hrtime.bigint();
@@ -133,6 +135,7 @@ export function dump(opts: DumpOptions): DumpResult {
     files: [],
     shmemDumped: new Set(),
     onBytes: (n) => progress.add(n),
+    fault: opts.fault,
     pagesFd: (id) => {
       let fd = pagesFds.get(id);
       if (fd === undefined) pagesFds.set(id, (fd = createImageFile(opts.imagesDir, img.pagesImg(id))));
@@ -162,7 +165,7 @@ export function dump(opts: DumpOptions): DumpResult {
     });
     for (const key of opts.externals?.unused() ?? []) log.warn(`--external ${key}: no open file of the tree is ${key}`);
 
-    faultPoint('dump:write-images');
+    faultPoint('dump:write-images', opts.fault);
     step('writing images', pid, () => {
       const tree: TreeImages = { files: [], pstree: [] };
       for (const p of procs) {

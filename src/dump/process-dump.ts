@@ -92,6 +92,8 @@ export interface DumpSession {
   pagesFd(id: number): number;
   /** Bytes of memory written, for progress. */
   onBytes?(n: number): void;
+  /** The step this dump is to fail at (tests). */
+  fault?: string;
   /** Context for fd kinds, shared by every process. */
   fileCtx: FileDumpContext;
   seccomp: SeccompFilters;
@@ -129,7 +131,7 @@ function threadState(s: DumpSession, t: Tracee, pid: number, inj: Injected): Omi
 export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number): ProcessDump {
   const { pid } = proc;
   const log = s.log.child(`(${pid})`);
-  faultPoint('dump:collect');
+  faultPoint('dump:collect', s.fault);
   const snap = step('reading /proc', pid, () => readProcSnapshot(pid));
   refuseLostExe(pid, snap);
   // A removed working directory is a ghost directory, whose file id is the fs image's cwd_id.
@@ -152,7 +154,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
   step('dumping mapped memfds', pid, () => dumpMemfdMappings(pid, vmas, s.fileCtx));
   step('dumping mapped unlinked files', pid, () => dumpMappedGhosts(pid, vmas, s.nextFileId, s.fileCtx));
   step('reading mapped files', pid, () => statMappedFiles(pid, vmas));
-  faultPoint('dump:files');
+  faultPoint('dump:files', s.fault);
   const fdTable = step('reading the fd table', pid, () => dumpFdTable(pid, s.fileCtx, s.nextFileId, s.files));
   // Registers and masks before anything is injected.
   const before = proc.threads.map((t) => ({ t, regs: t.getRegs(), sigmask: t.getSigmask() }));
@@ -161,15 +163,15 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
   const fromFreeze = (si: Buffer) => proc.state === 'stopped' && si.readInt32LE(0) === SIGCONT && si.readInt32LE(16) === process.pid;
   const sigShared = peekPendingSignals(pid, true).filter((si) => !fromFreeze(si));
 
-  faultPoint('dump:memory');
+  faultPoint('dump:memory', s.fault);
   const t0 = process.hrtime.bigint();
   const pages = step('dumping memory', pid, () => dumpPages(pid, vmas, s.pagesFd(pagesId), s.onBytes));
   log.info(`memory: ${pages.pagesWritten} pages written of ${pages.pagesScanned} scanned in ${(process.hrtime.bigint() - t0) / 1000n} us`);
 
-  faultPoint('dump:infect');
+  faultPoint('dump:infect', s.fault);
   let infection: Infection | undefined = step('injecting the syscall gadget', pid, () => infect(proc.threads[0], snap.maps));
   try {
-    faultPoint('dump:task-state');
+    faultPoint('dump:task-state', s.fault);
     const inf = infection;
     const state = step('reading task state through injected syscalls', pid, () => {
       const threads: ThreadDump[] = [];
@@ -198,7 +200,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
     });
     step('removing the syscall gadget', pid, () => inf.cure());
     infection = undefined;
-    faultPoint('dump:after-cure');
+    faultPoint('dump:after-cure', s.fault);
     return { proc, snap, vmas, fdTable, pagesId, pages, sigShared, cwdFile, ...state };
   } finally {
     if (infection) {

@@ -59,6 +59,8 @@ export interface RestoreContext {
   onBytes(n: number): void;
   /** Pages compared with the parent's, and left shared with it (stats-restore.img). */
   cow: { compared: number; shared: number };
+  /** The step this restore is to fail at (tests). */
+  fault?: string;
 }
 
 /** A process being restored: its leader's stub and, once created, its other threads' stubs. */
@@ -76,7 +78,7 @@ export interface RestoringProcess {
 export function restoreMemory(p: RestoringProcess, ctx: RestoreContext, parent?: ProcessImages): void {
   const { leader: s, images } = p;
   const vmas = images.mm.vmas ?? [];
-  faultPoint('restore:memory');
+  faultPoint('restore:memory', ctx.fault);
   step('restoring memory', p.images.pid, () => {
     let kept: CowPlan['kept'] | undefined;
     if (parent && !mutated('skip-cow')) {
@@ -101,7 +103,7 @@ export function restoreMemory(p: RestoringProcess, ctx: RestoreContext, parent?:
       (f, fdflags) => (ghostOf(f.reg.id, ctx.fileCtx) === undefined ? undefined : regularFile.open({ ...f, reg: { ...f.reg, flags: fdflags } }, ctx.fileCtx).fd),
       kept);
   });
-  faultPoint('restore:mm');
+  faultPoint('restore:mm', ctx.fault);
   step('setting mm bounds, auxv and exe (PR_SET_MM_MAP)', images.pid, () => setMmMap(s, s.pid, images.mm, ctx.files.get(images.mm.exe_file_id)!.reg.name));
 }
 
@@ -114,7 +116,7 @@ function emptyInherited(s: Stub, parent: ProcessImages): void {
 
 export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): void {
   const { leader: s, images } = p;
-  faultPoint('restore:fds');
+  faultPoint('restore:fds', ctx.fault);
   // An fd table shared with the parent (CLONE_FILES) was filled by the parent already.
   if (!images.sharesFiles) {
     step('installing file descriptors', images.pid, () => installFds(s, images.fdinfo, ctx.opened, ctx.files, ctx.fileCtx, ctx.registered));
@@ -122,7 +124,7 @@ export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): v
   step('taking file locks again', images.pid, () => {
     for (const lock of ctx.fileLocks.filter((l) => l.pid === images.pid)) takeLock(s, lock);
   });
-  faultPoint('restore:task-state');
+  faultPoint('restore:task-state', ctx.fault);
   step('restoring process state', images.pid, () => {
     const tc = images.cores[0].tc;
     enterCwd(s, ctx.files.get(images.fs.cwd_id)!, ctx);

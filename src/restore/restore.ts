@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { native } from '../native';
 import { AmberError, ImageError, step } from '../errors';
-import { faultPoint } from '../fault';
+import { faultPoint, FaultPlan } from '../fault';
 import { Logger } from '../log';
 import { Progress, ProgressListener } from '../progress';
 import * as img from '../images';
@@ -35,6 +35,8 @@ export interface RestoreOptions {
   pidfile?: string;
   /** Bytes of memory restored so far (library API); without it, progress goes to a terminal's stderr. */
   onProgress?: ProgressListener;
+  /** A step to fail at, for tests (AMBER_FAULT in the CLI). */
+  fault?: FaultPlan;
   /** --leave-stopped: every restored process is left stopped (SIGSTOP). */
   leaveStopped?: boolean;
   /** Called once the tree runs (before restore waits for it without -d): --status-fd. */
@@ -71,7 +73,7 @@ const F_DUPFD_CLOEXEC = 1030;
 export function restore(opts: RestoreOptions): RestoreResult {
   const { log } = opts;
   const t0 = process.hrtime.bigint();
-  faultPoint('restore:read-images');
+  faultPoint('restore:read-images', opts.fault);
   const set = readImageSet(opts.imagesDir);
   const rootPid = set.processes[0].pid;
   log.info(`restoring ${set.processes.length} processes of tree ${rootPid} from ${opts.imagesDir}`);
@@ -112,7 +114,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
   const stubs = new Map<number, Stub>();
   let opened = new Map<number, OpenedFile>();
   const progress = new Progress(`restore ${rootPid}`, opts.onProgress);
-  const ctx: RestoreContext = { files: set.files, opened, fileCtx, registered: new Set(), seccompFilters: set.seccompFilters, fileLocks: img.readImageOptional(opts.imagesDir, FILE_LOCKS_IMG, 'FILE_LOCKS') ?? [], shmem: new Map() as ShmemRegistry, shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n), cow: { compared: 0, shared: 0 } };
+  const ctx: RestoreContext = { files: set.files, opened, fileCtx, registered: new Set(), seccompFilters: set.seccompFilters, fileLocks: img.readImageOptional(opts.imagesDir, FILE_LOCKS_IMG, 'FILE_LOCKS') ?? [], shmem: new Map() as ShmemRegistry, shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n), cow: { compared: 0, shared: 0 }, fault: opts.fault };
   const restoring: RestoringProcess[] = [];
   // Each process's memory right after its stub exists, before it forks its children: they then
   // inherit it copy-on-write, and keep of it what was shared at dump (src/mem/cow.ts).
@@ -124,7 +126,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
   try {
     // Files the caller must pass (--inherit-fd) are checked before any task exists.
     checkInherited(live, set.files, fileCtx);
-    faultPoint('restore:clone');
+    faultPoint('restore:clone', opts.fault);
     const vmas = live.flatMap((p) => p.mm.vmas ?? []);
     let scratch = pickScratch(vmas);
     // The restorer (Node) maps memory of its own at any moment: a range free when picked may be
@@ -142,13 +144,13 @@ export function restore(opts: RestoreOptions): RestoreResult {
       }
     }
     // Files are opened once the stubs exist: sockets are connected by the task that made them.
-    faultPoint('restore:files');
+    faultPoint('restore:files', opts.fault);
     ctx.opened = opened = openFiles(live.flatMap((p) => p.fdinfo), set.files, fileCtx);
     for (const p of live) restoring.push({ images: p, leader: stubs.get(p.pid)!, threads: [] });
 
     for (const p of restoring) restoreProcessState(p, ctx);
 
-    faultPoint('restore:finish');
+    faultPoint('restore:finish', opts.fault);
     step('making zombies', rootPid, () => {
       for (const p of set.processes) if (p.zombie) makeZombie(stubs.get(p.pid)!, p);
     });

@@ -2,6 +2,7 @@
  * DUMP: criu_opts as DumpOptions, notifications as the dump's action hook, and the answer
  * (criu_dump_resp.restored is always false: amber never dumps its own client and comes back).
  */
+import { faultPlanFromEnv } from '../fault';
 import * as fs from 'node:fs';
 import { dump } from '../dump/dump';
 import { AmberError, RpcError, UsageError } from '../errors';
@@ -56,7 +57,7 @@ export function serveDump(req: CriuReq, ctx: RpcContext): CriuResp {
       pid, imagesDir: env.imagesDir, leaveRunning: !!o.leave_running, leaveStopped: !!o.leave_stopped, shellJob: !!o.shell_job, sockets: socketOptions('DUMP', o),
       fileLocks: !!o.file_locks, linkRemap: !!o.link_remap, ghostLimit: isSet(o, 'ghost_limit') ? o.ghost_limit : undefined, externals,
       freezeTimeoutMs: (isSet(o, 'timeout') ? Number(o.timeout) : DEFAULT_TIMEOUT_S) * 1000,
-      onAction: o.notify_scripts ? notifier(ctx.channel, log) : undefined, log,
+      onAction: o.notify_scripts ? notifier(ctx.channel, log) : undefined, fault: faultPlanFromEnv(process.env), log,
     });
     log.info(`dump finished: ${r.processes} processes, ${r.threads} threads, ${r.pagesWritten} pages, frozen for ${r.frozenMs.toFixed(1)} ms`);
     return { type: ReqType.DUMP, success: true, dump: { restored: false } };

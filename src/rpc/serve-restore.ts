@@ -3,6 +3,7 @@
  * wait for: CRIU's RPC restore is detached too); the answer carries the root's PID. With
  * rst_sibling the root is the client's child (swrk only).
  */
+import { faultPlanFromEnv } from '../fault';
 import * as fs from 'node:fs';
 import { restore } from '../restore/restore';
 import { AmberError, RpcError, UsageError } from '../errors';
@@ -54,7 +55,7 @@ export function serveRestore(req: CriuReq, ctx: RpcContext): CriuResp {
     for (const i of inherited) log.info(`inherit_fd: fd ${i.fd} is ${i.key}`);
     const r = restore({
       imagesDir: env.imagesDir, detached: true, shellJob: !!o.shell_job, sockets: socketOptions('RESTORE', o),
-      inheritFds: inherited, sibling: !!o.rst_sibling, leaveStopped: !!o.leave_stopped,
+      inheritFds: inherited, sibling: !!o.rst_sibling, leaveStopped: !!o.leave_stopped, fault: faultPlanFromEnv(process.env),
       // status_fd gets one \0 once the tree is restored, then is closed (CRIU's --status-fd).
       onReady: status ? () => { fs.writeSync(status.fd, Buffer.alloc(1)); fs.closeSync(status.fd); if (status.taken) taken.splice(taken.indexOf(status.fd), 1); } : undefined,
       onAction: o.notify_scripts ? notifier(ctx.channel, log) : undefined, log,
