@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { becomeSubreaper, defaultAmberBin } from '../../zdtm/runner';
-import { procState, waitExit, waitPidsFree } from '../../zdtm/runner/reaper';
+import { procState, waitExit, waitPidsFree, settledState } from '../../zdtm/runner/reaper';
 import { freezeTree } from '../../dist/src/pstree/freeze';
 import { openLog } from '../../dist/src/log';
 
@@ -74,7 +74,7 @@ describe.skipIf(!ready)('CRIU options on a live process', () => {
     expect(procState(pid)).toBe('T');
     process.kill(pid, 'SIGCONT');
     await sleep(50);
-    expect(procState(pid)).toBe('S');
+    expect(await settledState(pid)).toBe('S');
   });
 
   it('--action-script runs at each action point with CRIU\'s environment; a failing one fails the dump and the tree runs on', async () => {
@@ -92,12 +92,12 @@ describe.skipIf(!ready)('CRIU options on a live process', () => {
     const r = amber(['restore', '-D', dir, '-d', '--action-script', script]);
     expect(r.status, r.stderr).toBe(0);
     expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual(['pre-restore', 'post-restore', 'network-unlock', 'pre-resume', 'post-resume'].map((a) => `${a} ${pid} ${dir}`));
-    expect(procState(pid)).toBe('S');
+    expect(await settledState(pid)).toBe('S');
 
     const f = amber(['dump', '-t', String(pid), '-D', path.join(root, 'actions2'), '--action-script', 'test "$CRTOOLS_SCRIPT_ACTION" != post-dump']);
     expect(f.status).toBe(1);
     expect(f.stderr).toMatch(/action script for post-dump .* exited with 1/);
-    expect(procState(pid)).toBe('S');
+    expect(await settledState(pid)).toBe('S');
     expect(tracer(pid)).toBe('0');
   });
 

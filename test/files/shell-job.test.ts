@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../../dist/src/native';
 import { becomeSubreaper, defaultAmberBin } from '../../zdtm/runner';
-import { procState, waitPidsFree } from '../../zdtm/runner/reaper';
+import { procState, waitPidsFree, settledState } from '../../zdtm/runner/reaper';
 
 const isRoot = process.getuid?.() === 0;
 const ready = isRoot && fs.existsSync(defaultAmberBin);
@@ -111,7 +111,7 @@ describe.skipIf(!ready)('--shell-job', () => {
     const refused = spawnSync(defaultAmberBin, ['dump', '-t', String(job), '-D', path.join(root, 'no'), '--no-default-config'], { encoding: 'utf8' });
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/--shell-job/);
-    expect(procState(job)).toBe('S');
+    expect(await settledState(job)).toBe('S');
 
     const d = spawnSync(defaultAmberBin, ['dump', '-t', String(job), '-D', dir, '-j', '--no-default-config'], { encoding: 'utf8' });
     expect(d.status, d.stderr).toBe(0);
@@ -120,7 +120,7 @@ describe.skipIf(!ready)('--shell-job', () => {
 
     const r = await amberOn(b.slave, ['restore', '-D', dir, '-j', '-d']);
     expect(r.status, r.out).toBe(0);
-    expect(procState(job)).toBe('S');
+    expect(await settledState(job)).toBe('S');
     expect(ttyNr(job)).toBe(rdevOf(b.slave));
     for (const fd of [0, 1, 2]) expect(fs.readlinkSync(`/proc/${job}/fd/${fd}`)).toBe(b.slave);
     // The job is in the restorer's session, in its own group as dumped.

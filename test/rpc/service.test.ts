@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReqType } from '../../dist/src/rpc/messages';
 import { becomeSubreaper } from '../../zdtm/runner';
-import { procState, waitExit, waitPidsFree } from '../../zdtm/runner/reaper';
+import { procState, waitExit, waitPidsFree, settledState } from '../../zdtm/runner/reaper';
 import { amberBin, RpcClient, sleep } from './rpc-client';
 
 const ready = process.getuid?.() === 0 && fs.existsSync(path.join(__dirname, '../../dist/src/rpc/service.js'));
@@ -80,7 +80,7 @@ describe.skipIf(!ready)('amber service', () => {
         fs.closeSync(dirFd);
       }
       await sleep(50);
-      expect(procState(pid)).toBe('S');
+      expect(await settledState(pid)).toBe('S');
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])).toBe(svc.pid); // the service is its parent
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../../dist/src/native';
 import { ReqType } from '../../dist/src/rpc/messages';
 import { becomeSubreaper } from '../../zdtm/runner';
-import { procState, waitExit, waitPidsFree } from '../../zdtm/runner/reaper';
+import { procState, waitExit, waitPidsFree, settledState } from '../../zdtm/runner/reaper';
 import { amberBin, sleep, SwrkClient } from './rpc-client';
 
 const isRoot = process.getuid?.() === 0;
@@ -160,7 +160,7 @@ describe.skipIf(!ready)('amber swrk', () => {
       expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])).toBe(process.pid);
       expect(amberPid).not.toBe(process.pid);
       await sleep(50);
-      expect(procState(pid)).toBe('S');
+      expect(await settledState(pid)).toBe('S');
       // Ours to reap, with its real exit status.
       process.kill(pid, 'SIGTERM');
       expect(await waitExit(pid, 5000)).toEqual({ signal: 15 });
@@ -216,7 +216,7 @@ describe.skipIf(!ready)('amber swrk', () => {
       expect(b[0]).toBe(0);
       expect(fs.readSync(stR, b, 0, 4, null)).toBe(0);
       expect(fs.readlinkSync(`/proc/${pid}/fd/1`)).toBe(fs.readlinkSync(`/proc/self/fd/${newR}`));
-      expect(procState(pid)).toBe('S');
+      expect(await settledState(pid)).toBe('S');
     } finally {
       for (const fd of [dirFd, outR, newR, newW, stR]) try { fs.closeSync(fd); } catch { /* closed */ }
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
@@ -238,7 +238,7 @@ describe.skipIf(!ready)('amber swrk', () => {
       await c.close();
       await sleep(50);
       expect(alive(pid)).toBe(true);
-      expect(procState(pid)).toBe('S');
+      expect(await settledState(pid)).toBe('S');
     } finally {
       fs.closeSync(dirFd);
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
@@ -259,7 +259,7 @@ describe.skipIf(!ready)('amber swrk', () => {
       expect(await c.close()).toBe(0); // hang up instead of answering
       expect(fs.readFileSync(path.join(d, 'img', 'dump.log'), 'utf8')).toMatch(/network-lock: the client closed the connection/);
       await sleep(50);
-      expect(procState(pid)).toBe('S');
+      expect(await settledState(pid)).toBe('S');
     } finally {
       fs.closeSync(dirFd);
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }

@@ -58,6 +58,19 @@ export function procState(pid: number): string | undefined {
   }
 }
 
+/**
+ * The state once the task has settled: a task just resumed runs ('R') for a moment before it
+ * sleeps again in its syscall; waits up to ms for a state other than 'R'.
+ */
+export async function settledState(pid: number, ms = 2000): Promise<string | undefined> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const st = procState(pid);
+    if (st !== 'R' || Date.now() > deadline) return st;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** One non-blocking look at pid: reaps it if it is a dead child of ours. */
 export function reapOnce(pid: number): ReapState {
   if (subreaper || isOurChild(pid)) {
