@@ -18,6 +18,8 @@ try {
   fs.rmSync(path.join(root, 'dist/amber.js'), { force: true });
   process.exit(0);
 }
+// A new bundle: V8's code cache of the old one would be rejected anyway.
+fs.rmSync(path.join(root, 'dist/amber.js.cache'), { force: true });
 esbuild.buildSync({
   entryPoints: [path.join(root, 'dist/src/cli/main.js')],
   outfile: path.join(root, 'dist/amber.js'),
