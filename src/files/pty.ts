@@ -33,7 +33,7 @@ const TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, TIOCSTI = 0x5412, TIOCSPTLCK = 0
 const TIOCPKT = 0x5420, TIOCEXCL = 0x540c, TIOCGPTN = 0x80045430, TIOCGPKT = 0x80045438;
 const TIOCGPTLCK = 0x80045439, TIOCGEXCL = 0x80045440, TIOCGSID = 0x5429, TIOCGPGRP = 0x540f;
 const TIOCSCTTY = 0x540e, TIOCSPGRP = 0x5410;
-const O_RDWR = 2, O_NOCTTY = 0o400, O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000;
+const O_RDWR = 2, O_NOCTTY = 0o400, O_NONBLOCK = 0o4000, O_ASYNC = 0o20000, O_CLOEXEC = 0o2000000;
 const F_GETFL = 3, F_SETFL = 4;
 const ENOTTY = 25;
 const PTMX_MAJOR = 5, PTMX_MINOR = 2, PTS_MAJOR = 136, PTS_MAJORS = 8;
@@ -389,7 +389,9 @@ export const pty: FileKind = {
     const info = r.infos.get(tty.tty_info_id);
     if (!info) throw new ImageError(TTY_INFO_IMG, tty.tty_info_id, `no tty_info_entry for tty file ${entry.id}`);
     const p = openPair(info.pty.index, r, ctx);
-    const flags = (tty.flags & ~O_CLOEXEC) | O_NOCTTY;
+    // O_ASYNC is set inside the task once it holds the fd (fds.ts): set here, SIGIO would name
+    // the restorer's fd and the slave would get no fasync entry at all (open ignores O_ASYNC).
+    const flags = (tty.flags & ~(O_CLOEXEC | O_ASYNC)) | O_NOCTTY;
     if (ctx.files.get(tty.regf_id)?.reg?.name === '/dev/tty') return { fd: openDevTty(info, flags, ctx) };
     if (info.id === p.masterInfo.id) {
       // A master has one open file description: every fd of it is a dup, its flags set on it.
