@@ -75,11 +75,14 @@ export function kernelRestartRegs(regs: GpRegs): GpRegs {
  * futex waits) runs again with its original arguments too, as amber's own restore does; CRIU
  * makes it return EINTR instead. orig_ax is kept, as in CRIU's images.
  */
-export function imageRegs(regs: GpRegs): GpRegs {
+export function imageRegs(regs: GpRegs, signalPending = true): GpRegs {
   const out = { ...regs };
-  if (BigInt.asIntN(64, regs.orig_ax) < 0n) return out;
+  const origAx = BigInt.asIntN(64, regs.orig_ax);
+  if (origAx < 0n) return out;
   const ax = BigInt.asIntN(64, regs.ax);
-  if (ax === ERESTARTSYS || ax === ERESTARTNOINTR || ax === ERESTARTNOHAND || ax === ERESTART_RESTARTBLOCK) {
+  // An epoll wait broken by the freeze alone (no signal to explain its EINTR) waits again too.
+  const frozenEpoll = ax === EINTR && EINTR_ON_STOP.has(origAx) && !signalPending;
+  if (ax === ERESTARTSYS || ax === ERESTARTNOINTR || ax === ERESTARTNOHAND || ax === ERESTART_RESTARTBLOCK || frozenEpoll) {
     out.ax = regs.orig_ax;
     out.ip = regs.ip - SYSCALL_INSN_LEN;
   }

@@ -11,6 +11,7 @@ import { Entry } from '../images';
 import { classifyVma, statMappedFiles, VMA, VmaInfo } from '../mem/vma';
 import { dumpMemfdMappings } from '../files/memfd';
 import { dumpPages, PagesDumpResult } from '../mem/dump-pages';
+import { dumpShmemObject } from '../mem/shmem';
 import { dumpFdTable, FdTableDump, FileRegistry } from '../files/fd-table';
 import { FileDumpContext } from '../files/types';
 import { FrozenProcess } from '../pstree/freeze';
@@ -146,9 +147,13 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
   refuseMappingPolicies(pid);
   for (const v of vmas) {
     if (v.entry.status & VMA.ANON_SHARED) {
-      const key = `${v.entry.shmid}:${v.entry.pgoff}:${v.entry.end - v.entry.start}`;
-      if (s.shmemDumped.has(key)) v.pages = 'none';
-      else s.shmemDumped.add(key);
+      // The object's contents, once, in pagemap-shmem-SHMID.img (shmem.ts), none in the process pagemap.
+      v.pages = 'none';
+      const key = `shmem-contents:${v.entry.shmid}`;
+      if (!s.shmemDumped.has(key)) {
+        s.shmemDumped.add(key);
+        step('dumping shared anonymous memory', pid, () => dumpShmemObject(pid, v.entry, s.fileCtx));
+      }
     }
   }
   step('dumping mapped memfds', pid, () => dumpMemfdMappings(pid, vmas, s.fileCtx));

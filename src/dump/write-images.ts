@@ -72,9 +72,9 @@ function threadCore(t: ThreadDump): img.Entry {
   };
 }
 
-function threadInfo(t: ThreadDump): img.Entry {
+function threadInfo(t: ThreadDump, sharedPending: boolean): img.Entry {
   // The registers the thread resumes with, and (amber's own fields) those of the stop, when they differ.
-  const regs = imageRegs(t.regs);
+  const regs = imageRegs(t.regs, sharedPending || t.sigPrivate.length > 0);
   const stopped = regs.ax !== t.regs.ax || regs.ip !== t.regs.ip ? { stopped_ax: t.regs.ax, stopped_ip: t.regs.ip } : {};
   return { clear_tid_addr: t.attrs.clearTidAddr, gpregs: { ...regs, mode: 1, ...stopped }, fpregs: decodeXsave(t.xstate) };
 }
@@ -123,7 +123,7 @@ export function writeProcessImages(dir: string, d: ProcessDump, ids: img.Entry, 
   }
 
   d.threads.forEach((t, i) => {
-    const core: img.Entry = { mtype: 1, thread_info: threadInfo(t), thread_core: threadCore(t) };
+    const core: img.Entry = { mtype: 1, thread_info: threadInfo(t, d.sigShared.length > 0), thread_core: threadCore(t) };
     if (i === 0) {
       core.tc = {
         task_state: TASK_STATE_CODE[d.proc.state], exit_code: 0, personality: snap.personality, flags: st.flags,

@@ -107,7 +107,7 @@ export function dumpMemfdInode(procPath: string, name: string, pid: number, what
 }
 
 /** Writes the data pages of fd to pagemap-shmem-SHMID.img + a new pages-ID.img; returns the bytes written. */
-function dumpShmemContents(fd: number, size: number, shmid: number, ctx: FileDumpContext): number {
+export function dumpShmemContents(fd: number, size: number, shmid: number, ctx: FileDumpContext): number {
   const runs = pageRuns(dataRuns(fd, size), size, PAGE_SIZE);
   const pagesId = ctx.nextPagesId();
   const out = createImageFile(ctx.imagesDir, pagesImg(pagesId));

@@ -4,6 +4,8 @@
  * injected preads from pages-N.img: the kernel copies page cache straight into the task, once.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fillShmemObject } from './shmem';
 import { SYS } from '../arch/x86_64/syscalls';
 import { AmberError, FileChangedError, ImageError } from '../errors';
 import { Entry } from '../images';
@@ -165,6 +167,8 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
       }
       const got = t.remote.call(SYS.mmap, v.start, len, prot, flags, fd, fd >= 0 ? pgoff : 0);
       if (got !== v.start) throw new AmberError(`${vmaName(v)} mapped at 0x${got.toString(16)}`);
+      // A new shared anonymous object: its contents from pagemap-shmem-SHMID.img (CRIU's layout).
+      if (v.status & VMA.ANON_SHARED && !shared) fillShmemObject(pid, v, path.dirname(pages.file));
       // Advice before the pages: MADV_NOHUGEPAGE must be in force before a fill could fault in
       // whole huge pages (and make absent pages present) on kernels with THP always on.
       applyAdvice(t, v, BigInt(len));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeGpRegs, encodeGpRegs, GP_REGS_SIZE } from '../../src/arch/x86_64/regs';
 import { decodeXsave, encodeXsave, INTEL_LAYOUT } from '../../src/arch/x86_64/xsave';
-import { applySyscallRestart } from '../../src/compel/restart';
+import { applySyscallRestart, imageRegs } from '../../src/compel/restart';
 
 function xsaveArea(size: number, seed: number): Buffer {
   const b = Buffer.alloc(size);
@@ -67,6 +67,14 @@ describe('syscall restart', () => {
     const regs = { ...base, ip: 0x1002n, ax: u(-516n), orig_ax: 230n };
     expect(applySyscallRestart(regs, true)).toMatchObject({ ip: 0x1000n, ax: 219n });
     expect(applySyscallRestart(regs, false)).toMatchObject({ ip: 0x1000n, ax: 230n });
+  });
+  it('writes images with the registers the thread resumes with (CRIU restores them as they are)', () => {
+    expect(imageRegs({ ...base, ip: 0x1002n, ax: u(-512n), orig_ax: 7n })).toMatchObject({ ip: 0x1000n, ax: 7n, orig_ax: 7n });
+    expect(imageRegs({ ...base, ip: 0x1002n, ax: u(-516n), orig_ax: 230n })).toMatchObject({ ip: 0x1000n, ax: 230n });
+    // epoll_wait's EINTR from the freeze: waits again, unless a signal explains it.
+    expect(imageRegs({ ...base, ip: 0x1002n, ax: u(-4n), orig_ax: 232n }, false)).toMatchObject({ ip: 0x1000n, ax: 232n });
+    expect(imageRegs({ ...base, ip: 0x1002n, ax: u(-4n), orig_ax: 232n }, true)).toMatchObject({ ip: 0x1002n, ax: u(-4n) });
+    expect(imageRegs({ ...base, ip: 0x1002n, ax: u(-512n), orig_ax: u(-1n) })).toMatchObject({ ip: 0x1002n, ax: u(-512n) });
   });
   it('leaves a task outside a syscall alone', () => {
     const regs = { ...base, ip: 0x1002n, ax: u(-512n), orig_ax: u(-1n) };

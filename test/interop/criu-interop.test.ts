@@ -217,6 +217,7 @@ const RESOURCES: { name: string; code: string; tree?: boolean; opts?: string[] }
   { name: 'an eventfd', code: 'fd=os.eventfd(5)' },
   { name: 'an interval timer and a signal handler', code: 'signal.signal(signal.SIGALRM, lambda *a: None); signal.setitimer(signal.ITIMER_REAL, 500, 500)' },
   { name: 'a blocked pending signal', code: 'signal.pthread_sigmask(signal.SIG_BLOCK,[signal.SIGUSR1]); os.kill(os.getpid(), signal.SIGUSR1)' },
+  { name: 'shared anonymous memory with a child', code: "import mmap\nm=mmap.mmap(-1,1<<16,mmap.MAP_SHARED); m[0:5]=b'hello'\nif os.fork()==0:\n  time.sleep(1000)", tree: true },
   { name: 'a zombie child', code: 'os.fork() or os._exit(3)', tree: true },
   { name: 'a stopped child', code: 'p=os.fork()\nif p==0:\n  os.kill(os.getpid(), signal.SIGSTOP); time.sleep(1000)', tree: true },
 ];
