@@ -156,6 +156,18 @@ static Napi::Value Kcmp(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(r));
 }
 
+// kcmpEpollTfd(pid1, fd1, pid2, efd, tfd, toff): kcmp(KCMP_EPOLL_TFD) of pid1's fd1 against the
+// toff-th target registered as fd tfd in pid2's epoll efd: 0 when they are the same file.
+static Napi::Value KcmpEpollTfd(const Napi::CallbackInfo& info) {
+  struct { uint32_t efd, tfd, toff; } slot = {
+      static_cast<uint32_t>(ArgInt(info, 3)), static_cast<uint32_t>(ArgInt(info, 4)), static_cast<uint32_t>(ArgInt(info, 5))};
+  pid_t p1 = static_cast<pid_t>(ArgInt(info, 0));
+  long r = syscall(SYS_kcmp, p1, static_cast<pid_t>(ArgInt(info, 2)), 7 /* KCMP_EPOLL_TFD */,
+                   static_cast<unsigned long>(ArgInt(info, 1)), reinterpret_cast<unsigned long>(&slot));
+  if (r < 0) return ThrowSys(info.Env(), errno, "kcmp(KCMP_EPOLL_TFD)", p1);
+  return Napi::Number::New(info.Env(), static_cast<double>(r));
+}
+
 // cpuid(leaf, subleaf) on this CPU: [eax, ebx, ecx, edx] (x86 only; xsave layout, CPUID leaf 0xD).
 static Napi::Value Cpuid(const Napi::CallbackInfo& info) {
   Napi::Array out = Napi::Array::New(info.Env(), 4);
@@ -180,6 +192,7 @@ void InitProcess(Napi::Env env, Napi::Object exports) {
   exports.Set("prctl", Napi::Function::New(env, Prctl));
   exports.Set("cloneStub", Napi::Function::New(env, CloneStub));
   exports.Set("kcmp", Napi::Function::New(env, Kcmp));
+  exports.Set("kcmpEpollTfd", Napi::Function::New(env, KcmpEpollTfd));
 }
 
 }  // namespace amber

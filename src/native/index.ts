@@ -43,6 +43,8 @@ export interface NativeAddon {
   pidfdOpen(pid: number, flags: number): number;
   pidfdGetfd(pidfd: number, targetFd: number): number;
   prctl(option: number, a2?: number | bigint, a3?: number | bigint, a4?: number | bigint, a5?: number | bigint): number;
+  /** kcmp(KCMP_EPOLL_TFD): pid1's fd1 against the toff-th target numbered tfd in pid2's epoll efd (0: same file). */
+  kcmpEpollTfd(pid1: number, fd1: number, pid2: number, efd: number, tfd: number, toff: number): number;
   kcmp(pid1: number, pid2: number, type: number, idx1: number, idx2: number): number;
   /** CPUID leaf/subleaf of this CPU: [eax, ebx, ecx, edx]. */
   cpuid(leaf: number, subleaf: number): [number, number, number, number];
