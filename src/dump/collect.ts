@@ -1,4 +1,5 @@
 /** What /proc says of a task: read while it is frozen, before anything is injected into it. */
+import { pathOfTask } from '../proc/task-path';
 import * as fs from 'node:fs';
 import { nodeErrorToSys, UnsupportedError } from '../errors';
 import { MapsEntry, parseSmaps } from '../proc/maps';
@@ -37,11 +38,14 @@ export function readProcSnapshot(pid: number): ProcSnapshot {
 
 const DELETED = ' (deleted)';
 
-/** Whether /proc/PID/WHICH (cwd, root, exe) is still at the path `link` names. */
+/**
+ * Whether /proc/PID/WHICH (cwd, root, exe) is still at the path `link` names (task-path.ts: a
+ * chrooted task's links are amber's own paths, which restore opens too).
+ */
 function stillThere(pid: number, which: 'cwd' | 'root' | 'exe', link: string): boolean {
   const held = fs.statSync(`/proc/${pid}/${which}`);
   try {
-    const there = fs.statSync(`/proc/${pid}/root${link}`);
+    const there = fs.statSync(pathOfTask(pid, link));
     return there.dev === held.dev && there.ino === held.ino;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -21,6 +21,7 @@
  * the restorer keeps it open and every open file description is a reopen through /proc/self/fd
  * with its own flags, so they all share the one inode.
  */
+import { pathOfTask } from '../proc/task-path';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImageError, nodeErrorToSys, UnsupportedError } from '../errors';
@@ -51,7 +52,7 @@ const S_IFMT = 0o170000, S_IFREG = 0o100000, S_IFDIR = 0o040000;
 export function ghostPath(f: OpenFd): string | undefined {
   let st: fs.Stats | undefined;
   try {
-    st = fs.statSync(`/proc/${f.pid}/root${f.link}`);
+    st = fs.statSync(pathOfTask(f.pid, f.link));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw nodeErrorToSys(e, `stat ${f.link}`, f.pid);

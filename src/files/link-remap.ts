@@ -14,6 +14,7 @@
  * when the tree is about to run; every open file description is a reopen through
  * /proc/self/fd of that one open, so all share the inode, and it is the dumped inode itself.
  */
+import { pathOfTask } from '../proc/task-path';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -48,7 +49,8 @@ function dumpState(ctx: FileDumpContext): LinkDumpState {
  * exactly that call: Node has no linkat, and the addon does not need one for this alone.
  */
 function linkInto(f: OpenFd, dir: string, ctx: FileDumpContext): string | undefined {
-  const root = `/proc/${f.pid}/root`;
+  // The task's paths as amber reaches them (a chrooted task's links are amber's paths already).
+  const root = pathOfTask(f.pid, '');
   for (let n = 1; n < 1000; n++) {
     const name = path.join(dir, `${LINK_PREFIX}${f.stat.ino.toString(16)}.${n}`);
     if (fs.existsSync(root + name)) continue;
@@ -79,8 +81,8 @@ export function dumpLinkRemap(f: OpenFd, id: number, name: string, ctx: FileDump
       ctx.log.debug(`fd ${f.fd} of ${f.pid}: ${f.link} has no link left to link again; it goes as a ghost`);
       return false;
     }
-    s.made.push(`/proc/${f.pid}/root${link}`);
-    const st = fs.statSync(`/proc/${f.pid}/root${link}`);
+    s.made.push(pathOfTask(f.pid, link));
+    const st = fs.statSync(pathOfTask(f.pid, link));
     if (st.dev !== f.stat.dev || st.ino !== f.stat.ino) throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, `--link-remap: ${link} is not the open file`);
     linkId = ctx.addFileEntry((lid) => ({
       type: FdType.REG, id: lid,
