@@ -65,6 +65,18 @@ function usSince(t: bigint): number {
   return Number((process.hrtime.bigint() - t) / 1000n);
 }
 
+/**
+ * A parent-death signal fires when the thread that forked the task ends. Restore forks every
+ * child from its parent's main thread, so a child of another thread with one is refused.
+ */
+function refuseThreadPdeathsig(d: ProcessDump): ProcessDump {
+  const p = d.proc, sig = d.threads[0]?.attrs.pdeathSig;
+  if (sig && p.parentThread !== undefined && p.parentThread !== p.ppid) {
+    throw new UnsupportedError(p.pid, 'task', `it was forked by thread ${p.parentThread} of ${p.ppid} and has a parent-death signal (${sig}), which fires when that thread ends: restore would tie it to the main thread (not supported yet)`);
+  }
+  return d;
+}
+
 export function dump(opts: DumpOptions): DumpResult {
   const { pid, log } = opts;
   ensureImagesDir(opts.imagesDir);
@@ -157,7 +169,7 @@ export function dump(opts: DumpOptions): DumpResult {
     const dumps: ProcessDump[] = [];
     const tMem = process.hrtime.bigint();
     procs.forEach((p, i) => {
-      if (p.state !== 'zombie') dumps.push(dumpProcess(session, p, i + 1));
+      if (p.state !== 'zombie') dumps.push(refuseThreadPdeathsig(dumpProcess(session, p, i + 1)));
     });
     const memdumpUs = usSince(tMem);
     step('checking what the files of the tree refer to', pid, () => {

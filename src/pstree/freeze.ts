@@ -32,6 +32,8 @@ export interface FrozenProcess {
   exitCode?: number;
   /** A stopped process: the stop signal its parent has yet to collect (waitpid WUNTRACED), 0 if collected. */
   stopReport?: number;
+  /** The thread of the parent that forked it (/proc/PPID/task/TID/children), when known. */
+  parentThread?: number;
 }
 
 function listDir(dir: string): number[] {
@@ -42,14 +44,15 @@ function listDir(dir: string): number[] {
   }
 }
 
-function childrenOf(pid: number, tids: number[]): number[] {
-  const out = new Set<number>();
+/** The children of a process, each with the thread that forked it. */
+function childrenOf(pid: number, tids: number[]): [number, number][] {
+  const out = new Map<number, number>();
   for (const tid of tids) {
     try {
-      for (const c of fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/)) if (c) out.add(Number(c));
+      for (const c of fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/)) if (c) out.set(Number(c), tid);
     } catch { /* thread gone */ }
   }
-  return [...out].sort((a, b) => a - b);
+  return [...out].sort((a, b) => a[0] - b[0]);
 }
 
 /** exit_code (field 52 of /proc/PID/stat): a zombie's wait status, a stopped task's uncollected stop signal. */
@@ -110,15 +113,16 @@ export function freezeTree(root: number, log: Logger, timeoutMs = 0): FrozenProc
   const out: FrozenProcess[] = [];
   const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
   try {
-    const queue: [number, number][] = [[root, 0]];
+    const queue: [number, number, number?][] = [[root, 0]];
     while (queue.length) {
       if (Date.now() > deadline) {
         throw new AmberError(`freezing the tree of ${root} took more than the timeout (${timeoutMs / 1000} s, --timeout): ${out.length} processes frozen, ${queue.length} to go; the tree is left running`);
       }
-      const [pid, ppid] = queue.shift()!;
+      const [pid, ppid, parentThread] = queue.shift()!;
       const p = freezeProcess(pid, ppid, log);
+      if (parentThread !== undefined) p.parentThread = parentThread;
       out.push(p);
-      if (p.state !== 'zombie') for (const c of childrenOf(pid, p.threads.map((t) => t.pid))) queue.push([c, pid]);
+      if (p.state !== 'zombie') for (const [c, tid] of childrenOf(pid, p.threads.map((t) => t.pid))) queue.push([c, pid, tid]);
     }
   } catch (e) {
     releaseTree(out, 'resume', log);
