@@ -165,6 +165,16 @@ export function readImageSet(dir: string): ImageSet {
     p.sharesFiles = p.ids.files_id === parent.ids.files_id;
     p.sharesFs = p.ids.fs_id === parent.ids.fs_id;
   }
+  // CRIU's images do not say who made a unix socket (amber's own owner_pid/peer_cred_pid): the
+  // first task holding it (parents first) makes it, as CRIU's restore does, so SO_PEERCRED names it.
+  for (const p of processes) {
+    for (const f of p.fdinfo) {
+      const usk = files.get(f.id)?.usk;
+      if (!usk) continue;
+      usk.owner_pid ??= p.pid;
+      usk.peer_cred_pid ??= p.pid;
+    }
+  }
   if (processes[0].zombie) throw new ImageError(img.coreImg(processes[0].pid), 0, 'the root task is a zombie');
   const seccompFilters = img.readImageOptional(dir, img.SECCOMP_IMG, 'SECCOMP')?.[0]?.seccomp_filters ?? [];
   return { dir, inventory, files, seccompFilters, processes };
