@@ -177,5 +177,18 @@ export function readImageSet(dir: string): ImageSet {
   }
   if (processes[0].zombie) throw new ImageError(img.coreImg(processes[0].pid), 0, 'the root task is a zombie');
   const seccompFilters = img.readImageOptional(dir, img.SECCOMP_IMG, 'SECCOMP')?.[0]?.seccomp_filters ?? [];
+  // CRIU writes a filter chain that every thread shares once, in the leader's core, its newest
+  // filter flagged SECCOMP_FILTER_FLAG_TSYNC: threads without seccomp fields of their own share it.
+  const TSYNC = 1;
+  for (const p of processes) {
+    const lead = p.cores[0]?.thread_core;
+    if (p.zombie || !lead || lead.seccomp_filter === undefined || !(seccompFilters[lead.seccomp_filter]?.flags & TSYNC)) continue;
+    for (const c of p.cores.slice(1)) {
+      if (c.thread_core && c.thread_core.seccomp_mode === undefined) {
+        c.thread_core.seccomp_mode = lead.seccomp_mode;
+        c.thread_core.seccomp_filter = lead.seccomp_filter;
+      }
+    }
+  }
   return { dir, inventory, files, seccompFilters, processes };
 }

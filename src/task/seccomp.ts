@@ -1,7 +1,9 @@
 /**
  * seccomp (seccomp.img + thread_core_entry seccomp_mode/seccomp_filter). Each thread's filter
  * chain is read with PTRACE_SECCOMP_GET_FILTER (index 0 is the oldest); chains are stored once
- * as a list where each filter names the one installed before it (prev = its index + 1, 0 none).
+ * as a list where each filter names the one installed before it, as CRIU does: prev is that
+ * filter's index in seccomp.img, absent for the oldest (amber wrote index + 1, 0 for none, until
+ * CRIU 4.2 was seen to loop on it; such images are refused).
  * Restore installs a thread's chain oldest first, after everything else that thread needs;
  * PTRACE_O_SUSPEND_SECCOMP keeps the filters from judging the syscalls we inject meanwhile.
  */
@@ -27,18 +29,18 @@ export class SeccompFilters {
       if (!f) break;
       chain.push(f);
     }
-    let prev = 0; // 1-based index of the previous filter, 0 for none
+    let prev: number | undefined; // index of the previous filter, none for the oldest
     for (const prog of chain) {
-      const key = `${prev}:${prog.toString('base64')}`;
+      const key = `${prev ?? '-'}:${prog.toString('base64')}`;
       let idx = this.index.get(key);
       if (idx === undefined) {
         idx = this.entries.length;
         this.entries.push({ filter: prog, prev, flags: 0 });
         this.index.set(key, idx);
       }
-      prev = idx + 1;
+      prev = idx;
     }
-    return prev === 0 ? undefined : prev - 1;
+    return prev;
   }
 }
 
@@ -53,8 +55,11 @@ export function restoreSeccomp(t: Injected, mode: number, top: number | undefine
     const f = filters[i];
     if (!f) throw new ImageError('seccomp.img', i, 'filter missing from the chain');
     chain.push(f.filter);
-    if (!f.prev) break;
-    i = f.prev - 1;
+    if (f.prev === undefined) break;
+    // A filter was installed after the one it names: an earlier index (older amber images, with
+    // index + 1 there, fail here).
+    if (f.prev >= i) throw new ImageError('seccomp.img', i, `filter ${i} names filter ${f.prev} as the one before it`);
+    i = f.prev;
   }
   for (const prog of chain.reverse()) {
     if (prog.length + 16 > t.dataSize) throw new ImageError('seccomp.img', top, `filter of ${prog.length / 8} instructions is too large`);
