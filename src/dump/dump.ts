@@ -14,6 +14,7 @@ import { dumpProcess, DumpSession, ProcessDump } from './process-dump';
 import { SeccompFilters } from '../task/seccomp';
 import { sharedTables } from '../pstree/shared-tables';
 import { checkSessions } from '../pstree/sessions';
+import { refuseForeignNamespaces } from '../pstree/namespaces';
 import { kobjIds } from '../pstree/kobj-ids';
 import { TreeImages, writeProcessImages, writeTreeImages, writeZombieImages } from './write-images';
 import { DEFAULT_GHOST_LIMIT, NO_SOCKET_OPTIONS, SocketOptions } from '../files/types';
@@ -162,6 +163,7 @@ export function dump(opts: DumpOptions): DumpResult {
     opts.onAction?.('network-lock', pid);
     if (procs[0].state === 'zombie') throw new UnsupportedError(pid, 'task', 'the root of the tree is a zombie');
     checkSessions(procs, opts.shellJob);
+    refuseForeignNamespaces(procs.filter((p) => p.state !== 'zombie').map((p) => p.pid));
     // Refuses what restore cannot share again; the ids say what is shared.
     step('checking what the processes share', pid, () => sharedTables(procs.filter((p) => p.state !== 'zombie')));
     const ids = kobjIds(procs.filter((p) => p.state !== 'zombie').map((p) => p.pid));
