@@ -4,12 +4,12 @@
  * the call ends (no fd left behind after many calls), and cancellation through an AbortSignal
  * (the tree runs on untouched). Needs root and the build.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { becomeSubreaper, defaultAmberBin } from '../../zdtm/runner';
+import { startSleeper } from '../fixtures/sleeper';
 import { procState, waitExit, waitPidsFree } from '../../zdtm/runner/reaper';
 
 const isRoot = process.getuid?.() === 0;
@@ -29,32 +29,11 @@ afterAll(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-/**
- * A sleeper that is not a child this Node process spawned: libuv waits for the children it
- * spawned and would take the ptrace stops of one being dumped from the same process. A double
- * fork leaves it to us as subreaper, unknown to libuv.
- */
-function startSleeper(): number {
-  const py = [
-    'import os, sys',
-    'os.closerange(3, 65536)',
-    'pid = os.fork()',
-    'if pid:\n    print(pid)\n    sys.exit(0)',
-    'os.setsid()',
-    'null = os.open("/dev/null", os.O_RDWR)',
-    'for i in (0, 1, 2): os.dup2(null, i)',
-    'os.execvp("sleep", ["sleep", "1000"])',
-  ].join('\n');
-  const pid = Number(spawnSync('python3', ['-c', py], { encoding: 'utf8', timeout: 10_000 }).stdout.trim());
-  pids.push(pid);
-  return pid;
-}
-
 const openFds = () => fs.readdirSync('/proc/self/fd').length;
 
 describe.skipIf(!ready)('amber-cr as a library', () => {
   it('dumps and restores with promises, actions, progress and a closed log', async () => {
-    const pid = startSleeper();
+    const pid = startSleeper(pids);
     await sleep(100);
     const before = openFds();
     const actions: string[] = [];
@@ -76,7 +55,7 @@ describe.skipIf(!ready)('amber-cr as a library', () => {
   });
 
   it('cancels at the next action point: the dump fails and the tree runs on untraced', async () => {
-    const pid = startSleeper();
+    const pid = startSleeper(pids);
     await sleep(100);
     const ac = new AbortController();
     const p = amber!.dump({ pid, imagesDir: path.join(root, 'two'), signal: ac.signal, onAction: (a) => { if (a === 'network-lock') ac.abort(); } });

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { becomeSubreaper, defaultAmberBin } from '../../zdtm/runner';
+import { startSleeper } from '../fixtures/sleeper';
 import { procState, waitExit, waitPidsFree, settledState } from '../../zdtm/runner/reaper';
 import { freezeTree } from '../../dist/src/pstree/freeze';
 import { openLog } from '../../dist/src/log';
@@ -28,15 +29,6 @@ afterAll(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-/** A process of its own session (no terminal), as amber dumps it without --shell-job. */
-function startSleeper(): number {
-  // Without the fds the test runner leaks into children (they would be pipes to outside the tree).
-  const c = spawn('python3', ['-c', "import os; os.closerange(3, 65536); os.execvp('sleep', ['sleep', '1000'])"], { detached: true, stdio: 'ignore' });
-  c.unref();
-  pids.push(c.pid!);
-  return c.pid!;
-}
-
 function amber(args: string[], extra: { stdio?: ('pipe' | 'ignore' | 'inherit' | number)[] } = {}) {
   return spawnSync(defaultAmberBin, [...args, '--no-default-config'], { encoding: 'utf8', stdio: extra.stdio as never, timeout: 60_000 });
 }
@@ -47,7 +39,7 @@ function tracer(pid: number): string {
 
 describe.skipIf(!ready)('CRIU options on a live process', () => {
   it('--leave-stopped keeps the dumped tree, stopped; restore --leave-stopped gives it back stopped; --display-stats and --status-fd', async () => {
-    const pid = startSleeper();
+    const pid = startSleeper(pids);
     await sleep(100);
     const dir = path.join(root, 'stopped');
     const d = amber(['dump', '-t', String(pid), '-D', dir, '--leave-stopped', '--display-stats']);
@@ -78,7 +70,7 @@ describe.skipIf(!ready)('CRIU options on a live process', () => {
   });
 
   it('--action-script runs at each action point with CRIU\'s environment; a failing one fails the dump and the tree runs on', async () => {
-    const pid = startSleeper();
+    const pid = startSleeper(pids);
     await sleep(100);
     const dir = path.join(root, 'actions');
     const log = path.join(root, 'actions.log');
@@ -102,7 +94,7 @@ describe.skipIf(!ready)('CRIU options on a live process', () => {
   });
 
   it('--restore-sibling: the restored root is a child of amber\'s parent, which reaps it', async () => {
-    const pid = startSleeper();
+    const pid = startSleeper(pids);
     await sleep(100);
     const dir = path.join(root, 'sibling');
     const d = amber(['dump', '-t', String(pid), '-D', dir]);
@@ -126,7 +118,7 @@ describe.skipIf(!ready)('CRIU options on a live process', () => {
   });
 
   it('--exec-cmd: amber becomes the command, which is then the restored root\'s parent', async () => {
-    const pid = startSleeper();
+    const pid = startSleeper(pids);
     await sleep(100);
     const dir = path.join(root, 'exec');
     expect(amber(['dump', '-t', String(pid), '-D', dir]).status).toBe(0);
