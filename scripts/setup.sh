@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what amber and its test suite need on a fresh Debian machine (as root), once:
 # gcc/make for the zdtm programs and the native addon fallback, Debian's criu for its `crit`
-# (the independent image reader the tests use), the npm packages, and the build.
+# (the independent image reader the tests use), runc and busybox (test/rpc/runc.test.ts), the
+# npm packages, and the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -9,6 +10,9 @@ command -v gcc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
 command -v crit >/dev/null || need+=(criu)
 command -v nft >/dev/null || need+=(nftables)
+# runc and a static busybox: the container engine test drives amber the way runc drives CRIU.
+command -v runc >/dev/null || need+=(runc)
+command -v busybox >/dev/null || need+=(busybox-static)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

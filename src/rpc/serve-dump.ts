@@ -44,12 +44,14 @@ function externalsOf(o: CriuOpts): ExternalFiles | undefined {
 export function serveDump(req: CriuReq, ctx: RpcContext): CriuResp {
   const o = req.opts;
   if (!o) throw new RpcError('DUMP', 'no criu_opts', EINVAL);
-  const notes = checkOptions('DUMP', o);
-  const pid = targetPid(o, ctx);
-  const externals = externalsOf(o);
+  // The log first: a refused option or pid is written there too, where the client (runc
+  // prints only the errno and the log's path) sends its user to read why.
   const env = openRequestEnv('DUMP', o, ctx, 'dump.log');
   const { log } = env;
   try {
+    const notes = checkOptions('DUMP', o);
+    const pid = targetPid(o, ctx);
+    const externals = externalsOf(o);
     log.info(`amber ${ctx.version} dump over RPC (${ctx.mode}, client ${ctx.peerPid}): -t ${pid} -D ${env.imagesDir}`);
     for (const n of notes) log.info(n);
     if (isSet(o, 'status_fd')) log.info('status_fd ignored: a dump has nothing to report ready');

@@ -40,13 +40,14 @@ function inheritFds(o: CriuOpts, ctx: RpcContext, taken: number[]): InheritFd[] 
 export function serveRestore(req: CriuReq, ctx: RpcContext): CriuResp {
   const o = req.opts;
   if (!o) throw new RpcError('RESTORE', 'no criu_opts', EINVAL);
-  const notes = checkOptions('RESTORE', o);
-  // As with CRIU: the parent of a sibling is swrk's parent, the client; a service has none to give.
-  if (o.rst_sibling && ctx.mode === 'service') throw new RpcError('RESTORE', 'rst_sibling is for swrk only (as with CRIU): a service has no caller to be the parent', EINVAL);
   const taken: number[] = [];
+  // The log first: a refused option is written there too (see serve-dump.ts).
   const env = openRequestEnv('RESTORE', o, ctx, 'restore.log');
   const { log } = env;
   try {
+    const notes = checkOptions('RESTORE', o);
+    // As with CRIU: the parent of a sibling is swrk's parent, the client; a service has none to give.
+    if (o.rst_sibling && ctx.mode === 'service') throw new RpcError('RESTORE', 'rst_sibling is for swrk only (as with CRIU): a service has no caller to be the parent', EINVAL);
     log.info(`amber ${ctx.version} restore over RPC (${ctx.mode}, client ${ctx.peerPid}): -D ${env.imagesDir}`);
     for (const n of notes) log.info(n);
     const inherited = inheritFds(o, ctx, taken);
