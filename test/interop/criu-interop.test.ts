@@ -8,6 +8,8 @@
  * CRIU is CRIU_BIN, or ../shared/reference/criu-4.2/criu next to the repository (the reference
  * build of this machine kind). Skipped, saying why, without it, without root, or without a C
  * compiler. Every CRIU and amber run has a timeout; every program started is killed at the end.
+ * Each tool dumps only what it restored itself: CRIU restores into a time namespace of its own,
+ * which amber refuses to dump (namespaces are not carried yet; docs/images.md).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
