@@ -4,19 +4,26 @@ import * as path from 'node:path';
 import { AmberError, UsageError } from '../errors';
 import { Logger, openLog } from '../log';
 import { helpText, optionValues, parseArgs, ParsedArgs, parseSize } from './options';
-import { dump } from '../dump/dump';
-import { restore } from '../restore/restore';
-import { runCheck } from '../check/check';
-import { runSwrk } from '../rpc/swrk';
-import { runService } from '../rpc/service';
-import { SocketOptions } from '../files/types';
+import type { SocketOptions } from '../files/types';
 import { parseLockMethod } from '../net/network-lock';
 import * as img from '../images';
 import { versionText } from '../version';
 import { faultPlanFromEnv } from '../fault';
 import { native } from '../native';
 import { actionScriptHook } from './action-scripts';
-import { ExternalFiles, parseExternal, parseInheritFds } from '../files/external';
+
+/*
+ * Each command loads only its own part of amber, on use: for a small dump or restore, start-up
+ * is most of the time (the restore engine need not be set up for a dump, nor the RPC for either).
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const dump: typeof import('../dump/dump').dump = (o) => (require('../dump/dump') as typeof import('../dump/dump')).dump(o);
+const restore: typeof import('../restore/restore').restore = (o) => (require('../restore/restore') as typeof import('../restore/restore')).restore(o);
+const runCheck: typeof import('../check/check').runCheck = (o) => (require('../check/check') as typeof import('../check/check')).runCheck(o);
+const runSwrk: typeof import('../rpc/swrk').runSwrk = (...a) => (require('../rpc/swrk') as typeof import('../rpc/swrk')).runSwrk(...a);
+const runService: typeof import('../rpc/service').runService = (...a) => (require('../rpc/service') as typeof import('../rpc/service')).runService(...a);
+const external = () => require('../files/external') as typeof import('../files/external');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const VERSION: string = require('../../../package.json').version;
 
@@ -113,7 +120,7 @@ export function main(argv: string[]): void {
         const pid = Number(requireOpt(args, 'tree'));
         if (!Number.isInteger(pid) || pid <= 0) throw new UsageError(`bad PID ${args.opts.get('tree')}`);
         const dir = requireOpt(args, 'images-dir');
-        const externals = ExternalFiles.parse(optionValues(args, 'external'));
+        const externals = external().ExternalFiles.parse(optionValues(args, 'external'));
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
         log = setupLog(args, dir, 'dump.log');
         log.info(`amber ${VERSION} dump -t ${pid} -D ${dir}`);
@@ -131,8 +138,8 @@ export function main(argv: string[]): void {
         const dir = requireOpt(args, 'images-dir');
         // The --external files of a dump need nothing at restore but their --inherit-fd; other
         // forms are refused as at dump.
-        for (const x of optionValues(args, 'external')) parseExternal(x);
-        const inherit = parseInheritFds(optionValues(args, 'inherit-fd'));
+        for (const x of optionValues(args, 'external')) external().parseExternal(x);
+        const inherit = external().parseInheritFds(optionValues(args, 'inherit-fd'));
         const statusFd = fdOption(args, 'status-fd');
         const execCmd = args.opts.has('exec-cmd') ? args.afterDashes : undefined;
         if (execCmd && !execCmd.length) throw new UsageError('--exec-cmd needs the command after --');
