@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <string>
+#include <sys/types.h>
 
 namespace amber {
 
@@ -20,6 +21,27 @@ inline int64_t ArgInt(const Napi::CallbackInfo& info, size_t i) {
   }
   return info[i].As<Napi::Number>().Int64Value();
 }
+
+// A pid argument: a positive whole number (waitpid may also take -1, "any child"). Anything
+// else, undefined first, is a RangeError: as 0, kill(2) would signal the caller's own group.
+inline bool ArgPid(const Napi::CallbackInfo& info, size_t i, pid_t* out, bool anyChild = false) {
+  if (i < info.Length() && (info[i].IsNumber() || info[i].IsBigInt())) {
+    int64_t v = ArgInt(info, i);
+    if (info[i].IsNumber() && static_cast<double>(v) != info[i].As<Napi::Number>().DoubleValue()) v = 0;
+    if ((v > 0 && v <= 0x7fffffff) || (anyChild && v == -1)) {
+      *out = static_cast<pid_t>(v);
+      return true;
+    }
+  }
+  Napi::RangeError::New(info.Env(), "a pid argument must be a positive integer").ThrowAsJavaScriptException();
+  return false;
+}
+#define ARG_PID(var, i) \
+  pid_t var;            \
+  if (!::amber::ArgPid(info, i, &var)) return info.Env().Undefined()
+#define ARG_PID_OR_ANY(var, i) \
+  pid_t var;                   \
+  if (!::amber::ArgPid(info, i, &var, true)) return info.Env().Undefined()
 
 inline uint64_t ArgU64(const Napi::CallbackInfo& info, size_t i) {
   if (i >= info.Length() || info[i].IsUndefined()) return 0;

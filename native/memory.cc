@@ -9,7 +9,7 @@
 namespace amber {
 
 static Napi::Value VmCopy(const Napi::CallbackInfo& info, bool write) {
-  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  ARG_PID(pid, 0);
   uint64_t remote = ArgU64(info, 1);
   auto buf = info[2].As<Napi::Buffer<uint8_t>>();
   size_t off = static_cast<size_t>(ArgInt(info, 3));

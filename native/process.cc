@@ -17,7 +17,7 @@ namespace amber {
 
 // waitpid(pid, &status, flags), retried on EINTR. Returns [pid, status]; [0, 0] under WNOHANG.
 static Napi::Value WaitPid(const Napi::CallbackInfo& info) {
-  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  ARG_PID_OR_ANY(pid, 0);
   int flags = static_cast<int>(ArgInt(info, 1));
   int status = 0;
   pid_t r;
@@ -32,7 +32,7 @@ static Napi::Value WaitPid(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value Kill(const Napi::CallbackInfo& info) {
-  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  ARG_PID(pid, 0);
   if (kill(pid, static_cast<int>(ArgInt(info, 1))) < 0) return ThrowSys(info.Env(), errno, "kill", pid);
   return info.Env().Undefined();
 }
@@ -56,15 +56,15 @@ static Napi::Value Execvp(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value Tgkill(const Napi::CallbackInfo& info) {
-  pid_t tgid = static_cast<pid_t>(ArgInt(info, 0));
-  pid_t tid = static_cast<pid_t>(ArgInt(info, 1));
+  ARG_PID(tgid, 0);
+  ARG_PID(tid, 1);
   if (syscall(SYS_tgkill, tgid, tid, static_cast<int>(ArgInt(info, 2))) < 0)
     return ThrowSys(info.Env(), errno, "tgkill", tid);
   return info.Env().Undefined();
 }
 
 static Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
-  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  ARG_PID(pid, 0);
   long fd = syscall(SYS_pidfd_open, pid, static_cast<unsigned>(ArgInt(info, 1)));
   if (fd < 0) return ThrowSys(info.Env(), errno, "pidfd_open", pid);
   return Napi::Number::New(info.Env(), static_cast<double>(fd));
@@ -149,8 +149,9 @@ static Napi::Value CloneStub(const Napi::CallbackInfo& info) {
 
 // kcmp(pid1, pid2, type, idx1, idx2): 0 equal, 1/2 ordered, 3 not equal (kernel object order).
 static Napi::Value Kcmp(const Napi::CallbackInfo& info) {
-  pid_t p1 = static_cast<pid_t>(ArgInt(info, 0));
-  long r = syscall(SYS_kcmp, p1, static_cast<pid_t>(ArgInt(info, 1)), static_cast<int>(ArgInt(info, 2)),
+  ARG_PID(p1, 0);
+  ARG_PID(p2, 1);
+  long r = syscall(SYS_kcmp, p1, p2, static_cast<int>(ArgInt(info, 2)),
                    static_cast<unsigned long>(ArgInt(info, 3)), static_cast<unsigned long>(ArgInt(info, 4)));
   if (r < 0) return ThrowSys(info.Env(), errno, "kcmp", p1);
   return Napi::Number::New(info.Env(), static_cast<double>(r));
@@ -161,8 +162,9 @@ static Napi::Value Kcmp(const Napi::CallbackInfo& info) {
 static Napi::Value KcmpEpollTfd(const Napi::CallbackInfo& info) {
   struct { uint32_t efd, tfd, toff; } slot = {
       static_cast<uint32_t>(ArgInt(info, 3)), static_cast<uint32_t>(ArgInt(info, 4)), static_cast<uint32_t>(ArgInt(info, 5))};
-  pid_t p1 = static_cast<pid_t>(ArgInt(info, 0));
-  long r = syscall(SYS_kcmp, p1, static_cast<pid_t>(ArgInt(info, 2)), 7 /* KCMP_EPOLL_TFD */,
+  ARG_PID(p1, 0);
+  ARG_PID(p2, 2);
+  long r = syscall(SYS_kcmp, p1, p2, 7 /* KCMP_EPOLL_TFD */,
                    static_cast<unsigned long>(ArgInt(info, 1)), reinterpret_cast<unsigned long>(&slot));
   if (r < 0) return ThrowSys(info.Env(), errno, "kcmp(KCMP_EPOLL_TFD)", p1);
   return Napi::Number::New(info.Env(), static_cast<double>(r));

@@ -20,7 +20,7 @@ static long Req(int req, pid_t pid, void* addr, void* data) {
 
 #define SIMPLE_REQ(NAME, REQ, LABEL)                                                  \
   static Napi::Value NAME(const Napi::CallbackInfo& info) {                           \
-    pid_t pid = static_cast<pid_t>(ArgInt(info, 0));                                  \
+    ARG_PID(pid, 0);                                                                  \
     uintptr_t data = static_cast<uintptr_t>(ArgU64(info, 1));                         \
     if (Req(REQ, pid, nullptr, reinterpret_cast<void*>(data)) < 0)                    \
       return ThrowSys(info.Env(), errno, LABEL, pid);                                 \
@@ -36,7 +36,7 @@ SIMPLE_REQ(SetOptions, PTRACE_SETOPTIONS, "ptrace(PTRACE_SETOPTIONS)")
 
 // GETREGSET into a buffer of maxSize bytes; returns the bytes the kernel filled.
 static Napi::Value GetRegset(const Napi::CallbackInfo& info) {
-  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  ARG_PID(pid, 0);
   long nt = static_cast<long>(ArgInt(info, 1));
   size_t max = static_cast<size_t>(ArgInt(info, 2));
   std::vector<uint8_t> buf(max);
@@ -47,7 +47,7 @@ static Napi::Value GetRegset(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value SetRegset(const Napi::CallbackInfo& info) {
-  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  ARG_PID(pid, 0);
   long nt = static_cast<long>(ArgInt(info, 1));
   auto buf = info[2].As<Napi::Buffer<uint8_t>>();
   struct iovec iov = {buf.Data(), buf.Length()};
@@ -57,7 +57,7 @@ static Napi::Value SetRegset(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value GetSigmask(const Napi::CallbackInfo& info) {
-  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  ARG_PID(pid, 0);
   uint64_t mask = 0;
   if (Req(PTRACE_GETSIGMASK, pid, reinterpret_cast<void*>(sizeof mask), &mask) < 0)
     return ThrowSys(info.Env(), errno, "ptrace(PTRACE_GETSIGMASK)", pid);
@@ -65,7 +65,7 @@ static Napi::Value GetSigmask(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value SetSigmask(const Napi::CallbackInfo& info) {
-  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  ARG_PID(pid, 0);
   uint64_t mask = ArgU64(info, 1);
   if (Req(PTRACE_SETSIGMASK, pid, reinterpret_cast<void*>(sizeof mask), &mask) < 0)
     return ThrowSys(info.Env(), errno, "ptrace(PTRACE_SETSIGMASK)", pid);
@@ -74,7 +74,7 @@ static Napi::Value SetSigmask(const Napi::CallbackInfo& info) {
 
 // struct ptrace_rseq_configuration, 32 bytes, returned raw for TS to decode.
 static Napi::Value GetRseqConfig(const Napi::CallbackInfo& info) {
-  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  ARG_PID(pid, 0);
   uint8_t conf[32];
   memset(conf, 0, sizeof conf);
   long n = Req(PTRACE_GET_RSEQ_CONFIGURATION, pid, reinterpret_cast<void*>(sizeof conf), conf);
@@ -85,7 +85,7 @@ static Napi::Value GetRseqConfig(const Napi::CallbackInfo& info) {
 // PEEKSIGINFO: nr siginfos (128 bytes each) from offset off of the private or shared queue,
 // without dequeuing them.
 static Napi::Value PeekSiginfo(const Napi::CallbackInfo& info) {
-  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  ARG_PID(pid, 0);
   struct {
     uint64_t off;
     uint32_t flags;
@@ -99,7 +99,7 @@ static Napi::Value PeekSiginfo(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value GetSiginfo(const Napi::CallbackInfo& info) {
-  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  ARG_PID(pid, 0);
   uint8_t si[128];
   if (Req(PTRACE_GETSIGINFO, pid, nullptr, si) < 0)
     return ThrowSys(info.Env(), errno, "ptrace(PTRACE_GETSIGINFO)", pid);
@@ -107,7 +107,7 @@ static Napi::Value GetSiginfo(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value GetEventMsg(const Napi::CallbackInfo& info) {
-  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  ARG_PID(pid, 0);
   unsigned long msg = 0;
   if (Req(PTRACE_GETEVENTMSG, pid, nullptr, &msg) < 0)
     return ThrowSys(info.Env(), errno, "ptrace(PTRACE_GETEVENTMSG)", pid);
@@ -121,7 +121,7 @@ static Napi::Value GetEventMsg(const Napi::CallbackInfo& info) {
 // PTRACE_SECCOMP_GET_FILTER: the BPF program of the thread's index-th filter (0 = newest), as
 // raw struct sock_filter bytes; null when there is no such filter (ENOENT).
 static Napi::Value SeccompGetFilter(const Napi::CallbackInfo& info) {
-  pid_t pid = static_cast<pid_t>(ArgInt(info, 0));
+  ARG_PID(pid, 0);
   unsigned long index = static_cast<unsigned long>(ArgInt(info, 1));
   long n = Req(PTRACE_SECCOMP_GET_FILTER, pid, reinterpret_cast<void*>(index), nullptr);
   if (n < 0) {
