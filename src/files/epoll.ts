@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { native } from '../native';
 import { SysError, UnsupportedError } from '../errors';
+import { kernelDev } from '../proc/devices';
 
 const EBADF = 9;
 import { Entry } from '../images';
@@ -55,10 +56,8 @@ function checkTarget(f: OpenFd, t: Entry, toff: number): void {
 function sameInode(pid: number, t: Entry): boolean {
   let st: fs.Stats;
   try { st = fs.statSync(`/proc/${pid}/fd/${t.tfd}`); } catch { return false; }
-  // fdinfo's sdev is the kernel's dev_t (major << 20 | minor); stat's is the user encoding.
-  const u = Number(st.dev);
-  const dev = ((((u >> 8) & 0xfff) << 20) | (u & 0xff) | ((u >> 12) & 0xfff00)) >>> 0;
-  return BigInt(st.ino) === BigInt(t.inode) && dev === t.dev;
+  // fdinfo's sdev is the kernel's dev_t; stat's is the user encoding.
+  return BigInt(st.ino) === BigInt(t.inode) && kernelDev(st.dev) === t.dev;
 }
 
 export const epoll: FileKind = {

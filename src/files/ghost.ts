@@ -21,6 +21,7 @@
  * the restorer keeps it open and every open file description is a reopen through /proc/self/fd
  * with its own flags, so they all share the one inode.
  */
+import { kernelDev } from '../proc/devices';
 import { pathOfTask } from '../proc/task-path';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -61,13 +62,6 @@ export function ghostPath(f: OpenFd): string | undefined {
   return f.link.endsWith(DELETED) ? f.link.slice(0, -DELETED.length) : f.link;
 }
 
-/** Linux's dev_t as CRIU's images carry it (major << 20 | minor) from glibc's encoding. */
-function kernelDev(dev: number): number {
-  const d = BigInt(dev);
-  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn);
-  const minor = (d & 0xffn) | ((d >> 12n) & ~0xffn);
-  return Number(((major << 20n) | minor) & 0xffffffffn);
-}
 
 function timeval(ns: bigint): Entry {
   return { tv_sec: ns / 1_000_000_000n, tv_usec: (ns % 1_000_000_000n) / 1000n };

@@ -34,7 +34,7 @@ const F_DUPFD_CLOEXEC = 1030, F_SETFL = 4;
 const CREATION_FLAGS = 0o100 | 0o200 | 0o400 | 0o1000;
 const F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
 const F_SEAL_EXEC = 0x20;
-const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2, MFD_NOEXEC_SEAL = 8, MFD_EXEC = 0x10;
+const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2, MFD_EXEC = 0x10;
 const EINVAL = 22, EACCES = 13;
 const PE_PRESENT = 1 << 2;
 const HUGETLBFS_MAGIC = 0x958458f6;
@@ -150,11 +150,10 @@ function inodeEntries(ctx: FileRestoreContext): Map<number, Entry> {
 /**
  * memfd_create for a dumped memfd. Always MFD_EXEC (Linux 6.3+), never MFD_NOEXEC_SEAL: that one
  * seals F_SEAL_EXEC at once, and the dumped mode could then not be set (fchmod: EPERM); the
- * dumped F_SEAL_EXEC comes back with the other seals, on resume. MFD_NOEXEC_SEAL is reported
- * once: a kernel whose vm.memfd_noexec refuses MFD_EXEC gets no exec flag at all.
+ * dumped F_SEAL_EXEC comes back with the other seals, on resume. A kernel without MFD_EXEC
+ * (EINVAL), or whose vm.memfd_noexec refuses it (EACCES), gets no exec flag at all.
  */
 function createMemfd(e: Entry): number {
-  void MFD_NOEXEC_SEAL;
   try {
     return native.memfdCreate(e.name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
   } catch (err) {

@@ -26,6 +26,8 @@ import type { Injected } from '../task/injected';
 import { putString, takeRestorerFd } from '../task/injected';
 import { SYS } from '../arch/x86_64/syscalls';
 import { mutated } from '../mutant';
+import { devParts, makeDev } from '../proc/devices';
+import { parseStat, ProcStat } from '../proc/stat';
 import { terminal } from './tty';
 
 const TCGETS2 = 0x802c542a, TCSETS2 = 0x402c542b, TIOCGLCKTRMIOS = 0x5456, TIOCSLCKTRMIOS = 0x5457;
@@ -39,33 +41,34 @@ const ENOTTY = 25;
 const PTMX_MAJOR = 5, PTMX_MINOR = 2, PTS_MAJOR = 136, PTS_MAJORS = 8;
 /** Unix98 slaves are numbered over majors 136-143, 256 minors each. */
 const ptsIndex = (major: number, minor: number) => (major - PTS_MAJOR) * 256 + minor;
-const rdevParts = (rdev: number | bigint) => ({ major: Number((BigInt(rdev) >> 8n) & 0xfffn), minor: Number((BigInt(rdev) & 0xffn) | ((BigInt(rdev) >> 12n) & 0xfff00n)) });
-const makeRdev = (major: number, minor: number) => ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xff) << 12);
+
+/** The pty index of a device number, when it is a Unix98 pty slave. */
+function ptsIndexOfDev(dev: number | bigint): number | undefined {
+  const { major, minor } = devParts(dev);
+  return major >= PTS_MAJOR && major < PTS_MAJOR + PTS_MAJORS ? ptsIndex(major, minor) : undefined;
+}
 
 export function isPtyMaster(st: fs.Stats): boolean {
   if (!st.isCharacterDevice()) return false;
-  const { major, minor } = rdevParts(st.rdev);
+  const { major, minor } = devParts(st.rdev);
   return major === PTMX_MAJOR && minor === PTMX_MINOR;
 }
 
 /** /dev/tty (5:0): whatever the opening task's controlling terminal is. */
 export function isDevTty(st: fs.Stats): boolean {
   if (!st.isCharacterDevice()) return false;
-  const { major, minor } = rdevParts(st.rdev);
+  const { major, minor } = devParts(st.rdev);
   return major === PTMX_MAJOR && minor === 0;
 }
 
 /** The pty index of a task's controlling terminal, if it is a pty slave. */
 function cttyIndex(pid: number): number | undefined {
-  const { ttyNr } = statFields(pid);
-  const major = (ttyNr >> 8) & 0xfff, minor = (ttyNr & 0xff) | ((ttyNr >> 12) & 0xfff00);
-  return ttyNr && major >= PTS_MAJOR && major < PTS_MAJOR + PTS_MAJORS ? ptsIndex(major, minor) : undefined;
+  const { ttyNr } = readStat(pid);
+  return ttyNr ? ptsIndexOfDev(ttyNr) : undefined;
 }
 
 export function ptySlaveIndex(st: fs.Stats): number | undefined {
-  if (!st.isCharacterDevice()) return undefined;
-  const { major, minor } = rdevParts(st.rdev);
-  return major >= PTS_MAJOR && major < PTS_MAJOR + PTS_MAJORS ? ptsIndex(major, minor) : undefined;
+  return st.isCharacterDevice() ? ptsIndexOfDev(st.rdev) : undefined;
 }
 
 // ---- termios: struct termios2 (c_iflag, c_oflag, c_cflag, c_lflag, c_line, c_cc[19], c_ispeed, c_ospeed)
@@ -202,10 +205,8 @@ function dumpState(ctx: FileDumpContext): PtyDumpState {
   return s;
 }
 
-function statFields(pid: number): { sid: number; ttyNr: number } {
-  const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-  return { sid: Number(f[3]), ttyNr: Number(f[4]) };
+function readStat(pid: number): ProcStat {
+  return parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
 /**
@@ -215,13 +216,13 @@ function statFields(pid: number): { sid: number; ttyNr: number } {
 function checkControllingTerminals(s: PtyDumpState, ctx: FileDumpContext): void {
   const tree = new Set(ctx.treePids);
   for (const pid of ctx.treePids) {
-    const { sid, ttyNr } = statFields(pid);
+    const { session: sid, ttyNr } = readStat(pid);
     if (ttyNr === 0) continue;
-    const major = (ttyNr >> 8) & 0xfff, minor = (ttyNr & 0xff) | ((ttyNr >> 12) & 0xfff00);
-    const inTreePty = major >= PTS_MAJOR && major < PTS_MAJOR + PTS_MAJORS && s.masters.has(ptsIndex(major, minor));
-    if (inTreePty) {
+    const { major, minor } = devParts(ttyNr);
+    const index = ptsIndexOfDev(ttyNr);
+    if (index !== undefined && s.masters.has(index)) {
       // The pair is dumped even when no fd of the tree names its slave.
-      dumpPair(ptsIndex(major, minor), s, ctx);
+      dumpPair(index, s, ctx);
       continue;
     }
     if (!tree.has(sid)) {
@@ -303,11 +304,11 @@ function dumpPair(index: number, s: PtyDumpState, ctx: FileDumpContext): PairDum
   const pty = { index };
   ctx.addImageEntry(TTY_INFO_IMG, 'TTY_INFO', {
     id: pair.masterInfoId, type: 1, locked: isLocked, exclusive: masterExcl, packet_mode: packet,
-    sid: 0, pgrp: 0, rdev: makeRdev(PTMX_MAJOR, PTMX_MINOR), pty,
+    sid: 0, pgrp: 0, rdev: makeDev(PTMX_MAJOR, PTMX_MINOR), pty,
   });
   ctx.addImageEntry(TTY_INFO_IMG, 'TTY_INFO', {
     id: pair.slaveInfoId, type: 1, locked: isLocked, exclusive: slaveExcl, packet_mode: packet,
-    sid, pgrp, rdev: makeRdev(PTS_MAJOR + (index >> 8), index & 0xff), pty,
+    sid, pgrp, rdev: makeDev(PTS_MAJOR + (index >> 8), index & 0xff), pty,
     termios: termiosEntry(termios), termios_locked: termiosEntry(locked),
     winsize: { ws_row: ws.readUInt16LE(0), ws_col: ws.readUInt16LE(2), ws_xpixel: ws.readUInt16LE(4), ws_ypixel: ws.readUInt16LE(6) },
   });
@@ -431,7 +432,7 @@ function restoreState(ctx: FileRestoreContext): PtyRestoreState {
     if (e.type !== 1) continue;
     if (!e.pty) throw new ImageError(TTY_INFO_IMG, e.id, 'a pty entry without its index');
     s.infos.set(e.id, e);
-    const { major } = rdevParts(e.rdev);
+    const { major } = devParts(e.rdev);
     (major === PTMX_MAJOR ? s.masters : s.slaves).set(e.pty.index, e);
   }
   for (const e of readImageOptional(ctx.imagesDir, TTY_DATA_IMG, 'TTY_DATA') ?? []) {
@@ -521,13 +522,18 @@ function openSlave(p: PairRestore, flags: number): number {
   return fs.openSync(p.path, flags | O_CLOEXEC);
 }
 
+/** The slave that is the controlling terminal of session sid, if one is. */
+function cttyOf(s: PtyRestoreState, sid: number): Entry | undefined {
+  return [...s.slaves.values()].find((e) => e.sid === sid);
+}
+
 /**
  * Gives a restored session leader its controlling terminal, before it forks (children inherit
  * it): the leader opens nothing itself, it takes the restorer's slave fd and claims it.
  */
 export function restoreCtty(leader: Injected, sid: number, ctx: FileRestoreContext): boolean {
   const s = restoreState(ctx);
-  const info = [...s.slaves.values()].find((e) => e.sid === sid);
+  const info = cttyOf(s, sid);
   if (!info || mutated('skip-ctty')) return false;
   const p = openPair(info.pty.index, s, ctx);
   const fd = takeRestorerFd(leader, p.slave);
@@ -542,7 +548,7 @@ export function restoreCtty(leader: Injected, sid: number, ctx: FileRestoreConte
 /** The foreground group, once the groups exist; called in the leader, which has the terminal now. */
 export function restoreForeground(leader: Injected, sid: number, ctx: FileRestoreContext): void {
   const s = restoreState(ctx);
-  const info = [...s.slaves.values()].find((e) => e.sid === sid);
+  const info = cttyOf(s, sid);
   if (!info || !info.pgrp || info.pgrp === sid) return;
   const p = openPair(info.pty.index, s, ctx);
   const fd = takeRestorerFd(leader, p.slave);

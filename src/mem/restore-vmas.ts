@@ -15,7 +15,7 @@ import { parseMaps } from '../proc/maps';
 import { SCRATCH_SIZE } from '../compel';
 import { Injected, putString } from '../task/injected';
 import { MAP_ANONYMOUS, MLOCK_STATE, PROT_WRITE, VMA } from './vma';
-import type { KeptVma } from './cow';
+import { KeptVma, PageRun, placeRuns } from './cow';
 
 const MLOCK_ONFAULT = 1;
 import { takeRestorerFd } from '../restore/fds';
@@ -90,12 +90,7 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
   const pagesFd = Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, pages.file), O_RDONLY | O_CLOEXEC));
   const fileFds = new Map<string, number>();
   // File offset of each pagemap entry in the pages file.
-  let offset = 0;
-  const placed = pages.entries.map((e) => {
-    const p = { vaddr: e.vaddr as bigint, len: e.nr_pages * PAGE_SIZE, offset };
-    offset += p.len;
-    return p;
-  });
+  const placed = placeRuns(pages.entries);
   let next = 0;
   try {
     for (const v of vmas) {
@@ -181,7 +176,7 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
     t.remote.call(SYS.close, pagesFd);
     for (const fd of fileFds.values()) t.remote.call(SYS.close, fd);
   }
-  log.debug(`mapped ${vmas.length} VMAs, filled ${offset / PAGE_SIZE} pages`);
+  log.debug(`mapped ${vmas.length} VMAs, filled ${placed.reduce((n, p) => n + p.len, 0) / PAGE_SIZE} pages`);
 }
 
 function applyAdvice(t: Injected, v: Entry, len: bigint): void {
@@ -192,7 +187,7 @@ function applyAdvice(t: Injected, v: Entry, len: bigint): void {
 }
 
 /** Injected preads from the pages file: the kernel copies page cache straight into the task. */
-function fillPages(t: Injected, pagesFd: number, runs: readonly { vaddr: bigint; len: number; offset: number }[], onBytes?: (n: number) => void): void {
+function fillPages(t: Injected, pagesFd: number, runs: readonly PageRun[], onBytes?: (n: number) => void): void {
   for (const p of runs) {
     for (let done = 0; done < p.len;) {
       const n = Math.min(MAX_RW, p.len - done);

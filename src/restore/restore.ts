@@ -118,10 +118,11 @@ export function restore(opts: RestoreOptions): RestoreResult {
   const restoring: RestoringProcess[] = [];
   // Each process's memory right after its stub exists, before it forks its children: they then
   // inherit it copy-on-write, and keep of it what was shared at dump (src/mem/cow.ts).
+  const byPid = new Map(set.processes.map((p) => [p.pid, p]));
   const withMemory = (p: ProcessImages, s: Stub) => {
     if (p.zombie) return;
-    const parent = set.processes.find((q) => q.pid === p.pstree.ppid && !q.zombie);
-    restoreMemory({ images: p, leader: s, threads: [] }, ctx, parent);
+    const parent = byPid.get(p.pstree.ppid);
+    restoreMemory({ images: p, leader: s, threads: [] }, ctx, parent && !parent.zombie ? parent : undefined);
   };
   try {
     // Files the caller must pass (--inherit-fd) are checked before any task exists.
