@@ -14,7 +14,7 @@
  * leaves them out.
  */
 import * as protobuf from 'protobufjs';
-import { FieldError, fromWire, toWire } from '../images/convert';
+import { FieldError, decodeMessage as decodeWire, encodeMessage as encodeWire } from '../images/wire';
 import type { Entry } from '../images/image-file';
 import { IMAGE_KINDS, type ImageKindName, kindByMagic } from '../images/kinds';
 import { IMG_COMMON, IMG_SERVICE } from '../images/magic';
@@ -348,7 +348,7 @@ class Reader {
 function decodeMessage(typeName: string, body: Buffer): { type: protobuf.Type; entry: Entry } {
   const type = messageType(typeName);
   try {
-    return { type, entry: fromWire(type, type.decode(body)) };
+    return { type, entry: decodeWire(typeName, body) };
   } catch (e) {
     throw new CritError(`cannot decode ${typeName}: ${(e as Error).message}`);
   }
@@ -475,7 +475,7 @@ function encodeMessage(typeName: string, obj: JsonValue, where: string): Buffer 
   if (!isObject(obj)) throw new CritError(`${where}: an entry must be an object`);
   let body: Uint8Array;
   try {
-    body = type.encode(toWire(type, parseMessage(type, obj, where))).finish();
+    body = encodeWire(typeName, parseMessage(type, obj, where));
   } catch (e) {
     if (e instanceof FieldError) throw new CritError(e.message);
     throw e;

@@ -9,10 +9,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImageError } from '../errors';
-import { FieldError, fromWire, toWire } from './convert';
 import { type ImageKindName, imageKind, kindByMagic } from './kinds';
 import { IMG_COMMON, IMG_SERVICE, MAGIC, hexMagic } from './magic';
-import { messageType } from './schema';
+import { FieldError, decodeMessage, encodeMessage } from './wire';
 
 /** One decoded entry: field names as in the .proto files; 64-bit fields are bigint. */
 export type Entry = Record<string, any>;
@@ -56,8 +55,7 @@ function encodeWithName(kind: ImageKindName, entries: Entry[], file: string): Bu
     }
     let body: Uint8Array;
     try {
-      const type = messageType(typeName);
-      body = type.encode(toWire(type, fields)).finish();
+      body = encodeMessage(typeName, fields);
     } catch (e) {
       const reason = e instanceof FieldError ? e.message : `cannot encode ${typeName}: ${(e as Error).message}`;
       throw new ImageError(file, i, reason, { cause: e });
@@ -114,8 +112,7 @@ export function decodeImage(kind: ImageKindName, data: Buffer, file = `<${kind} 
     const typeName = entryType(kind, i);
     let entry: Entry;
     try {
-      const type = messageType(typeName);
-      entry = fromWire(type, type.decode(data.subarray(off, off + len)));
+      entry = decodeMessage(typeName, data, off, off + len);
     } catch (e) {
       throw new ImageError(file, i, `cannot decode ${typeName}: ${(e as Error).message}`, { cause: e });
     }
