@@ -37,6 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNotify(env, exports);
   InitTty(env, exports);
   InitCheck(env, exports);
+  InitPageCopy(env, exports);
   return exports;
 }
 

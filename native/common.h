@@ -60,5 +60,6 @@ void InitSockets(Napi::Env env, Napi::Object exports);
 void InitNotify(Napi::Env env, Napi::Object exports);
 void InitTty(Napi::Env env, Napi::Object exports);
 void InitCheck(Napi::Env env, Napi::Object exports);
+void InitPageCopy(Napi::Env env, Napi::Object exports);
 
 }  // namespace amber

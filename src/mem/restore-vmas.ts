@@ -1,7 +1,7 @@
 /**
  * Memory restore inside the stub: empty its address space (but the scratch area), put the vDSO
- * where it was, map every VMA at its address (files from the real files), then fill pages with
- * injected preads from pages-N.img: the kernel copies page cache straight into the task, once.
+ * where it was, map every VMA at its address (files from the real files), then fill pages from
+ * pages-N.img with one copy from several threads (page-copy.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +16,7 @@ import { SCRATCH_SIZE } from '../compel';
 import { Injected, putString } from '../task/injected';
 import { MAP_ANONYMOUS, MLOCK_STATE, PROT_WRITE, VMA } from './vma';
 import { KeptVma, PageRun, placeRuns } from './cow';
+import { copyFileToTask } from './page-copy';
 
 const MLOCK_ONFAULT = 1;
 import { takeRestorerFd } from '../restore/fds';
@@ -26,7 +27,6 @@ const ARCH_MAP_VDSO_64 = 0x2003;
 const MAP_FIXED = 0x10;
 const AT_FDCWD = -100;
 const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
-const MAX_RW = 0x7ffff000;
 const MADV_DONTNEED = 4;
 /** fstat(2) and the size of struct stat on x86_64 (st_mode at 24, st_size at 48). */
 const SYS_fstat = 5, STAT_SIZE = 144;
@@ -87,8 +87,11 @@ export type RemappedOpener = (file: Entry, fdflags: number) => number | undefine
  * `openMemfd` gives the restored memfd that memfd mappings (VMA_AREA_MEMFD) map.
  */
 export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<number, Entry>, shmem: ShmemRegistry, pages: PagesSource, log: Logger, onBytes?: (n: number) => void, openMemfd?: MemfdOpener, openRemapped?: RemappedOpener, kept?: ReadonlyMap<bigint, KeptVma>): void {
-  const pagesFd = Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, pages.file), O_RDONLY | O_CLOEXEC));
   const fileFds = new Map<string, number>();
+  // Pages are copied in once every VMA is mapped (all at once, from several threads); what must
+  // follow the fill (protections, locks) waits in `afterFill`.
+  const fill: PageRun[] = [];
+  const afterFill: (() => void)[] = [];
   // File offset of each pagemap entry in the pages file.
   const placed = placeRuns(pages.entries);
   let next = 0;
@@ -108,7 +111,7 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
       // Inherited from the parent as it is (cow.ts): only what differs is written.
       const inherited = kept?.get(v.start);
       if (inherited) {
-        keepInherited(t, v, inherited, pagesFd, onBytes);
+        afterFill.push(keepInherited(t, v, inherited, fill));
         continue;
       }
       const prot = v.prot | (mine.length ? PROT_WRITE : 0);
@@ -167,13 +170,16 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
       // Advice before the pages: MADV_NOHUGEPAGE must be in force before a fill could fault in
       // whole huge pages (and make absent pages present) on kernels with THP always on.
       applyAdvice(t, v, BigInt(len));
-      fillPages(t, pagesFd, mine, onBytes);
-      if (prot !== v.prot) t.remote.call(SYS.mprotect, v.start, len, v.prot);
-      lockIfLocked(t, v, BigInt(len));
+      fill.push(...mine);
+      afterFill.push(() => {
+        if (prot !== v.prot) t.remote.call(SYS.mprotect, v.start, len, v.prot);
+        lockIfLocked(t, v, BigInt(len));
+      });
     }
     if (next !== placed.length) throw new ImageError('pagemap', next + 1, 'pages outside every VMA');
+    fillPages(pid, pages.file, fill, onBytes);
+    for (const f of afterFill) f();
   } finally {
-    t.remote.call(SYS.close, pagesFd);
     for (const fd of fileFds.values()) t.remote.call(SYS.close, fd);
   }
   log.debug(`mapped ${vmas.length} VMAs, filled ${placed.reduce((n, p) => n + p.len, 0) / PAGE_SIZE} pages`);
@@ -186,16 +192,17 @@ function applyAdvice(t: Injected, v: Entry, len: bigint): void {
   }
 }
 
-/** Injected preads from the pages file: the kernel copies page cache straight into the task. */
-function fillPages(t: Injected, pagesFd: number, runs: readonly PageRun[], onBytes?: (n: number) => void): void {
-  for (const p of runs) {
-    for (let done = 0; done < p.len;) {
-      const n = Math.min(MAX_RW, p.len - done);
-      const r = Number(t.remote.call(SYS.pread64, pagesFd, p.vaddr + BigInt(done), n, p.offset + done));
-      if (r <= 0) throw new ImageError('pages', undefined, `short read at offset ${p.offset + done}`);
-      done += r;
-      onBytes?.(r);
-    }
+/** The pages file into the task's memory (page-copy.ts: one copy, several threads). */
+function fillPages(pid: number, file: string, runs: readonly PageRun[], onBytes?: (n: number) => void): void {
+  if (runs.length === 0) return;
+  const fd = fs.openSync(file, 'r');
+  try {
+    copyFileToTask(pid, fd, runs.map((p) => ({ addr: p.vaddr, len: p.len, fileOffset: p.offset })), onBytes);
+  } catch (e) {
+    if (e instanceof RangeError) throw new ImageError(file, undefined, e.message, { cause: e });
+    throw e;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -208,15 +215,17 @@ function lockIfLocked(t: Injected, v: Entry, len: bigint): void {
  * A mapping the task inherited from its restored parent: pages the parent had and the task's
  * images lack are dropped, pages that differ written; the rest stays shared copy-on-write.
  */
-function keepInherited(t: Injected, v: Entry, k: KeptVma, pagesFd: number, onBytes?: (n: number) => void): void {
+function keepInherited(t: Injected, v: Entry, k: KeptVma, fill: PageRun[]): () => void {
   const len = BigInt(v.end) - BigInt(v.start);
   applyAdvice(t, v, len);
   for (const z of k.zap) t.remote.call(SYS.madvise, z.start, z.len, MADV_DONTNEED);
   const widen = k.write.length > 0 && !(v.prot & PROT_WRITE);
   if (widen) t.remote.call(SYS.mprotect, v.start, len, v.prot | PROT_WRITE);
-  fillPages(t, pagesFd, k.write, onBytes);
-  if (widen) t.remote.call(SYS.mprotect, v.start, len, v.prot);
-  lockIfLocked(t, v, len);
+  fill.push(...k.write);
+  return () => {
+    if (widen) t.remote.call(SYS.mprotect, v.start, len, v.prot);
+    lockIfLocked(t, v, len);
+  };
 }
 
 /**

@@ -116,6 +116,10 @@ export interface NativeAddon {
   processVmWritev(pid: number, remote: bigint, buf: Buffer, offset: number, length: number): number;
   /** memfd_create(name, flags): name without the "memfd:" prefix; flags MFD_CLOEXEC|MFD_ALLOW_SEALING|MFD_NOEXEC_SEAL|MFD_EXEC. */
   memfdCreate(name: string, flags: number): number;
+  /** ranges: [addr, len, fileOffset, viaMem] per range; see native/pagecopy.cc. */
+  copyTaskToFile(pid: number, memFd: number, fd: number, ranges: BigUint64Array, threads: number): number;
+  /** ranges: [addr, len, fileOffset] per range. */
+  copyFileToTask(pid: number, fd: number, ranges: BigUint64Array, threads: number): number;
 }
 
 /** The package root: the nearest directory above this module holding binding.gyp (dist/src/native or src/native). */
