@@ -5,7 +5,7 @@
  * restore at that point. The scripts run one after the other, in the order given, and amber
  * waits for each: the tree is frozen or not yet resumed meanwhile, which is the point of them.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync } from '../lazy-spawn';
 import * as path from 'node:path';
 import { AmberError } from '../errors';
 import type { ActionHook } from '../actions';

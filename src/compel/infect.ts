@@ -10,7 +10,7 @@ import { SYS } from '../arch/x86_64/syscalls';
 import { AmberError, SysError } from '../errors';
 import { MapsEntry } from '../proc/maps';
 import { applySyscallRestart } from './restart';
-import { RemoteSyscalls } from './remote-syscalls';
+import { ProgramArea, RemoteSyscalls } from './remote-syscalls';
 import { TaskMemory } from './task-memory';
 import { INJECTION_SIGMASK } from './wait-status';
 import { Tracee } from './tracee';
@@ -18,10 +18,20 @@ import { Tracee } from './tracee';
 export const SCRATCH_SIZE = 64 * 1024;
 /** The gadget sits at the start of the scratch area; data buffers follow from here. */
 const SCRATCH_DATA_OFFSET = 4096;
+/** Batched syscalls' code: the rest of the gadget's page. */
+const PROGRAM_OFFSET = 16;
+/** Batched syscalls' results: the last bytes of the area, kept out of the data buffer. */
+const RESULT_SLOTS = 64;
+const RESULTS_OFFSET = SCRATCH_SIZE - 8 * RESULT_SLOTS;
 
-/** The data buffer of a scratch area at `scratch`: after the gadget's page, to its end. */
+/** The data buffer of a scratch area at `scratch`: after the gadget's page, up to the result slots. */
 export function scratchData(scratch: bigint): { data: bigint; dataSize: number } {
-  return { data: scratch + BigInt(SCRATCH_DATA_OFFSET), dataSize: SCRATCH_SIZE - SCRATCH_DATA_OFFSET };
+  return { data: scratch + BigInt(SCRATCH_DATA_OFFSET), dataSize: RESULTS_OFFSET - SCRATCH_DATA_OFFSET };
+}
+
+/** Where batches of syscalls run in a scratch area at `scratch` (RemoteSyscalls.rawBatch). */
+export function scratchProgram(mem: TaskMemory, scratch: bigint): ProgramArea {
+  return { mem, code: scratch + BigInt(PROGRAM_OFFSET), codeSize: SCRATCH_DATA_OFFSET - PROGRAM_OFFSET, results: scratch + BigInt(RESULTS_OFFSET), resultSlots: RESULT_SLOTS };
 }
 
 const PROT_RWX = 7, PROT_RX = 5, PROT_RW = 3;
@@ -103,7 +113,7 @@ export function infect(tracee: Tracee, maps: MapsEntry[]): Infection {
     try { restoreTask(); } finally { mem.close(); }
     throw e;
   }
-  const remote = new RemoteSyscalls(tracee, scratch, savedRegs);
+  const remote = new RemoteSyscalls(tracee, scratch, savedRegs, scratchProgram(mem, scratch));
   return {
     remote, mem, scratch, savedRegs, savedSigmask,
     ...scratchData(scratch),
@@ -112,7 +122,7 @@ export function infect(tracee: Tracee, maps: MapsEntry[]): Infection {
       const mask = t.getSigmask();
       t.setSigmask(INJECTION_SIGMASK);
       return {
-        remote: new RemoteSyscalls(t, scratch, regs), mem, ...scratchData(scratch),
+        remote: new RemoteSyscalls(t, scratch, regs, scratchProgram(mem, scratch)), mem, ...scratchData(scratch),
         release() {
           t.setRegs(applySyscallRestart(regs, true, signalPending(t.pid)));
           t.setSigmask(mask);

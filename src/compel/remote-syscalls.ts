@@ -5,9 +5,20 @@
 import { SysError } from '../errors';
 import { GpRegs, signed } from '../arch/x86_64/regs';
 import { syscallName } from '../arch/x86_64/syscalls';
+import { ProgramCall, encodeSyscallProgram } from '../arch/x86_64/syscall-program';
+import type { TaskMemory } from './task-memory';
 import { Tracee } from './tracee';
 
 export type Arg = number | bigint;
+
+/** Where a batch of syscalls (syscall-program.ts) goes in the task: its code and its results. */
+export interface ProgramArea {
+  readonly mem: TaskMemory;
+  readonly code: bigint;
+  readonly codeSize: number;
+  readonly results: bigint;
+  readonly resultSlots: number;
+}
 
 const NO_SYSCALL = BigInt.asUintN(64, -1n);
 
@@ -20,7 +31,7 @@ export class RemoteSyscalls {
    * @param base registers the task had (segment registers, fs_base) to run the calls with
    * @param gadget address of `syscall; int3` in the task
    */
-  constructor(readonly tracee: Tracee, readonly gadget: bigint, private readonly base: GpRegs) {}
+  constructor(readonly tracee: Tracee, readonly gadget: bigint, private readonly base: GpRegs, private readonly program?: ProgramArea) {}
 
   private regsFor(nr: number, args: Arg[], ip: bigint): GpRegs {
     const a = (i: number) => BigInt.asUintN(64, BigInt(args[i] ?? 0));
@@ -39,6 +50,37 @@ export class RemoteSyscalls {
   call(nr: number, ...args: Arg[]): bigint {
     const r = this.raw(nr, ...args);
     if (isErrorResult(r)) throw new SysError(Number(-r), `${syscallName(nr)} (inside the task)`, this.tracee.pid);
+    return r;
+  }
+
+  /**
+   * Raw results of several syscalls run in order, as few stops as the program area allows (one
+   * for up to some 50 calls): each runs whatever the ones before it returned, so use it for
+   * calls that do not depend on each other's success.
+   */
+  rawBatch(calls: readonly ProgramCall[]): bigint[] {
+    const p = this.program;
+    if (!p) return calls.map((c) => this.raw(c.nr, ...c.args));
+    const out: bigint[] = [];
+    for (let at = 0; at < calls.length;) {
+      let n = Math.min(p.resultSlots, calls.length - at);
+      let code: Buffer | undefined;
+      while (!(code = encodeSyscallProgram(calls.slice(at, at + n), p.results, p.codeSize))) n = Math.max(1, n >> 1);
+      p.mem.write(p.code, code);
+      this.tracee.setRegs({ ...this.base, ip: p.code, orig_ax: NO_SYSCALL });
+      this.tracee.contToTrap(`running ${n} syscalls (${syscallName(calls[at].nr)} first) inside it`);
+      const r = p.mem.read(p.results, 8 * n);
+      for (let i = 0; i < n; i++) out.push(r.readBigInt64LE(8 * i));
+      at += n;
+    }
+    return out;
+  }
+
+  /** rawBatch's results, or SysError naming the first call that failed (those after it ran too). */
+  callBatch(calls: readonly ProgramCall[]): bigint[] {
+    const r = this.rawBatch(calls);
+    const bad = r.findIndex(isErrorResult);
+    if (bad >= 0) throw new SysError(Number(-r[bad]), `${syscallName(calls[bad].nr)} (inside the task, call ${bad + 1} of a batch of ${calls.length})`, this.tracee.pid);
     return r;
   }
 

@@ -17,7 +17,7 @@
 import { pathOfTask } from '../proc/task-path';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawnSync } from '../lazy-spawn';
 import { ImageError, nodeErrorToSys, UnsupportedError } from '../errors';
 import { Entry, REMAP_FPATH_IMG } from '../images';
 import { FdType, FileDumpContext, FileRestoreContext, NO_FOWN, OpenFd } from './types';

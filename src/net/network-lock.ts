@@ -4,7 +4,7 @@
  * answered with a reset. One nftables table per tree (named after its root pid) drops exactly
  * those connections' packets, both ways; other traffic is not touched. iptables is the fallback.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync } from '../lazy-spawn';
 import { AmberError } from '../errors';
 import { Logger } from '../log';
 import { AF_INET } from './sockaddr';

@@ -10,7 +10,7 @@ import { AmberError, SysError } from '../errors';
 import { Logger } from '../log';
 import { PTRACE_O_EXITKILL, PTRACE_O_SUSPEND_SECCOMP, PTRACE_O_TRACESYSGOOD, RemoteSyscalls, SCRATCH_SIZE, TaskMemory, Tracee } from '../compel';
 import { SYS } from '../arch/x86_64/syscalls';
-import { scratchData } from '../compel/infect';
+import { scratchData, scratchProgram } from '../compel/infect';
 import { __WALL, decodeWaitStatus, describeWaitStatus, INJECTION_SIGMASK, SIGKILL, SIGSTOP } from '../compel/wait-status';
 import { Injected } from '../task/injected';
 import { parseMaps } from '../proc/maps';
@@ -39,8 +39,8 @@ export class Stub implements Injected {
   readonly dataSize: number;
 
   private constructor(readonly tracee: Tracee, readonly scratch: bigint) {
-    this.remote = new RemoteSyscalls(tracee, scratch, tracee.getRegs());
     this.mem = new TaskMemory(tracee.pid);
+    this.remote = new RemoteSyscalls(tracee, scratch, tracee.getRegs(), scratchProgram(this.mem, scratch));
     ({ data: this.data, dataSize: this.dataSize } = scratchData(scratch));
   }
 

@@ -25,18 +25,16 @@ function signalsOf(count: number): number[] {
  * knows the rest are untouched.
  */
 export function dumpSigactions(t: Injected, nonDefault: bigint = ~0n): SaEntry[] {
-  const out: SaEntry[] = [];
-  for (const sig of signalsOf(NSIG - 2)) {
-    const asked = sig === SIGCHLD || ((nonDefault >> BigInt(sig - 1)) & 1n) === 1n;
-    if (!asked) {
-      out.push({ ...DEFAULT });
-      continue;
-    }
-    t.remote.call(SYS.rt_sigaction, sig, 0, t.data, 8);
-    const b = t.mem.read(t.data, KSIGACTION_SIZE);
-    out.push({ sigaction: b.readBigUInt64LE(0), flags: b.readBigUInt64LE(8), restorer: b.readBigUInt64LE(16), mask: b.readBigUInt64LE(24) });
-  }
-  return out;
+  const signals = signalsOf(NSIG - 2);
+  const asked = signals.filter((sig) => sig === SIGCHLD || ((nonDefault >> BigInt(sig - 1)) & 1n) === 1n);
+  // One batch of injected calls, each filling its own slot of the data buffer.
+  t.remote.callBatch(asked.map((sig, i) => ({ nr: SYS.rt_sigaction, args: [sig, 0, t.data + BigInt(i * KSIGACTION_SIZE), 8] })));
+  const b = t.mem.read(t.data, asked.length * KSIGACTION_SIZE);
+  const bySig = new Map(asked.map((sig, i) => {
+    const o = i * KSIGACTION_SIZE;
+    return [sig, { sigaction: b.readBigUInt64LE(o), flags: b.readBigUInt64LE(o + 8), restorer: b.readBigUInt64LE(o + 16), mask: b.readBigUInt64LE(o + 24) }];
+  }));
+  return signals.map((sig) => bySig.get(sig) ?? { ...DEFAULT });
 }
 
 /**
@@ -45,18 +43,24 @@ export function dumpSigactions(t: Injected, nonDefault: bigint = ~0n): SaEntry[]
  */
 export function restoreSigactions(t: Injected, entries: SaEntry[], current: bigint = ~0n): void {
   const signals = signalsOf(entries.length);
+  const set: { sig: number; e: SaEntry }[] = [];
   entries.forEach((e, i) => {
     const sig = signals[i];
     if (sig === undefined) return;
     if (sig === SIGKILL || sig === SIGSTOP || sig > NSIG) return;
     const isDefault = e.sigaction === 0n && e.flags === 0n && e.mask === 0n && e.restorer === 0n;
     if (isDefault && ((current >> BigInt(sig - 1)) & 1n) === 0n) return;
-    const b = Buffer.alloc(KSIGACTION_SIZE);
-    b.writeBigUInt64LE(e.sigaction, 0);
-    b.writeBigUInt64LE(e.flags, 8);
-    b.writeBigUInt64LE(e.restorer, 16);
-    b.writeBigUInt64LE(e.mask, 24);
-    t.mem.write(t.data, b);
-    t.remote.call(SYS.rt_sigaction, sig, t.data, 0, 8);
+    set.push({ sig, e });
   });
+  if (set.length === 0) return;
+  const b = Buffer.alloc(set.length * KSIGACTION_SIZE);
+  set.forEach(({ e }, i) => {
+    const o = i * KSIGACTION_SIZE;
+    b.writeBigUInt64LE(e.sigaction, o);
+    b.writeBigUInt64LE(e.flags, o + 8);
+    b.writeBigUInt64LE(e.restorer, o + 16);
+    b.writeBigUInt64LE(e.mask, o + 24);
+  });
+  t.mem.write(t.data, b);
+  t.remote.callBatch(set.map(({ sig }, i) => ({ nr: SYS.rt_sigaction, args: [sig, t.data + BigInt(i * KSIGACTION_SIZE), 0, 8] })));
 }

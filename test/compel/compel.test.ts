@@ -24,6 +24,11 @@ describe.skipIf(!isRoot)('compel: syscalls injected into a stopped task', () => 
     expect(out.results.getpid).toBe(pid);
     expect(out.results.getppid).toBe(process.pid);
     expect(out.results.setsid).toBe(pid);
+    // As one batch (after setsid: now it fails with EPERM), and a batch longer than one stop.
+    expect(out.batch).toEqual([pid, process.pid, 'errno 1']);
+    expect(out.many).toHaveLength(130);
+    expect(out.many.every((p: number) => p === process.pid)).toBe(true);
+    expect(out.maskRead).toBe(true);
     expect(out.scratchVisible).toBe(true);
     expect(out.scratchGone).toBe(true);
     expect(out.ipKept).toBe(true);
