@@ -2,8 +2,12 @@
  * struct sockaddr_in / sockaddr_in6 <-> { address, port } with the address as text, so a
  * saved connection reads well as JSON. Only the two TCP families: anything else is refused.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import type * as netModule from 'node:net';
 import { AF_INET, AF_INET6 } from './constants';
+
+// node:net loads on first use: it costs some 2 ms of every command's start, and most parse no address.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const net = (): typeof netModule => require('node:net');
 
 export interface Endpoint {
   /** Dotted quad for AF_INET, RFC 5952 text for AF_INET6 (e.g. "::1", "::ffff:127.0.0.1"). */
@@ -22,7 +26,7 @@ function ipv4Text(b: Buffer): string {
 }
 
 function ipv4Bytes(text: string): Buffer {
-  if (!isIPv4(text)) throw new RangeError(`not an IPv4 address: ${text}`);
+  if (!net().isIPv4(text)) throw new RangeError(`not an IPv4 address: ${text}`);
   return Buffer.from(text.split('.').map(Number));
 }
 
@@ -44,7 +48,7 @@ export function ipv6Text(b: Buffer): string {
 }
 
 export function ipv6Bytes(text: string): Buffer {
-  if (!isIPv6(text)) throw new RangeError(`not an IPv6 address: ${text}`);
+  if (!net().isIPv6(text)) throw new RangeError(`not an IPv6 address: ${text}`);
   let s = text;
   const dot = s.lastIndexOf(':');
   if (s.includes('.')) {
@@ -107,5 +111,5 @@ export function encodeSockaddr(family: number, ep: Endpoint): Buffer {
 /** "::ffff:a.b.c.d": an AF_INET6 socket talking IPv4 on the wire. Returns the IPv4 text or undefined. */
 export function v4Mapped(address: string): string | undefined {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return m && isIPv4(m[1]) ? m[1] : undefined;
+  return m && net().isIPv4(m[1]) ? m[1] : undefined;
 }
