@@ -132,6 +132,12 @@ function dataRanges(entries: img.Entry[], file: string): img.PagemapRange[] {
   });
 }
 
+/** file_entry's sub-message for each fd_types value (fdinfo.proto). */
+const FILE_ENTRY_FIELD: Record<number, string> = {
+  1: 'reg', 2: 'pipe', 3: 'fifo', 4: 'isk', 5: 'usk', 6: 'efd', 7: 'epfd', 8: 'ify', 9: 'sgfd', 10: 'psk',
+  11: 'tty', 12: 'ffy', 13: 'nlsk', 16: 'ext', 17: 'tfd', 18: 'memfd', 1001: 'pidfd',
+};
+
 export function readImageSet(dir: string): ImageSet {
   if (!fs.existsSync(dir)) throw new ImageError(dir, undefined, 'images directory does not exist');
   const inventory = one(dir, img.INVENTORY_IMG, 'INVENTORY');
@@ -145,7 +151,13 @@ export function readImageSet(dir: string): ImageSet {
     pids.add(t.pid);
   });
   const files = new Map<number, img.Entry>();
-  img.readImage(dir, img.FILES_IMG, 'FILES').forEach((f) => files.set(f.id, f));
+  img.readImage(dir, img.FILES_IMG, 'FILES').forEach((f, i) => {
+    // Each type's own sub-message (CRIU's layout of file_entry) must be there: every kind reads it.
+    const field = FILE_ENTRY_FIELD[f.type];
+    if (field && !f[field]) throw new ImageError(img.FILES_IMG, i, `file ${f.id} of type ${f.type} has no '${field}' part`);
+    if (files.has(f.id)) throw new ImageError(img.FILES_IMG, i, `file id ${f.id} listed twice`);
+    files.set(f.id, f);
+  });
   // A FIFO's path is the reg_file_entry its regf_id names (CRIU's layout); amber's older images
   // carried it inside the FIFO entry.
   for (const f of files.values()) {
