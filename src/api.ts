@@ -9,6 +9,7 @@
  * and the tree runs on untouched; a restore cancelled before its tasks run leaves nothing behind.
  */
 import * as fs from 'node:fs';
+import { writeManifest } from './images/manifest';
 import * as path from 'node:path';
 import { dump as engineDump, DumpOptions, DumpResult } from './dump/dump';
 import { restore as engineRestore, RestoreOptions, RestoreResult } from './restore/restore';
@@ -44,6 +45,8 @@ export interface DumpCall extends CallOptions {
   shellJob?: boolean;
   fileLocks?: boolean;
   linkRemap?: boolean;
+  /** Write amber-checksums.json (SHA-256 of every image) once the tree runs again; restore verifies it. */
+  imageChecksums?: boolean;
   ghostLimit?: number;
   /** CRIU's --external keys (file[MNTID:INODE], tty[RDEV:DEV]). */
   external?: string[];
@@ -121,7 +124,9 @@ export function dump(o: DumpCall): Promise<DumpResult> {
       externals: ExternalFiles.parse(o.external ?? []), freezeTimeoutMs: (o.timeout ?? 10) * 1000,
       onAction: hookFor(o), onProgress: o.onProgress, log,
     };
-    return engineDump(opts);
+    const r = engineDump(opts);
+    if (o.imageChecksums) writeManifest(o.imagesDir);
+    return r;
   });
 }
 

@@ -11,6 +11,7 @@ import { versionText } from '../version';
 import { faultPlanFromEnv } from '../fault';
 import { native } from '../native';
 import { actionScriptHook } from './action-scripts';
+import { MANIFEST_FILE, verifyManifest, writeManifest } from '../images/manifest';
 
 /*
  * Each command loads only its own part of amber, on use: for a small dump or restore, start-up
@@ -23,6 +24,7 @@ const runCheck: typeof import('../check/check').runCheck = (o) => (require('../c
 const runSwrk: typeof import('../rpc/swrk').runSwrk = (...a) => (require('../rpc/swrk') as typeof import('../rpc/swrk')).runSwrk(...a);
 const runService: typeof import('../rpc/service').runService = (...a) => (require('../rpc/service') as typeof import('../rpc/service')).runService(...a);
 const external = () => require('../files/external') as typeof import('../files/external');
+const readImageSet: typeof import('../restore/read-images').readImageSet = (d) => (require('../restore/read-images') as typeof import('../restore/read-images')).readImageSet(d);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const VERSION: string = require('../../../package.json').version;
@@ -131,6 +133,7 @@ export function main(argv: string[]): void {
           freezeTimeoutMs: timeoutSeconds(args) * 1000, fault: faultPlanFromEnv(process.env), onAction: actionScriptHook(optionValues(args, 'action-script'), dir, log), log,
         });
         log.info(`dump finished: ${r.processes} processes, ${r.threads} threads, ${r.pagesWritten} pages, frozen for ${r.frozenMs.toFixed(1)} ms`);
+        if (args.opts.has('image-checksums')) log.info(`checksums of ${writeManifest(dir)} images in ${MANIFEST_FILE}`);
         if (args.opts.has('display-stats')) displayStats('dump', dir);
         return;
       }
@@ -170,6 +173,15 @@ export function main(argv: string[]): void {
           }
           native.execvp(execCmd[0], execCmd);
         }
+        return;
+      }
+      case 'check-images': {
+        const dir = requireOpt(args, 'images-dir');
+        log = setupLog(args, undefined, 'check-images.log');
+        const checked = verifyManifest(dir);
+        const set = readImageSet(dir);
+        console.log(`${dir}: ${checked === undefined ? `no ${MANIFEST_FILE} (dump with --image-checksums); ` : `${checked} images match ${MANIFEST_FILE}; `}every image of ${set.processes.length} processes reads back`);
+        if (checked === undefined) process.exitCode = 1;
         return;
       }
       case 'check': {

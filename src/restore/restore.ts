@@ -12,6 +12,7 @@ import { Progress, ProgressListener } from '../progress';
 import * as img from '../images';
 import { __WALL, decodeWaitStatus } from '../compel/wait-status';
 import { emptyAddressSpace, ShmemRegistry } from '../mem/restore-vmas';
+import { MANIFEST_FILE, verifyManifest } from '../images/manifest';
 import { readImageSet, ProcessImages } from './read-images';
 import { pickScratch, ScratchBusyError, Stub } from './stub';
 import { SCRATCH_SIZE } from '../compel';
@@ -74,6 +75,9 @@ export function restore(opts: RestoreOptions): RestoreResult {
   const { log } = opts;
   const t0 = process.hrtime.bigint();
   faultPoint('restore:read-images', opts.fault);
+  // Before anything else: a manifest (dump --image-checksums) must match every image.
+  const checked = verifyManifest(opts.imagesDir);
+  if (checked !== undefined) log.info(`${checked} images match ${MANIFEST_FILE}`);
   const set = readImageSet(opts.imagesDir);
   const rootPid = set.processes[0].pid;
   log.info(`restoring ${set.processes.length} processes of tree ${rootPid} from ${opts.imagesDir}`);

@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { becomeSubreaper, defaultAmberBin, loadTests } from '../../zdtm/runner';
 import * as amber from '../../zdtm/runner/amber';
 import { startTest, stopTest, testFiles } from '../../zdtm/runner/program';
@@ -52,6 +53,50 @@ describe.skipIf(!ready)('restore from damaged images', () => {
   }
 
   it('still restores from the intact images, and the test passes', async () => {
+    const r = await amber.restore({ bin: defaultAmberBin, dir: good, timeoutMs: 30_000 }, path.join(good, 'r.pid'), []);
+    expect(r.code).toBe(0);
+    await stopTest(pid, files, 10_000);
+  });
+});
+
+describe.skipIf(!ready)('images with an integrity manifest (dump --image-checksums)', () => {
+  const base = fs.mkdtempSync('/tmp/amber-manifest-e2e-');
+  let pid = 0;
+  let files: ReturnType<typeof testFiles>;
+  let good = '';
+
+  const checkImages = (dir: string) => spawnSync(defaultAmberBin, ['check-images', '-D', dir], { encoding: 'utf8' });
+
+  beforeAll(async () => {
+    becomeSubreaper();
+    files = testFiles(base, victim!.name);
+    pid = await startTest(victim!, files, 10_000);
+    good = path.join(base, 'good');
+    expect((await amber.dump({ bin: defaultAmberBin, dir: good, timeoutMs: 30_000 }, pid, { leaveRunning: false, extra: ['--image-checksums'] })).code).toBe(0);
+    expect(await waitPidsFree([pid], 5_000)).toEqual([]);
+    expect(fs.existsSync(path.join(good, 'amber-checksums.json'))).toBe(true);
+  });
+
+  it('a flipped bit of memory is refused before any task exists, naming pages-1.img; check-images says so too', async () => {
+    const dir = path.join(base, 'flipped');
+    fs.cpSync(good, dir, { recursive: true });
+    const pages = path.join(dir, 'pages-1.img');
+    const b = fs.readFileSync(pages);
+    b[Math.floor(b.length / 2)] ^= 0x10;
+    fs.writeFileSync(pages, b);
+    const r = await amber.restore({ bin: defaultAmberBin, dir, timeoutMs: 30_000 }, path.join(dir, 'r.pid'), []);
+    expect(r.code).toBe(1);
+    expect(fs.readFileSync(r.output, 'utf8')).toMatch(/pages-1\.img.*checksum mismatch/);
+    expect(await waitPidsFree([pid], 2_000)).toEqual([]);
+    const c = checkImages(dir);
+    expect(c.status).toBe(1);
+    expect(c.stderr).toMatch(/pages-1\.img.*checksum mismatch/);
+  });
+
+  it('intact images pass check-images, restore, and the test passes', async () => {
+    const c = checkImages(good);
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/images match amber-checksums\.json/);
     const r = await amber.restore({ bin: defaultAmberBin, dir: good, timeoutMs: 30_000 }, path.join(good, 'r.pid'), []);
     expect(r.code).toBe(0);
     await stopTest(pid, files, 10_000);
