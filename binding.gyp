@@ -12,7 +12,8 @@
         "native/notify.cc",
         "native/tty.cc",
         "native/check.cc",
-        "native/pagecopy.cc"
+        "native/pagecopy.cc",
+        "native/signals.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],

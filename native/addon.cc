@@ -38,6 +38,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitTty(env, exports);
   InitCheck(env, exports);
   InitPageCopy(env, exports);
+  InitSignals(env, exports);
   return exports;
 }
 

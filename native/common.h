@@ -61,5 +61,6 @@ void InitNotify(Napi::Env env, Napi::Object exports);
 void InitTty(Napi::Env env, Napi::Object exports);
 void InitCheck(Napi::Env env, Napi::Object exports);
 void InitPageCopy(Napi::Env env, Napi::Object exports);
+void InitSignals(Napi::Env env, Napi::Object exports);
 
 }  // namespace amber

@@ -103,6 +103,14 @@ export class InjectedFault extends AmberError {
   }
 }
 
+/** amber was sent SIGINT or SIGTERM: it stopped at `point` and undid what it had done. */
+export class InterruptedError extends AmberError {
+  override readonly code = 'EINTERRUPTED';
+  constructor(readonly signal: string, readonly point: string) {
+    super(`interrupted by ${signal}: stopped before ${point}, everything undone`);
+  }
+}
+
 /**
  * An RPC request (criu swrk / criu service) amber does not serve as asked: an unknown or
  * unsupported request type, an option it cannot honour, a malformed message. The answer is a
@@ -133,7 +141,7 @@ export function step<T>(what: string, pid: number | undefined, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof StepError || e instanceof UnsupportedError || e instanceof ImageError || e instanceof InjectedFault || e instanceof FileChangedError) throw e;
+    if (e instanceof StepError || e instanceof UnsupportedError || e instanceof ImageError || e instanceof InjectedFault || e instanceof InterruptedError || e instanceof FileChangedError) throw e;
     throw new StepError(what, pid, { cause: e });
   }
 }

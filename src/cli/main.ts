@@ -9,6 +9,7 @@ import { parseLockMethod } from '../net/network-lock';
 import * as img from '../images';
 import { versionText } from '../version';
 import { faultPlanFromEnv } from '../fault';
+import { guardSignals } from '../interrupt';
 import { native } from '../native';
 import { actionScriptHook } from './action-scripts';
 import { MANIFEST_FILE, verifyManifest, writeManifest } from '../images/manifest';
@@ -130,7 +131,7 @@ export function main(argv: string[]): void {
           pid, imagesDir: dir, leaveRunning: args.opts.has('leave-running'), leaveStopped: args.opts.has('leave-stopped'), shellJob: args.opts.has('shell-job'),
           sockets: socketOptions(args), fileLocks: args.opts.has('file-locks'), linkRemap: args.opts.has('link-remap'),
           ghostLimit: args.opts.has('ghost-limit') ? parseSize('ghost-limit', requireOpt(args, 'ghost-limit')) : undefined, externals,
-          freezeTimeoutMs: timeoutSeconds(args) * 1000, fault: faultPlanFromEnv(process.env), onAction: actionScriptHook(optionValues(args, 'action-script'), dir, log), log,
+          freezeTimeoutMs: timeoutSeconds(args) * 1000, fault: { point: faultPlanFromEnv(process.env), interrupted: guardSignals() }, onAction: actionScriptHook(optionValues(args, 'action-script'), dir, log), log,
         });
         log.info(`dump finished: ${r.processes} processes, ${r.threads} threads, ${r.pagesWritten} pages, frozen for ${r.frozenMs.toFixed(1)} ms`);
         if (args.opts.has('image-checksums')) log.info(`checksums of ${writeManifest(dir)} images in ${MANIFEST_FILE}`);
@@ -153,7 +154,7 @@ export function main(argv: string[]): void {
         const r = restore({
           imagesDir: dir, detached: args.opts.has('restore-detached') || args.opts.has('restore-sibling') || !!execCmd, sibling: args.opts.has('restore-sibling'), shellJob: args.opts.has('shell-job'), sockets: socketOptions(args),
           pidfile: args.opts.get('pidfile') as string | undefined, inheritFds: inherit.fds, log,
-          leaveStopped: args.opts.has('leave-stopped'), fault: faultPlanFromEnv(process.env), onAction: actionScriptHook(optionValues(args, 'action-script'), dir, log),
+          leaveStopped: args.opts.has('leave-stopped'), fault: { point: faultPlanFromEnv(process.env), interrupted: guardSignals() }, onAction: actionScriptHook(optionValues(args, 'action-script'), dir, log),
           onReady: () => {
             if (args.opts.has('display-stats')) displayStats('restore', dir);
             if (statusFd !== undefined) { fs.writeSync(statusFd, Buffer.alloc(1)); fs.closeSync(statusFd); }

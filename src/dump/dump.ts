@@ -8,7 +8,7 @@ import { faultPoint, FaultPlan } from '../fault';
 import { Logger } from '../log';
 import { Progress, ProgressListener } from '../progress';
 import * as img from '../images';
-import { ensureImagesDir, createImageFile } from '../images-dir';
+import { ensureImagesDir, createImageFile, removeImagesSince } from '../images-dir';
 import { freezeTree, FrozenProcess, releaseTree } from '../pstree/freeze';
 import { dumpProcess, DumpSession, ProcessDump } from './process-dump';
 import { SeccompFilters } from '../task/seccomp';
@@ -81,6 +81,7 @@ function refuseThreadPdeathsig(d: ProcessDump): ProcessDump {
 export function dump(opts: DumpOptions): DumpResult {
   const { pid, log } = opts;
   ensureImagesDir(opts.imagesDir);
+  const startedMs = Date.now();
   if (!fs.existsSync(`/proc/${pid}`)) throw new UnsupportedError(pid, 'task', 'no such process');
 
   opts.onAction?.('pre-dump', pid);
@@ -215,6 +216,8 @@ export function dump(opts: DumpOptions): DumpResult {
   } finally {
     progress.done();
     for (const fd of pagesFds.values()) fs.closeSync(fd);
+    // A failed dump leaves no images that look like a dump (ENOSPC halfway, a refused fd...).
+    if (!dumped) removeImagesSince(opts.imagesDir, startedMs, log);
     const killed = dumped && !opts.leaveRunning && !opts.leaveStopped;
     if (!dumped) {
       for (const fn of abortHooks) {

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { infect, Infection, Tracee } from '../compel';
 import { step, UnsupportedError } from '../errors';
-import { faultPoint } from '../fault';
+import { faultPoint, type FaultPlan } from '../fault';
 import { Logger } from '../log';
 import { Entry } from '../images';
 import { classifyVma, statMappedFiles, VMA, VmaInfo } from '../mem/vma';
@@ -94,7 +94,7 @@ export interface DumpSession {
   /** Bytes of memory written, for progress. */
   onBytes?(n: number): void;
   /** The step this dump is to fail at (tests). */
-  fault?: string;
+  fault?: FaultPlan;
   /** Context for fd kinds, shared by every process. */
   fileCtx: FileDumpContext;
   seccomp: SeccompFilters;

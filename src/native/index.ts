@@ -120,6 +120,9 @@ export interface NativeAddon {
   copyTaskToFile(pid: number, memFd: number, fd: number, ranges: BigUint64Array, threads: number): number;
   /** ranges: [addr, len, fileOffset] per range. */
   copyFileToTask(pid: number, fd: number, ranges: BigUint64Array, threads: number): number;
+  /** From now on, these signals only set a bit that takeSignals() returns (native/signals.cc). */
+  installSignalGuard(signals: number[]): void;
+  takeSignals(): bigint;
 }
 
 /** The package root: the nearest directory above this module holding binding.gyp (dist/src/native or src/native). */

@@ -7,7 +7,7 @@ import { SYS } from '../arch/x86_64/syscalls';
 import { encodeXsave } from '../arch/x86_64/xsave';
 import { GpRegs } from '../arch/x86_64/regs';
 import { AmberError, step } from '../errors';
-import { faultPoint } from '../fault';
+import { faultPoint, type FaultPlan } from '../fault';
 import { Logger } from '../log';
 import { kernelRestartRegs, SCRATCH_SIZE } from '../compel';
 import { INJECTION_SIGMASK } from '../compel/wait-status';
@@ -60,7 +60,7 @@ export interface RestoreContext {
   /** Pages compared with the parent's, and left shared with it (stats-restore.img). */
   cow: { compared: number; shared: number };
   /** The step this restore is to fail at (tests). */
-  fault?: string;
+  fault?: FaultPlan;
 }
 
 /** A process being restored: its leader's stub and, once created, its other threads' stubs. */
