@@ -61,6 +61,16 @@ function statExitCode(raw: string): number {
   return Number(fields[52 - 3] ?? 0);
 }
 
+/** Who holds a task under ptrace: another checkpointer (a second dump of the same tree) or a debugger. */
+function describeTracer(tracer: number): string {
+  let cmd = '';
+  try {
+    cmd = fs.readFileSync(`/proc/${tracer}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch { /* gone */ }
+  if (/\b(amber|criu)\b/.test(cmd)) return `another checkpointer is dumping or restoring it: ${cmd.slice(0, 120)}`;
+  return cmd ? `ptrace: ${cmd.slice(0, 120)}` : 'ptrace: a debugger or strace?';
+}
+
 function freezeProcess(pid: number, ppid: number, log: Logger): FrozenProcess {
   const raw = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const stat = parseStat(raw);
@@ -71,7 +81,7 @@ function freezeProcess(pid: number, ppid: number, log: Logger): FrozenProcess {
   // it could not be carried anyway: say so before trying.
   for (const tid of listDir(`/proc/${pid}/task`)) {
     const tracer = /^TracerPid:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1];
-    if (tracer && tracer !== '0') throw new UnsupportedError(tid, 'thread', `it is traced by task ${tracer} (ptrace: a debugger or strace?), which cannot be checkpointed`);
+    if (tracer && tracer !== '0') throw new UnsupportedError(tid, 'thread', `it is traced by task ${tracer} (${describeTracer(Number(tracer))}), which cannot be checkpointed`);
   }
   const state = stat.state === 'T' ? 'stopped' : 'alive';
   // Read before the SIGCONT below changes it: whether the parent has collected the stop.

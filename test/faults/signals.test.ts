@@ -9,21 +9,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { becomeSubreaper, defaultAmberBin, repoRoot } from '../../zdtm/runner';
-import { waitExit, waitPidsFree } from '../../zdtm/runner/reaper';
+import { becomeSubreaper, defaultAmberBin } from '../../zdtm/runner';
+import { waitPidsFree } from '../../zdtm/runner/reaper';
+import { buildMemhog, hasCc, memoryIntact, startMemhog, untouched } from './memhog';
 
 const isRoot = process.getuid?.() === 0;
-const hasCc = spawnSync('cc', ['--version']).status === 0;
 const MIB = 384;
 
 let work: string;
 let memhog: string;
-
-function startMemhog(): number {
-  const r = spawnSync(memhog, [String(MIB)], { encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
-  return Number(r.stdout.trim());
-}
 
 /** Runs amber, sends `signal` after `ms`; the exit code and stderr. */
 function amberInterrupted(args: string[], signal: NodeJS.Signals, ms: number): Promise<{ code: number | null; killed: boolean; stderr: string }> {
@@ -41,35 +35,17 @@ function amberInterrupted(args: string[], signal: NodeJS.Signals, ms: number): P
   });
 }
 
-function status(pid: number): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const l of fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
-    const m = /^(\w+):\s*(.*)$/.exec(l);
-    if (m) out[m[1]] = m[2];
-  }
-  return out;
-}
-
-/** SIGUSR1: memhog compares every word with its pattern and exits 0 if all are intact. */
-async function memoryIntact(pid: number): Promise<boolean> {
-  process.kill(pid, 'SIGUSR1');
-  const e = await waitExit(pid, 20_000);
-  return e?.code === 0;
-}
-
 describe.skipIf(!isRoot || !hasCc)('SIGINT and SIGTERM to amber', () => {
   beforeAll(() => {
     becomeSubreaper();
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'amber-signals-'));
-    memhog = path.join(work, 'memhog');
-    const cc = spawnSync('cc', ['-O2', '-o', memhog, path.join(repoRoot, 'bench/fixtures/memhog.c')], { encoding: 'utf8' });
-    expect(cc.status, cc.stderr).toBe(0);
+    memhog = buildMemhog(work);
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     for (const ms of [60, 110, 190]) {
       it(`${signal} ${ms} ms into a dump: the tree runs on as it was`, async () => {
-        const pid = startMemhog();
+        const pid = startMemhog(memhog, MIB);
         const dir = path.join(work, `dump-${signal}-${ms}`);
         const r = await amberInterrupted(['dump', '-t', String(pid), '-D', dir, '-o', 'dump.log', '-v4'], signal, ms);
         if (r.code === 0) {
@@ -81,11 +57,7 @@ describe.skipIf(!isRoot || !hasCc)('SIGINT and SIGTERM to amber', () => {
           expect(r.code).toBe(1);
           expect(r.stderr).toMatch(new RegExp(`interrupted by ${signal}`));
         }
-        const st = status(pid);
-        expect(st.TracerPid).toBe('0');
-        expect(st.State).toMatch(/^S/);
-        // No scratch area (amber's 64 KiB rwx anonymous mapping) left behind.
-        expect(fs.readFileSync(`/proc/${pid}/maps`, 'utf8')).not.toMatch(/ rwxp 00000000 00:00 0 *\n/);
+        untouched(pid);
         expect(fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.img')) : []).toEqual([]);
         expect(await memoryIntact(pid)).toBe(true);
       });
@@ -93,7 +65,7 @@ describe.skipIf(!isRoot || !hasCc)('SIGINT and SIGTERM to amber', () => {
 
     for (const ms of [70, 100, 140]) {
       it(`${signal} ${ms} ms into a restore: nothing of the tree is left, and the images still restore`, async () => {
-        const pid = startMemhog();
+        const pid = startMemhog(memhog, MIB);
         const dir = path.join(work, `restore-${signal}-${ms}`);
         expect(spawnSync(defaultAmberBin, ['dump', '-t', String(pid), '-D', dir]).status).toBe(0);
         expect(await waitPidsFree([pid], 5_000)).toEqual([]);
