@@ -1,7 +1,8 @@
 /**
  * Fault injection for tests, as CRIU_FAULT does for CRIU: AMBER_FAULT=<point> makes the step
  * of that name fail, so tests can check that every failure cleans up after itself.
- * The list of points is what `amber check --list-faults` prints.
+ * The points: FAULT_POINTS (steps of dump and restore) and one per fd kind of the registry at
+ * each side (kindFaultPoint: `dump:file:pipe`, `restore:file:unix-socket`, ...).
  */
 import { InjectedFault, InterruptedError } from './errors';
 
@@ -19,7 +20,12 @@ export type FaultPoint = (typeof FAULT_POINTS)[number];
  */
 export type FaultPlan = string | { point?: string; interrupted?: () => string | undefined } | undefined;
 
-export function faultPoint(point: FaultPoint, plan: FaultPlan): void {
+/** The fault point of one fd kind's dump or open (`dump:file:regular-file`): one per kind of the registry. */
+export function kindFaultPoint(side: 'dump' | 'restore', kindName: string): string {
+  return `${side}:file:${kindName.toLowerCase().replace(/\W+/g, '-')}`;
+}
+
+export function faultPoint(point: FaultPoint | string, plan: FaultPlan): void {
   if ((typeof plan === 'string' ? plan : plan?.point) === point) throw new InjectedFault(point);
   const signal = typeof plan === 'object' ? plan.interrupted?.() : undefined;
   if (signal) throw new InterruptedError(signal, point);

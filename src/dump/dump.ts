@@ -131,7 +131,7 @@ export function dump(opts: DumpOptions): DumpResult {
       },
       onFinish: (fn) => finishHooks.push(fn),
       onRelease: (fn) => releaseHooks.push(fn),
-      onAbort: (fn) => abortHooks.push(fn),
+      onAbort: (fn) => abortHooks.push(fn), fault: opts.fault,
       linkRemap: opts.linkRemap ?? false,
       once: (key) => !seen.has(key) && !!seen.add(key),
       addImageEntry: (file, kind, entry) => {

@@ -2,6 +2,7 @@
  * The fd table of a task: every open fd, grouped into open file descriptions (dup'ed fds share
  * one, found with kcmp), each described once in files.img and referenced from fdinfo-N.img.
  */
+import { faultPoint, kindFaultPoint } from '../fault';
 import * as fs from 'node:fs';
 import { native } from '../native';
 import { UnsupportedError } from '../errors';
@@ -85,6 +86,7 @@ export function describeFile(f: OpenFd, ctx: FileDumpContext, nextId: () => numb
   const id = nextId();
   // Registered before dumping, so that a file reaching itself (a socket in its own queue) stops here.
   reps.push({ f, id });
+  faultPoint(kindFaultPoint('dump', kind.name), ctx.fault);
   const entry = kind.dump(f, id, ctx);
   const sub = subMessage(entry);
   if (sub && !(f.info.flags & O_PATH)) {

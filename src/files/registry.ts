@@ -20,7 +20,9 @@ import { unixSocket } from './unix-socket';
 import { inetSocket } from './inet-socket';
 import { netlinkSocket } from './netlink-socket';
 import { packetSocket } from './packet-socket';
-import { FileDumpContext, FileKind, OpenFd } from './types';
+import { faultPoint, kindFaultPoint } from '../fault';
+import type { Entry } from '../images';
+import { FileDumpContext, FileKind, FileRestoreContext, OpenedFile, OpenFd } from './types';
 
 export const FILE_KINDS: readonly FileKind[] = [pty, terminal, memfd, regularFile, pipe, fifo, eventfd, signalfd, timerfd, epoll, inotify, fanotify, pidfd, unixSocket, inetSocket, netlinkSocket, packetSocket];
 
@@ -32,6 +34,12 @@ export function describeUnsupported(f: OpenFd): string {
   if (f.stat.isFIFO()) return 'FIFOs are not supported yet';
   if (f.stat.isBlockDevice()) return 'block devices are not supported yet';
   return 'this kind of file is not supported yet';
+}
+
+/** Opens a file of the images with its kind, after the kind's fault point. */
+export function openFile(kind: FileKind, entry: Entry, ctx: FileRestoreContext): OpenedFile {
+  faultPoint(kindFaultPoint('restore', kind.name), ctx.fault);
+  return kind.open(entry, ctx);
 }
 
 export function kindForFd(f: OpenFd, ctx: FileDumpContext): FileKind {

@@ -1,4 +1,5 @@
 /** What every fd kind module sees and provides: its dump side and its open (restore) side. */
+import type { FaultPlan } from '../fault';
 import type { Stats } from 'node:fs';
 import type { Entry, ImageKindName } from '../images';
 import type { Injected } from '../task/injected';
@@ -47,6 +48,8 @@ export interface SocketOptions {
 export const NO_SOCKET_OPTIONS: SocketOptions = { tcpEstablished: false, extUnixSk: false, tcpClose: false, skipInFlight: false, networkLock: 'nftables' };
 
 export interface FileDumpContext {
+  /** The call's fault plan: each kind's dump is a fault point. */
+  fault?: FaultPlan;
   shellJob: boolean;
   log: Logger;
   sockets: SocketOptions;
@@ -92,6 +95,8 @@ export interface FileDumpContext {
 export const DEFAULT_GHOST_LIMIT = 1 << 20;
 
 export interface FileRestoreContext {
+  /** The call's fault plan: each kind's open is a fault point (registry.ts openFile). */
+  fault?: FaultPlan;
   shellJob: boolean;
   log: Logger;
   imagesDir: string;

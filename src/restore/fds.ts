@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { SYS } from '../arch/x86_64/syscalls';
 import { ImageError } from '../errors';
 import { Entry, FILES_IMG } from '../images';
-import { kindForType } from '../files/registry';
+import { kindForType, openFile } from '../files/registry';
 import { openInherited } from '../files/external';
 import { FileRestoreContext, OpenedFile } from '../files/types';
 import { FD_CLOEXEC } from '../files/fd-table';
@@ -35,7 +35,7 @@ export function openFiles(fdinfo: Entry[], files: Map<number, Entry>, ctx: FileR
       if (!o) {
         const kind = kindForType(f.type);
         if (!kind) throw new ImageError(FILES_IMG, f.id, `file type ${f.type} of fd ${fi.fd} is not supported by this amber`);
-        o = kind.open(f, ctx);
+        o = openFile(kind, f, ctx);
       }
       opened.set(fi.id, o);
       const fown = subMessage(f)?.fown;

@@ -18,7 +18,7 @@ import { pickScratch, ScratchBusyError, Stub } from './stub';
 import { SCRATCH_SIZE } from '../compel';
 import { closeOpened, openFiles } from './fds';
 import { FileRestoreContext, NO_SOCKET_OPTIONS, OpenedFile, SocketOptions } from '../files/types';
-import { kindForType } from '../files/registry';
+import { kindForType, openFile } from '../files/registry';
 import { restoreFown, subMessage } from '../files/fown';
 import { restoreCtty, restoreForeground } from '../files/pty';
 import { FILE_LOCKS_IMG } from '../files/file-locks';
@@ -89,7 +89,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
   const inFlight = new Map<number, number>();
   cleanups.push(() => { for (const fd of inFlight.values()) fs.closeSync(fd); });
   const fileCtx: FileRestoreContext = {
-    shellJob: opts.shellJob, log, imagesDir: opts.imagesDir, shared: new Map(), onCleanup: (fn) => cleanups.push(fn),
+    fault: opts.fault, shellJob: opts.shellJob, log, imagesDir: opts.imagesDir, shared: new Map(), onCleanup: (fn) => cleanups.push(fn),
     sockets: opts.sockets ?? NO_SOCKET_OPTIONS, files: set.files, rootPid,
     openFileById: (id) => {
       // One open file description per id, however many messages carry it; each caller gets a dup.
@@ -101,7 +101,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
         if (!o) {
           const kind = kindForType(f.type);
           if (!kind) throw new ImageError(img.FILES_IMG, id, `file type ${f.type} is not supported by this amber`);
-          o = kind.open(f, fileCtx);
+          o = openFile(kind, f, fileCtx);
         }
         inFlight.set(id, (fd = o.fd));
         const fown = subMessage(f)?.fown;
