@@ -8,7 +8,7 @@ import { InjectedFault, InterruptedError } from './errors';
 
 export const FAULT_POINTS = [
   'dump:freeze', 'dump:collect', 'dump:memory', 'dump:infect', 'dump:task-state', 'dump:files', 'dump:write-images', 'dump:after-cure',
-  'restore:read-images', 'restore:files', 'restore:clone', 'restore:memory', 'restore:mm', 'restore:fds', 'restore:task-state', 'restore:finish',
+  'restore:read-images', 'restore:files', 'restore:clone', 'restore:memory', 'restore:mm', 'restore:fds', 'restore:task-state', 'restore:finish', 'restore:release',
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 

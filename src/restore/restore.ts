@@ -179,8 +179,11 @@ export function restore(opts: RestoreOptions): RestoreResult {
       }
       for (const p of restoring) if (!early.has(p)) finishProcess(p, false);
     });
+    let released = 0;
     for (const p of restoring) {
       if (early.has(p)) continue;
+      // After the first process runs, a failure must still take every process back (killAll).
+      if (released++ === 1) faultPoint('restore:release', opts.fault);
       const tc = p.images.cores[0].tc;
       releaseProcess(p, tc.task_state === STOPPED ? tc.stop_report || SIGSTOP : opts.leaveStopped ? SIGSTOP : 0);
     }
