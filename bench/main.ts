@@ -1,23 +1,31 @@
 /**
  * `npm run bench`: how fast amber dumps and restores a process, against the disk and memory
- * speeds of the machine, and side by side with CRIU when CRIU_BIN names one.
+ * speeds of the machine, and side by side with CRIU: CRIU_BIN, else the reference CRIU 4.2
+ * next to the repository (../shared/reference/criu-4.2/criu) when it is there (--no-criu: none).
  *
  * Workloads: memhog (bench/fixtures/memhog.c) holding N MiB of written anonymous memory, for
  * each size of --sizes, and holding none (the fixed cost of a dump and a restore). Each run
  * starts the program, dumps it (which kills it), waits until its PID is free, restores it
  * detached, checks its memory (off the clock) and kills it. Then the socket workloads of
- * bench/sockets.ts (--no-sockets skips them, --sockets-only runs nothing else). See docs/bench.md.
+ * bench/sockets.ts (--no-sockets skips them, --sockets-only runs nothing else), and with
+ * --scale the per-object workloads of bench/scale.ts. See docs/bench.md.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { diskWriteMs, memoryFillMs } from './baseline';
-import { becomeSubreaper, buildMemhog, freePageReporting, killAndReap, SIGKILL, signal, sleep, startMemhog, verifyMemhog, waitFree } from './proc';
-import { fmt, gibps, markdown, median, MiB, table } from './report';
-import { amberFailedSockets, runSockets, socketRows } from './sockets';
+import { bullets, checkDocs, commandLine, writeDocs } from './docs';
+import { becomeSubreaper, buildMemhog, freePageReporting, killAndReap, ROOT, SIGKILL, signal, sleep, startMemhog, verifyMemhog, waitFree } from './proc';
+import { fmt, gibps, markdown, median, MiB, ratio, ratioRow, spread, table } from './report';
+import { amberFailedScale, marginalLines, runScale, scaleMarkdown, scaleTable, type ScaleWorkload } from './scale';
+import { amberFailedSockets, runSockets, socketRows, type SocketWorkload } from './sockets';
 import {
   amberTool,
   criuTool,
+  criuVersion,
+  referenceCriu,
+  REFERENCE_CRIU,
+  removePages,
   dump,
   imageBytes,
   readDumpStats,
@@ -38,24 +46,58 @@ interface Options {
   markdown: boolean;
   /** Pause before every timed step, so that each starts on memory the VM has handed back. */
   settleMs: number;
-  sockets: 'also' | 'no' | 'only';
+  /** Which groups of workloads run. */
+  memhog: boolean;
+  sockets: boolean;
+  scale: boolean;
+  /** Whether CRIU runs side by side (CRIU_BIN, else the reference CRIU when it is there). */
+  criu: boolean;
+  writeDocs: boolean;
+  /** The files --write-docs writes into. */
+  docs: string[];
 }
 
 const USAGE = `usage: npm run bench -- [options]
   --sizes LIST   memhog sizes in MiB, comma-separated (default 1024); a 0 MiB run is always added
   --runs N       runs per workload and tool (default 5)
   --dir DIR      where the images go (default /var/tmp/amber-bench; e.g. /dev/shm for tmpfs)
-  --cache DIR    where memhog is built (default /tmp/amber-bench/bin)
+  --cache DIR    where the fixtures (memhog, sockets, wide) are built (default /tmp/amber-bench/bin)
   --json FILE    also write every number to FILE
-  --no-verify    do not check the restored memory (SIGUSR1 to memhog) after each restore
+  --no-verify    do not check the restored process (SIGUSR1 to the fixture) after each restore
   --settle MS    pause before every timed step (default 2000; see docs/bench.md), 0 for none
-  --markdown     also print the table as Markdown
+  --markdown     also print the tables as Markdown
   --no-sockets   skip the socket workloads (1000 unix socketpairs, 1000 loopback TCP connections)
-  --sockets-only run only the socket workloads
-environment: CRIU_BIN=/path/to/criu runs the same with CRIU, side by side`;
+  --sockets-only run only the socket workloads (with --scale-only: those and the scale ones)
+  --scale        also run the scale workloads: a tree of 100 and 1000 processes, 100 and 1000
+                 threads, 1000 and 10000 fds, 1000 and 10000 VMAs, with ms per object
+  --scale-only   run only the scale workloads
+  --no-criu      do not run CRIU side by side
+  --write-docs   put this run's tables between <!-- bench:begin --> and <!-- bench:end --> in
+                 README.md and docs/bench.md
+  --docs FILES   the files --write-docs writes, comma-separated (default README.md,docs/bench.md)
+environment: CRIU_BIN=/path/to/criu is the CRIU run side by side; unset, it is the reference
+  CRIU 4.2 at ${path.relative(process.cwd(), REFERENCE_CRIU) || REFERENCE_CRIU} when that exists and is executable`;
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { sizes: [1024], runs: 5, dir: '/var/tmp/amber-bench', cache: '/tmp/amber-bench/bin', verify: true, markdown: false, settleMs: 2000, sockets: 'also' };
+  const o: Options = {
+    sizes: [1024],
+    runs: 5,
+    dir: '/var/tmp/amber-bench',
+    cache: '/tmp/amber-bench/bin',
+    verify: true,
+    markdown: false,
+    settleMs: 2000,
+    memhog: true,
+    sockets: true,
+    scale: false,
+    criu: true,
+    writeDocs: false,
+    docs: [path.join(ROOT, 'README.md'), path.join(ROOT, 'docs', 'bench.md')],
+  };
+  let noSockets = false;
+  let socketsOnly = false;
+  let scale = false;
+  let scaleOnly = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -98,10 +140,29 @@ function parseArgs(argv: string[]): Options {
         o.markdown = true;
         break;
       case '--no-sockets':
-        o.sockets = 'no';
+        noSockets = true;
         break;
       case '--sockets-only':
-        o.sockets = 'only';
+        socketsOnly = true;
+        break;
+      case '--scale':
+        scale = true;
+        break;
+      case '--scale-only':
+        scaleOnly = true;
+        break;
+      case '--no-criu':
+        o.criu = false;
+        break;
+      case '--write-docs':
+        o.writeDocs = true;
+        break;
+      case '--docs':
+        o.docs = value()
+          .split(',')
+          .filter((f) => f.trim() !== '')
+          .map((f) => path.resolve(f));
+        if (o.docs.length === 0) throw new Error('--docs: needs at least one file');
         break;
       case '-h':
       case '--help':
@@ -112,6 +173,11 @@ function parseArgs(argv: string[]): Options {
         throw new Error(`unknown option ${a}\n${USAGE}`);
     }
   }
+  // An -only names the groups that run; without one, memhog and sockets run and --scale adds.
+  const only = socketsOnly || scaleOnly;
+  o.memhog = !only;
+  o.sockets = only ? socketsOnly : !noSockets;
+  o.scale = scaleOnly || scale;
   return o;
 }
 
@@ -190,10 +256,6 @@ async function settle(o: Options): Promise<void> {
   checkInterrupt();
   if (o.settleMs > 0) await sleep(o.settleMs);
   checkInterrupt();
-}
-
-function rmImages(dir: string): void {
-  for (const name of fs.readdirSync(dir)) if (name.startsWith('pages-') && name.endsWith('.img')) fs.rmSync(path.join(dir, name), { force: true });
 }
 
 function failed(inv: Invocation, run: number, phase: ToolFailure['phase']): ToolFailure {
@@ -279,15 +341,8 @@ async function oneRun(
   } finally {
     await killAndReap(pid);
     live.delete(pid);
-    rmImages(dir);
+    removePages(dir);
   }
-}
-
-/** "median (min–max)" of xs, in whole ms. */
-function spread(xs: number[]): string {
-  const m = median(xs);
-  if (m === undefined) return '-';
-  return xs.length < 2 ? fmt(m) : `${fmt(m)} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
 }
 
 function summarize(res: ToolResult, fixed: ToolSummary | undefined): ToolSummary {
@@ -339,20 +394,52 @@ function mountOf(dir: string): string {
   }
 }
 
+/**
+ * The CRIU to run side by side: CRIU_BIN, else the reference CRIU when it is there and runs.
+ * A reference CRIU that does not run (its shared libraries missing) is left out with a word
+ * why; an explicit CRIU_BIN is always run, and its failures show in the table.
+ */
+function pickCriu(o: Options, log: (s: string) => void): { bin: string; version?: string } | undefined {
+  if (!o.criu) return undefined;
+  const explicit = process.env.CRIU_BIN;
+  const bin = explicit || referenceCriu();
+  if (!bin) {
+    log(`no CRIU side by side: CRIU_BIN is unset and there is no executable ${REFERENCE_CRIU}`);
+    return undefined;
+  }
+  const v = criuVersion(bin);
+  if (v.error && !explicit) {
+    log(`no CRIU side by side: the reference ${bin} does not run (${v.error}); bash ${path.join(path.dirname(bin), 'install-runtime.sh')} installs what it needs`);
+    return undefined;
+  }
+  return { bin, version: v.version };
+}
+
+/** The amber and criu entries of a list of per-tool results, when both are there. */
+function pair<T extends { tool: string }>(xs: T[]): [T, T] | undefined {
+  const a = xs.find((x) => x.tool === 'amber');
+  const c = xs.find((x) => x.tool === 'criu');
+  return a && c ? [a, c] : undefined;
+}
+
 async function main(): Promise<number> {
-  const o = parseArgs(process.argv.slice(2));
+  const args = process.argv.slice(2);
+  const o = parseArgs(args);
+  // Before the run, not after it: a missing marker should not cost a whole benchmark.
+  if (o.writeDocs) checkDocs(o.docs);
+  const log = (s: string): void => void process.stderr.write(`${s}\n`);
   becomeSubreaper();
-  const memhog = o.sockets === 'only' ? '' : buildMemhog(o.cache);
+  const memhog = o.memhog ? buildMemhog(o.cache) : '';
   fs.mkdirSync(o.dir, { recursive: true });
   const runsDir = path.join(o.dir, 'amber-bench-runs');
   fs.rmSync(runsDir, { recursive: true, force: true });
   fs.mkdirSync(runsDir, { recursive: true });
 
   const tools: Tool[] = [amberTool()];
-  const criuBin = process.env.CRIU_BIN;
-  if (criuBin) tools.push(criuTool(criuBin));
+  const criu = pickCriu(o, log);
+  if (criu) tools.push(criuTool(criu.bin));
 
-  const sizes = o.sockets === 'only' ? [] : [0, ...o.sizes.filter((s) => s > 0)].filter((s, i, a) => a.indexOf(s) === i);
+  const sizes = o.memhog ? [0, ...o.sizes.filter((s) => s > 0)].filter((s, i, a) => a.indexOf(s) === i) : [];
   const workloads: Workload[] = sizes.map((mib) => ({
     name: mib === 0 ? 'tiny (0 MiB)' : `${mib} MiB`,
     mib,
@@ -369,8 +456,9 @@ async function main(): Promise<number> {
     imagesDir: o.dir,
     imagesFs: mountOf(o.dir),
     freePageReporting: freePageReporting(),
+    criu: criu ? { bin: criu.bin, version: criu.version } : undefined,
   };
-  const log = (s: string): void => void process.stderr.write(`${s}\n`);
+  const date = new Date();
   log(`amber bench: ${machine.cpus} CPUs, ${machine.memGiB} GiB, kernel ${machine.kernel}, node ${machine.node}`);
   log(`free page reporting to the host: ${machine.freePageReporting}; settle ${o.settleMs} ms before each timed step`);
   log(`images in ${o.dir} (${machine.imagesFs}); ${o.runs} runs; tools: ${tools.map((t) => `${t.name} (${t.argv.join(' ')})`).join(', ')}`);
@@ -388,8 +476,9 @@ async function main(): Promise<number> {
       }
     }
   }
-  const sockets =
-    o.sockets === 'no' ? [] : await runSockets(tools, { runs: o.runs, verify: o.verify, cache: o.cache, runsDir, settle: () => settle(o), live, log });
+  const borrowed = { runs: o.runs, verify: o.verify, cache: o.cache, runsDir, settle: () => settle(o), live, log };
+  const sockets: SocketWorkload[] = o.sockets ? await runSockets(tools, borrowed) : [];
+  const scale: ScaleWorkload[] = o.scale ? await runScale(tools, borrowed) : [];
 
   for (const w of workloads) {
     w.tools.forEach((res, t) => {
@@ -422,6 +511,11 @@ async function main(): Promise<number> {
         s.verified + (res.failure ? `; later FAILED (${res.failure.phase}): ${res.failure.reason}` : ''),
       ]);
     }
+    const both = pair(w.tools);
+    if (both && both.every((r) => r.summary?.restoreMs !== undefined)) {
+      const m = (s?: ToolSummary): { dump?: number; restore?: number; frozen?: number } => ({ dump: s?.dumpMs, restore: s?.restoreMs, frozen: s?.frozenMs });
+      rows.push(ratioRow(w.name, m(both[0].summary), m(both[1].summary)));
+    }
     if (w.baselines) {
       const disk = median(w.baselines.diskWriteMs);
       const mem = median(w.baselines.memoryFillMs);
@@ -431,32 +525,82 @@ async function main(): Promise<number> {
   }
   rows.push(...socketRows(sockets));
 
-  const out: string[] = [];
-  out.push('');
-  out.push(`${machine.cpus} CPUs, ${machine.memGiB} GiB, kernel ${machine.kernel}; images in ${o.dir} (${machine.imagesFs})`);
-  out.push(`median (min–max) of ${o.runs} runs; GiB/s = image bytes / median wall time`);
-  out.push(`free page reporting: ${machine.freePageReporting}; ${o.settleMs} ms pause before each timed step`);
-  out.push('');
-  out.push(table(header, rows));
-  out.push('');
+  // The lines under the table: fixed cost and throughput net of it, per tool, then amber/criu.
+  const notes: string[] = [];
   for (const [t, tool] of tools.entries()) {
     const f = workloads[0]?.tools[t].summary;
     if (f && f.restoreMs !== undefined) {
-      out.push(`fixed cost (${tool.name}, 0 MiB process): dump ${fmt(f.dumpMs)} ms, restore ${fmt(f.restoreMs)} ms`);
+      notes.push(`fixed cost (${tool.name}, 0 MiB process): dump ${fmt(f.dumpMs)} ms, restore ${fmt(f.restoreMs)} ms`);
     }
     for (const w of workloads.slice(1)) {
       const s = w.tools[t].summary;
       if (s && (s.dumpNetGiBps !== undefined || s.restoreNetGiBps !== undefined)) {
-        out.push(`  ${w.name} net of fixed cost: dump ${fmt(s.dumpNetGiBps, 2)} GiB/s, restore ${fmt(s.restoreNetGiBps, 2)} GiB/s`);
+        notes.push(`  ${w.name} net of fixed cost: dump ${fmt(s.dumpNetGiBps, 2)} GiB/s, restore ${fmt(s.restoreNetGiBps, 2)} GiB/s`);
       }
     }
   }
+  const fixedPair = workloads[0] && pair(workloads[0].tools);
+  if (fixedPair) {
+    const [a, c] = fixedPair.map((r) => r.summary);
+    if (a?.restoreMs !== undefined && c?.restoreMs !== undefined) {
+      notes.push(`fixed cost amber/criu: dump ${ratio(a.dumpMs, c.dumpMs)}, restore ${ratio(a.restoreMs, c.restoreMs)} (ratio of medians)`);
+    }
+    for (const w of workloads.slice(1)) {
+      const both = pair(w.tools);
+      const [as, cs] = both ? both.map((r) => r.summary) : [];
+      if (as && cs && (as.dumpNetGiBps !== undefined || as.restoreNetGiBps !== undefined)) {
+        notes.push(
+          `  ${w.name} net of fixed cost amber/criu: dump ${ratio(as.dumpNetGiBps, cs.dumpNetGiBps)}, restore ${ratio(as.restoreNetGiBps, cs.restoreNetGiBps)} (ratio of GiB/s: below 1, amber is slower)`,
+        );
+      }
+    }
+  }
+  const marginal = marginalLines(scale);
+
+  const criuWhat = criu ? `CRIU ${criu.version ?? '(version unknown)'} (${criu.bin})` : 'no CRIU';
+  const out: string[] = [];
+  out.push('');
+  out.push(`${machine.cpus} CPUs, ${machine.memGiB} GiB, kernel ${machine.kernel}; images in ${o.dir} (${machine.imagesFs}); amber and ${criuWhat}`);
+  out.push(`median (min–max) of ${o.runs} runs; GiB/s = image bytes / median wall time`);
+  out.push(`free page reporting: ${machine.freePageReporting}; ${o.settleMs} ms pause before each timed step`);
+  if (rows.length > 0) {
+    out.push('');
+    out.push(table(header, rows));
+  }
+  if (notes.length > 0) {
+    out.push('');
+    out.push(...notes);
+  }
+  if (scale.length > 0) {
+    out.push('');
+    out.push('scale: ms/object = median / N (the fixed cost included)');
+    out.push(scaleTable(scale));
+    if (marginal.length > 0) {
+      out.push('');
+      out.push(...marginal);
+    }
+  }
   console.log(out.join('\n'));
-  if (o.markdown) console.log(`\n${markdown(header, rows)}`);
+
+  const md: string[] = [];
+  if (rows.length > 0) md.push(markdown(header, rows));
+  if (notes.length > 0) md.push(bullets(notes));
+  if (scale.length > 0) md.push(scaleMarkdown(scale));
+  if (marginal.length > 0) md.push(bullets(marginal));
+  if (o.markdown) console.log(`\n${md.join('\n\n')}`);
+
+  if (o.writeDocs) {
+    const what =
+      `Measured with \`${commandLine(args, process.env.CRIU_BIN || undefined)}\` on ${date.toISOString().slice(0, 10)}: ` +
+      `${machine.cpus} CPUs, ${machine.memGiB} GiB, kernel ${machine.kernel}, Node ${machine.node}; images in \`${o.dir}\` (${machine.imagesFs}); ` +
+      `amber against ${criu ? `CRIU ${criu.version ?? '?'}` : 'no CRIU'}; median (min–max) of ${o.runs} runs, ${o.settleMs} ms settle, free page reporting ${machine.freePageReporting}.`;
+    writeDocs(o.docs, [what, ...md].join('\n\n'));
+    log(`wrote the tables into ${o.docs.map((f) => path.relative(process.cwd(), f) || f).join(', ')}`);
+  }
 
   if (o.json) {
     fs.mkdirSync(path.dirname(o.json), { recursive: true });
-    const json = { date: new Date().toISOString(), machine, options: o, workloads, sockets };
+    const json = { date: date.toISOString(), machine, options: o, workloads, sockets, scale };
     fs.writeFileSync(o.json, `${JSON.stringify(json, null, 2)}\n`);
     log(`wrote ${o.json}`);
   }
@@ -464,7 +608,7 @@ async function main(): Promise<number> {
   const amberBad = workloads.some((w) =>
     w.tools.some((r) => r.tool === 'amber' && (r.failure !== undefined || (o.verify && !r.summary?.verified.startsWith('ok')))),
   );
-  return amberBad || amberFailedSockets(sockets, o.verify) ? 1 : 0;
+  return amberBad || amberFailedSockets(sockets, o.verify) || amberFailedScale(scale, o.verify) ? 1 : 0;
 }
 
 process.on('SIGINT', () => {

@@ -94,26 +94,79 @@ export function signal(pid: number, sig: number): void {
   }
 }
 
+/** State, parent and session of a task, from /proc/PID/stat; undefined once its PID is free. */
+export function taskStat(pid: number): { state: string; ppid: number; session: number } | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the command's closing parenthesis: state ppid pgrp session ...
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: f[0], ppid: Number(f[1]), session: Number(f[3]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The children of every thread of pid (/proc/PID/task/TID/children). */
+export function childrenOf(pid: number): number[] {
+  const kids: number[] = [];
+  for (const tid of threadsOf(pid)) {
+    try {
+      for (const w of fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(/\s+/)) if (w) kids.push(Number(w));
+    } catch {
+      /* the thread is gone */
+    }
+  }
+  return kids;
+}
+
+/** The TIDs of pid's threads, the leader's among them. */
+export function threadsOf(pid: number): number[] {
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * SIGKILLs every task of pids still in session `sid` (a PID taken since by someone else's
+ * process is left alone), then waits until each of those PIDs is free.
+ */
+export async function killAndReapSession(pids: number[], sid: number, timeoutMs = 30_000): Promise<void> {
+  const ours = pids.filter((p) => taskStat(p)?.session === sid);
+  for (const p of ours) if (procAlive(p)) signal(p, SIGKILL);
+  const deadline = Date.now() + timeoutMs;
+  for (const p of ours) await waitFree(p, Math.max(0, deadline - Date.now()));
+}
+
 /** SIGKILLs pid if it still runs and waits until its PID is free. */
 export async function killAndReap(pid: number, timeoutMs = 30_000): Promise<void> {
   if (procAlive(pid)) signal(pid, SIGKILL);
   await waitFree(pid, timeoutMs);
 }
 
-/** Builds bench/fixtures/memhog.c into cacheDir when the binary is missing or older than the source. */
-export function buildMemhog(cacheDir: string): string {
-  const src = path.join(ROOT, 'bench', 'fixtures', 'memhog.c');
-  const bin = path.join(cacheDir, 'memhog');
+/**
+ * Builds bench/fixtures/NAME.c into cacheDir/NAME when the binary is missing or older than the
+ * source; `flags` are gcc's beyond the warnings and -O2 (e.g. -pthread).
+ */
+export function buildFixture(cacheDir: string, name: string, flags: string[] = []): string {
+  const src = path.join(ROOT, 'bench', 'fixtures', `${name}.c`);
+  const bin = path.join(cacheDir, name);
   const fresh = fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs;
   if (fresh) return bin;
   fs.mkdirSync(cacheDir, { recursive: true });
   const tmp = `${bin}.${process.pid}.tmp`;
   const cc = process.env.CC || 'gcc';
-  const r = child_process.spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-o', tmp, src], { encoding: 'utf8' });
+  const r = child_process.spawnSync(cc, ['-O2', '-Wall', '-Wextra', ...flags, '-o', tmp, src], { encoding: 'utf8' });
   if (r.error) throw new Error(`cannot run ${cc}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${cc} failed on ${src}:\n${r.stderr}`);
   fs.renameSync(tmp, bin);
   return bin;
+}
+
+/** Builds bench/fixtures/memhog.c into cacheDir when the binary is missing or older than the source. */
+export function buildMemhog(cacheDir: string): string {
+  return buildFixture(cacheDir, 'memhog');
 }
 
 /** Starts memhog with mib MiB; returns its daemon's PID once that is ready (memory written). */

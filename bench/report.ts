@@ -20,6 +20,41 @@ export function fmt(x: number | undefined, digits = 0): string {
   return x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
 }
 
+/** "median (min–max)" of xs, in whole ms. */
+export function spread(xs: number[]): string {
+  const m = median(xs);
+  if (m === undefined) return '-';
+  return xs.length < 2 ? fmt(m) : `${fmt(m)} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
+}
+
+/** x / y to `digits` decimals, '-' when either is missing (or y is 0). */
+export function ratio(x: number | undefined, y: number | undefined, digits = 2): string {
+  return x !== undefined && y ? fmt(x / y, digits) : '-';
+}
+
+/** Medians of one tool on one workload, for the amber/criu rows. */
+export interface Medians {
+  dump?: number;
+  restore?: number;
+  frozen?: number;
+}
+
+/**
+ * The row that follows amber's and CRIU's in a 9-column table (workload, tool, dump, restore,
+ * two per-size columns, frozen, image, check): amber's medians over CRIU's.
+ */
+export function ratioRow(workload: string, amber: Medians, criu: Medians): string[] {
+  return [workload, 'amber/criu', ratio(amber.dump, criu.dump), ratio(amber.restore, criu.restore), '', '', ratio(amber.frozen, criu.frozen), '', 'ratio of medians'];
+}
+
+/** x with 3 significant digits (at least whole units above 100): 0.0123, 1.23, 12.3, 123. */
+export function sig3(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '-';
+  if (x === 0) return '0';
+  const digits = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(x))));
+  return x.toFixed(Math.min(digits, 6));
+}
+
 /**
  * A table with a header row: the first `lead` columns and the last are text (left-aligned),
  * the others numbers. A row shorter than the header spans its cells after the first `lead`.

@@ -11,8 +11,8 @@
 import * as child_process from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { killAndReap, ROOT, verifyDaemon, waitFree } from './proc';
-import { fmt, median, MiB } from './report';
+import { buildFixture, killAndReap, verifyDaemon, waitFree } from './proc';
+import { fmt, median, MiB, ratioRow, spread } from './report';
 import { dump, imageBytes, readDumpStats, restore, type Invocation, type Tool } from './tools';
 
 interface SocketKind {
@@ -70,17 +70,7 @@ export interface SocketBench {
 
 /** Builds bench/fixtures/sockets.c into cacheDir when the binary is missing or older than the source. */
 export function buildSockets(cacheDir: string): string {
-  const src = path.join(ROOT, 'bench', 'fixtures', 'sockets.c');
-  const bin = path.join(cacheDir, 'sockets');
-  if (fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs) return bin;
-  fs.mkdirSync(cacheDir, { recursive: true });
-  const tmp = `${bin}.${process.pid}.tmp`;
-  const cc = process.env.CC || 'gcc';
-  const r = child_process.spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-o', tmp, src], { encoding: 'utf8' });
-  if (r.error) throw new Error(`cannot run ${cc}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${cc} failed on ${src}:\n${r.stderr}`);
-  fs.renameSync(tmp, bin);
-  return bin;
+  return buildFixture(cacheDir, 'sockets');
 }
 
 /** Starts the fixture; returns its daemon's PID once every socket is open and its bytes queued. */
@@ -164,13 +154,6 @@ export async function runSockets(tools: Tool[], b: SocketBench): Promise<SocketW
 const times = (res: SocketToolResult, f: (r: SocketRun) => number | undefined): number[] =>
   res.runs.map(f).filter((x): x is number => x !== undefined);
 
-/** "median (min–max)" in whole ms, as bench/main.ts prints it. */
-function spread(xs: number[]): string {
-  const m = median(xs);
-  if (m === undefined) return '-';
-  return xs.length < 2 ? fmt(m) : `${fmt(m)} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
-}
-
 function verdict(res: SocketToolResult): string {
   const restored = res.runs.filter((r) => r.restoreMs !== undefined);
   const checked = restored.filter((r) => r.verify !== 'skipped');
@@ -212,10 +195,7 @@ export function socketRows(workloads: SocketWorkload[]): string[][] {
     }
     const a = medians.get('amber');
     const c = medians.get('criu');
-    if (a && c) {
-      const ratio = (x?: number, y?: number): string => (x !== undefined && y ? fmt(x / y, 2) : '-');
-      rows.push([w.name, 'amber/criu', ratio(a.dump, c.dump), ratio(a.restore, c.restore), '', '', ratio(a.frozen, c.frozen), '', 'ratio of medians']);
-    }
+    if (a && c) rows.push(ratioRow(w.name, a, c));
   }
   return rows;
 }

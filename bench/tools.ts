@@ -22,6 +22,28 @@ export function criuTool(bin: string): Tool {
   return { name: 'criu', argv: [bin] };
 }
 
+/** Upstream CRIU 4.2 as shipped next to the repository: what amber is measured against. */
+export const REFERENCE_CRIU = path.resolve(ROOT, '../shared/reference/criu-4.2/criu');
+
+/** The reference CRIU when it is there and executable. */
+export function referenceCriu(): string | undefined {
+  try {
+    fs.accessSync(REFERENCE_CRIU, fs.constants.X_OK);
+    return fs.statSync(REFERENCE_CRIU).isFile() ? REFERENCE_CRIU : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `criu --version`'s version ("4.2"), or why it does not run (e.g. a shared library missing). */
+export function criuVersion(bin: string): { version?: string; error?: string } {
+  const r = child_process.spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  if (r.error) return { error: r.error.message };
+  const m = /Version:\s*(\S+)/.exec(r.stdout ?? '');
+  if (r.status !== 0 || !m) return { error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n')[0] };
+  return { version: m[1] };
+}
+
 export interface Invocation {
   ok: boolean;
   ms: number;
@@ -118,4 +140,9 @@ export function imageBytes(dir: string): { total: number; pages: number } {
     if (name.startsWith('pages-')) pages += size;
   }
   return { total, pages };
+}
+
+/** Removes the raw pages images of dir: the bulk of a run's images, the logs and the rest stay. */
+export function removePages(dir: string): void {
+  for (const name of fs.readdirSync(dir)) if (name.startsWith('pages-') && name.endsWith('.img')) fs.rmSync(path.join(dir, name), { force: true });
 }
