@@ -18,7 +18,7 @@ import { refuseForeignNamespaces } from '../pstree/namespaces';
 import { kobjIds } from '../pstree/kobj-ids';
 import { TreeImages, writeProcessImages, writeTreeImages, writeZombieImages } from './write-images';
 import { DEFAULT_GHOST_LIMIT, NO_SOCKET_OPTIONS, SocketOptions } from '../files/types';
-import { describeFile, openFdOf } from '../files/fd-table';
+import { describeFile, FileRegistry, openFdOf } from '../files/fd-table';
 import type { ExternalFiles } from '../files/external';
 import { FILE_KINDS } from '../files/registry';
 import { native } from '../native';
@@ -146,7 +146,7 @@ export function dump(opts: DumpOptions): DumpResult {
     },
     imagesDir: opts.imagesDir, shellJob: opts.shellJob, log,
     nextFileId: () => nextFileId++,
-    files: [],
+    files: new FileRegistry(),
     shmemDumped: new Set(),
     onBytes: (n) => progress.add(n),
     fault: opts.fault,

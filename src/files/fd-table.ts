@@ -40,8 +40,47 @@ export interface FdTableDump {
   files: Entry[];
 }
 
-/** Open file descriptions already described, across the whole tree: dup'ed and inherited fds share one. */
-export type FileRegistry = { f: OpenFd; id: number }[];
+/**
+ * Open file descriptions already described, across the whole tree: dup'ed and inherited fds
+ * share one. Kept by inode, and within an inode in the kernel's order of open files (kcmp's
+ * KCMP_FILE orders them), so a lookup is a few kcmp calls: every eventfd, epoll or signalfd shares
+ * one anonymous inode, and a linear search made a dump of 10,000 of them quadratic (13 s).
+ */
+export class FileRegistry {
+  private readonly byInode = new Map<string, { f: OpenFd; id: number }[]>();
+
+  /** The id of the open file description f names, if described already; else where it goes. */
+  private search(f: OpenFd): { list: { f: OpenFd; id: number }[]; at: number; id?: number } {
+    const key = `${f.stat.dev}:${f.stat.ino}`;
+    let list = this.byInode.get(key);
+    if (!list) this.byInode.set(key, (list = []));
+    let lo = 0, hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const r = list[mid];
+      // 0: the same file; 1: r's before f's; 2: after (kcmp(2)).
+      const c = native.kcmp(r.f.pid, f.pid, KCMP_FILE, r.f.fd, f.fd);
+      if (c === 0) return { list, at: mid, id: r.id };
+      if (c === 1) lo = mid + 1;
+      else if (c === 2) hi = mid;
+      else {
+        // No order to be had (3): compare with each.
+        const same = list.find((x) => native.kcmp(x.f.pid, f.pid, KCMP_FILE, x.f.fd, f.fd) === 0);
+        return { list, at: list.length, id: same?.id };
+      }
+    }
+    return { list, at: lo };
+  }
+
+  find(f: OpenFd): number | undefined {
+    return this.search(f).id;
+  }
+
+  add(f: OpenFd, id: number): void {
+    const s = this.search(f);
+    if (s.id === undefined) s.list.splice(s.at, 0, { f, id });
+  }
+}
 
 /**
  * Ids come from `nextId`, shared with other users of files.img (cwd, root, exe, mappings).
@@ -81,11 +120,11 @@ export function describeFile(f: OpenFd, ctx: FileDumpContext, nextId: () => numb
   const external = externalKindFor(f, ctx);
   const kind = external ?? kindForFd(f, ctx);
   if (!external) refuseUnknownFdinfo(f, kind.name);
-  const same = reps.find((r) => r.f.stat.dev === f.stat.dev && r.f.stat.ino === f.stat.ino && native.kcmp(r.f.pid, f.pid, KCMP_FILE, r.f.fd, f.fd) === 0);
-  if (same) return { id: same.id, kind, shared: true };
+  const same = reps.find(f);
+  if (same !== undefined) return { id: same, kind, shared: true };
   const id = nextId();
   // Registered before dumping, so that a file reaching itself (a socket in its own queue) stops here.
-  reps.push({ f, id });
+  reps.add(f, id);
   faultPoint(kindFaultPoint('dump', kind.name), ctx.fault);
   const entry = kind.dump(f, id, ctx);
   const sub = subMessage(entry);

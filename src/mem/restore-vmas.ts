@@ -6,8 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fillShmemObject } from './shmem';
-import { SYS } from '../arch/x86_64/syscalls';
-import { AmberError, FileChangedError, ImageError } from '../errors';
+import { SYS, syscallName } from '../arch/x86_64/syscalls';
+import { AmberError, FileChangedError, ImageError, SysError } from '../errors';
+import { isErrorResult } from '../compel/remote-syscalls';
 import { Entry } from '../images';
 import { Logger } from '../log';
 import { PAGE_SIZE } from '../proc/pagemap';
@@ -88,10 +89,12 @@ export type RemappedOpener = (file: Entry, fdflags: number) => number | undefine
  */
 export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<number, Entry>, shmem: ShmemRegistry, pages: PagesSource, log: Logger, onBytes?: (n: number) => void, openMemfd?: MemfdOpener, openRemapped?: RemappedOpener, kept?: ReadonlyMap<bigint, KeptVma>): void {
   const fileFds = new Map<string, number>();
-  // Pages are copied in once every VMA is mapped (all at once, from several threads); what must
-  // follow the fill (protections, locks) waits in `afterFill`.
+  // The mmaps (and advice) of the VMAs run in batches of injected syscalls; pages are copied in
+  // once every VMA is mapped (all at once, from several threads); what must follow the fill
+  // (protections, locks) is the last batch.
+  const maps = new SyscallBatch(t, pid);
+  const after = new SyscallBatch(t, pid);
   const fill: PageRun[] = [];
-  const afterFill: (() => void)[] = [];
   // File offset of each pagemap entry in the pages file.
   const placed = placeRuns(pages.entries);
   let next = 0;
@@ -111,7 +114,7 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
       // Inherited from the parent as it is (cow.ts): only what differs is written.
       const inherited = kept?.get(v.start);
       if (inherited) {
-        afterFill.push(keepInherited(t, v, inherited, fill));
+        keepInherited(v, inherited, fill, maps, after);
         continue;
       }
       const prot = v.prot | (mine.length ? PROT_WRITE : 0);
@@ -120,7 +123,8 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
       let pgoff = v.pgoff;
       const shared = v.status & VMA.ANON_SHARED ? shmem.get(v.shmid) : undefined;
       if (shared) {
-        // Same object as an earlier mapping: map its file, no longer anonymous.
+        // Same object as an earlier mapping (mapped by now): map its file, no longer anonymous.
+        if (shared.pid === pid) maps.flush();
         const rfd = fs.openSync(`/proc/${shared.pid}/map_files/${shared.start.toString(16)}-${shared.end.toString(16)}`, 'r+');
         try {
           fd = takeRestorerFd(t, rfd);
@@ -163,32 +167,33 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
           checkMappedFile(t, fd, f.reg);
         }
       }
-      const got = t.remote.call(SYS.mmap, v.start, len, prot, flags, fd, fd >= 0 ? pgoff : 0);
-      if (got !== v.start) throw new AmberError(`${vmaName(v)} mapped at 0x${got.toString(16)}`);
+      maps.add(SYS.mmap, [v.start, len, prot, flags, fd, fd >= 0 ? pgoff : 0], vmaName(v), v.start);
       // A new shared anonymous object: its contents from pagemap-shmem-SHMID.img (CRIU's layout).
-      if (v.status & VMA.ANON_SHARED && !shared) fillShmemObject(pid, v, path.dirname(pages.file));
+      if (v.status & VMA.ANON_SHARED && !shared) {
+        maps.flush();
+        fillShmemObject(pid, v, path.dirname(pages.file));
+      }
       // Advice before the pages: MADV_NOHUGEPAGE must be in force before a fill could fault in
       // whole huge pages (and make absent pages present) on kernels with THP always on.
-      applyAdvice(t, v, BigInt(len));
+      applyAdvice(v, BigInt(len), maps);
       fill.push(...mine);
-      afterFill.push(() => {
-        if (prot !== v.prot) t.remote.call(SYS.mprotect, v.start, len, v.prot);
-        lockIfLocked(t, v, BigInt(len));
-      });
+      if (prot !== v.prot) after.add(SYS.mprotect, [v.start, len, v.prot], vmaName(v));
+      lockIfLocked(v, BigInt(len), after);
     }
     if (next !== placed.length) throw new ImageError('pagemap', next + 1, 'pages outside every VMA');
+    maps.flush();
     fillPages(pid, pages.file, fill, onBytes);
-    for (const f of afterFill) f();
+    after.flush();
   } finally {
     for (const fd of fileFds.values()) t.remote.call(SYS.close, fd);
   }
   log.debug(`mapped ${vmas.length} VMAs, filled ${placed.reduce((n, p) => n + p.len, 0) / PAGE_SIZE} pages`);
 }
 
-function applyAdvice(t: Injected, v: Entry, len: bigint): void {
+function applyAdvice(v: Entry, len: bigint, batch: SyscallBatch): void {
   const madv = BigInt(v.madv ?? 0n);
   for (let advice = 0n; advice < 64n; advice++) {
-    if ((madv >> advice) & 1n && !mutated('skip-madvise')) t.remote.call(SYS.madvise, v.start, len, advice);
+    if ((madv >> advice) & 1n && !mutated('skip-madvise')) batch.add(SYS.madvise, [v.start, len, advice], vmaName(v));
   }
 }
 
@@ -207,25 +212,48 @@ function fillPages(pid: number, file: string, runs: readonly PageRun[], onBytes?
 }
 
 /** Locked last: locking faults every page in, which must not happen before the fill. */
-function lockIfLocked(t: Injected, v: Entry, len: bigint): void {
-  if (v.mlock && !mutated('skip-mlock')) t.remote.call(SYS.mlock2, v.start, len, v.mlock === MLOCK_STATE.onFault ? MLOCK_ONFAULT : 0);
+function lockIfLocked(v: Entry, len: bigint, batch: SyscallBatch): void {
+  if (v.mlock && !mutated('skip-mlock')) batch.add(SYS.mlock2, [v.start, len, v.mlock === MLOCK_STATE.onFault ? MLOCK_ONFAULT : 0], vmaName(v));
 }
 
 /**
  * A mapping the task inherited from its restored parent: pages the parent had and the task's
  * images lack are dropped, pages that differ written; the rest stays shared copy-on-write.
  */
-function keepInherited(t: Injected, v: Entry, k: KeptVma, fill: PageRun[]): () => void {
+function keepInherited(v: Entry, k: KeptVma, fill: PageRun[], before: SyscallBatch, after: SyscallBatch): void {
   const len = BigInt(v.end) - BigInt(v.start);
-  applyAdvice(t, v, len);
-  for (const z of k.zap) t.remote.call(SYS.madvise, z.start, z.len, MADV_DONTNEED);
+  applyAdvice(v, len, before);
+  for (const z of k.zap) before.add(SYS.madvise, [z.start, z.len, MADV_DONTNEED], vmaName(v));
   const widen = k.write.length > 0 && !(v.prot & PROT_WRITE);
-  if (widen) t.remote.call(SYS.mprotect, v.start, len, v.prot | PROT_WRITE);
+  if (widen) before.add(SYS.mprotect, [v.start, len, v.prot | PROT_WRITE], vmaName(v));
   fill.push(...k.write);
-  return () => {
-    if (widen) t.remote.call(SYS.mprotect, v.start, len, v.prot);
-    lockIfLocked(t, v, len);
-  };
+  if (widen) after.add(SYS.mprotect, [v.start, len, v.prot], vmaName(v));
+  lockIfLocked(v, len, after);
+}
+
+/**
+ * Injected syscalls collected and run in batches (RemoteSyscalls.rawBatch): each result is
+ * checked, a failure names the syscall and the VMA it was for.
+ */
+class SyscallBatch {
+  private calls: { nr: number; args: (number | bigint)[]; what: string; expect?: bigint }[] = [];
+  constructor(private readonly t: Injected, private readonly pid: number) {}
+
+  add(nr: number, args: (number | bigint)[], what: string, expect?: bigint): void {
+    this.calls.push({ nr, args, what, expect });
+  }
+
+  flush(): void {
+    const calls = this.calls;
+    if (!calls.length) return;
+    this.calls = [];
+    const results = this.t.remote.rawBatch(calls);
+    results.forEach((r, i) => {
+      const c = calls[i];
+      if (isErrorResult(r)) throw new SysError(Number(-r), `${syscallName(c.nr)} of ${c.what} (inside the task)`, this.pid);
+      if (c.expect !== undefined && r !== c.expect) throw new AmberError(`${c.what} mapped at 0x${r.toString(16)}`);
+    });
+  }
 }
 
 /**
