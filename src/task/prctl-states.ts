@@ -54,12 +54,18 @@ export function coreSchedCookie(t: Injected): bigint {
 
 export function dumpThreadPrctls(t: Injected): ThreadPrctls {
   t.mem.write(t.data, Buffer.alloc(4));
-  const tscOk = get(t, PR_GET_TSC, t.data) !== undefined;
+  // One batch: each answer, or an errno where the kernel lacks the option.
+  const [slack, tsc, mce, flusher] = t.remote.rawBatch([
+    { nr: SYS.prctl, args: [PR_GET_TIMERSLACK] },
+    { nr: SYS.prctl, args: [PR_GET_TSC, t.data] },
+    { nr: SYS.prctl, args: [PR_MCE_KILL_GET] },
+    { nr: SYS.prctl, args: [PR_GET_IO_FLUSHER] },
+  ]);
   return {
-    timerslack: get(t, PR_GET_TIMERSLACK) ?? 0,
-    tsc: tscOk ? t.mem.read(t.data, 4).readInt32LE(0) : 0,
-    mceKill: get(t, PR_MCE_KILL_GET) ?? PR_MCE_KILL_DEFAULT,
-    ioFlusher: get(t, PR_GET_IO_FLUSHER) ?? 0,
+    timerslack: slack < 0n ? 0 : Number(slack),
+    tsc: tsc < 0n ? 0 : t.mem.read(t.data, 4).readInt32LE(0),
+    mceKill: mce < 0n ? PR_MCE_KILL_DEFAULT : Number(mce),
+    ioFlusher: flusher < 0n ? 0 : Number(flusher),
   };
 }
 
