@@ -18,6 +18,10 @@ export interface PageCopy {
 
 /** Copies run in pieces of this many bytes at most, so progress is reported as they go. */
 const BATCH = 256 << 20;
+/** Below this, a second thread costs more to start than it saves (a tree of small processes). */
+const ONE_THREAD_BELOW = 16 << 20;
+
+const bytesOf = (copies: readonly PageCopy[]): number => copies.reduce((n, c) => n + c.len, 0);
 
 /** Threads per copy: the machine's CPUs, at most 4 (memory bandwidth is shared anyway). */
 export function copyThreads(): number {
@@ -52,7 +56,7 @@ export function copyTaskToFile(pid: number, memFd: number, fd: number, copies: r
       ranges[i * 4 + 3] = c.viaMem ? 1n : 0n;
     });
     // Not inside `onBytes?.(...)`: without a callback its arguments would not be evaluated.
-    const n = native.copyTaskToFile(pid, memFd, fd, ranges, threads);
+    const n = native.copyTaskToFile(pid, memFd, fd, ranges, bytesOf(batch) < ONE_THREAD_BELOW ? 1 : threads);
     onBytes?.(n);
   }
 }
@@ -66,7 +70,7 @@ export function copyFileToTask(pid: number, fd: number, copies: readonly PageCop
       ranges[i * 3 + 1] = BigInt(c.len);
       ranges[i * 3 + 2] = BigInt(c.fileOffset);
     });
-    const n = native.copyFileToTask(pid, fd, ranges, threads);
+    const n = native.copyFileToTask(pid, fd, ranges, bytesOf(batch) < ONE_THREAD_BELOW ? 1 : threads);
     onBytes?.(n);
   }
 }

@@ -35,12 +35,15 @@ function futureLocking(pid: number, scratchAddr: bigint): number {
 }
 
 export function dumpProcessAttrs(t: Injected, pid: number): ProcessAttrs {
-  const brk = t.remote.call(SYS.brk, 0);
-  const dumpable = Number(t.remote.call(SYS.prctl, PR_GET_DUMPABLE));
-  const thpDisabled = t.remote.call(SYS.prctl, PR_GET_THP_DISABLE) !== 0n;
-  t.remote.call(SYS.prctl, PR_GET_CHILD_SUBREAPER, t.data);
+  const [brk, dumpable, thp] = t.remote.callBatch([
+    { nr: SYS.brk, args: [0] },
+    { nr: SYS.prctl, args: [PR_GET_DUMPABLE] },
+    { nr: SYS.prctl, args: [PR_GET_THP_DISABLE] },
+    { nr: SYS.prctl, args: [PR_GET_CHILD_SUBREAPER, t.data] },
+  ]);
   const childSubreaper = t.mem.read(t.data, 4).readInt32LE(0) !== 0;
-  return { brk, dumpable, thpDisabled, childSubreaper, mlockFuture: futureLocking(pid, t.data) };
+  const thpDisabled = thp !== 0n;
+  return { brk, dumpable: Number(dumpable), thpDisabled, childSubreaper, mlockFuture: futureLocking(pid, t.data) };
 }
 
 export function restoreComm(t: Injected, comm: string): void {

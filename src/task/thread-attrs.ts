@@ -19,14 +19,16 @@ export interface ThreadAttrs {
 }
 
 export function dumpThreadAttrs(t: Injected): ThreadAttrs {
-  t.remote.call(SYS.sigaltstack, 0, t.data);
-  const ss = t.mem.read(t.data, 24);
-  t.remote.call(SYS.get_robust_list, 0, t.data, t.data + 8n);
-  const rl = t.mem.read(t.data, 16);
-  t.remote.call(SYS.prctl, PR_GET_TID_ADDRESS, t.data);
-  const tid = t.mem.read(t.data, 8);
-  t.remote.call(SYS.prctl, PR_GET_PDEATHSIG, t.data);
-  const pd = t.mem.read(t.data, 4);
+  // One batch of injected calls: the stack at 0, the robust list at 32, the tid address at 48,
+  // the parent-death signal at 56 of the data buffer.
+  t.remote.callBatch([
+    { nr: SYS.sigaltstack, args: [0, t.data] },
+    { nr: SYS.get_robust_list, args: [0, t.data + 32n, t.data + 40n] },
+    { nr: SYS.prctl, args: [PR_GET_TID_ADDRESS, t.data + 48n] },
+    { nr: SYS.prctl, args: [PR_GET_PDEATHSIG, t.data + 56n] },
+  ]);
+  const all = t.mem.read(t.data, 64);
+  const ss = all.subarray(0, 24), rl = all.subarray(32, 48), tid = all.subarray(48, 56), pd = all.subarray(56, 60);
   return {
     sas: { ss_sp: ss.readBigUInt64LE(0), ss_flags: ss.readInt32LE(8), ss_size: ss.readBigUInt64LE(16) },
     futexRla: rl.readBigUInt64LE(0),
