@@ -189,7 +189,7 @@ interface RunRecord {
   pidFreeMs?: number;
   restoreMs?: number;
   dumpStats?: DumpStats;
-  /** restore_time of stats-restore.img, µs. */
+  /** restore_time of stats-restore, µs. */
   restoreStatsUs?: number;
   imageBytes: number;
   pagesBytes: number;

@@ -5,7 +5,7 @@
 import * as child_process from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readImage, STATS_DUMP_IMG, STATS_RESTORE_IMG } from '../src/images';
+import { readImage, STATS_DUMP_IMG, STATS_RESTORE_IMG, type Entry } from '../src/images';
 import { ROOT } from './proc';
 
 export interface Tool {
@@ -104,9 +104,17 @@ export interface DumpStats {
   pagesWritten: number;
 }
 
+/** A stats image under CRIU's name (amber and CRIU 4.2), or the `.img` name older ambers wrote. */
+function readStats(dir: string, name: string): Entry | undefined {
+  for (const file of [name, `${name}.img`]) {
+    if (fs.existsSync(path.join(dir, file))) return readImage(dir, file, 'STATS')[0];
+  }
+  return undefined;
+}
+
 export function readDumpStats(dir: string): DumpStats | undefined {
   try {
-    const d = readImage(dir, STATS_DUMP_IMG, 'STATS')[0]?.dump;
+    const d = readStats(dir, STATS_DUMP_IMG)?.dump;
     if (!d) return undefined;
     return {
       freezingUs: Number(d.freezing_time ?? 0),
@@ -122,7 +130,7 @@ export function readDumpStats(dir: string): DumpStats | undefined {
 
 export function readRestoreUs(dir: string): number | undefined {
   try {
-    const r = readImage(dir, STATS_RESTORE_IMG, 'STATS')[0]?.restore;
+    const r = readStats(dir, STATS_RESTORE_IMG)?.restore;
     return r ? Number(r.restore_time ?? 0) : undefined;
   } catch {
     return undefined;

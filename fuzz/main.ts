@@ -147,7 +147,7 @@ async function restoreOracle(b: Base, work: string): Promise<string | undefined>
   // The mutated images and the logs stay for a look.
   if (problem) fs.cpSync(b.dir, path.join(work, `finding-${b.name}-${Date.now()}`), { recursive: true });
   for (const f of fs.readdirSync(b.dir)) {
-    if (/^(restore\.(log|out)|fuzz-restore\.pid|stats-restore\.img)$/.test(f)) fs.rmSync(path.join(b.dir, f), { force: true });
+    if (/^(restore\.(log|out)|fuzz-restore\.pid|stats-restore(\.img)?)$/.test(f)) fs.rmSync(path.join(b.dir, f), { force: true });
   }
   return problem;
 }

@@ -80,7 +80,7 @@ function fdOption(args: ParsedArgs, name: string): number | undefined {
   return fd;
 }
 
-/** --display-stats: what stats-dump.img / stats-restore.img hold, on stdout. */
+/** --display-stats: what stats-dump / stats-restore hold, on stdout. */
 function displayStats(what: 'dump' | 'restore', dir: string): void {
   const file = what === 'dump' ? img.STATS_DUMP_IMG : img.STATS_RESTORE_IMG;
   const s = img.readImageOptional(dir, file, 'STATS')?.[0]?.[what];

@@ -24,8 +24,9 @@ export const SK_QUEUES_IMG = 'sk-queues.img';
 export const MEMFD_INODE_IMG = 'memfd.img';
 export const REMAP_FPATH_IMG = 'remap-fpath.img';
 export const SECCOMP_IMG = 'seccomp.img';
-export const STATS_DUMP_IMG = 'stats-dump.img';
-export const STATS_RESTORE_IMG = 'stats-restore.img';
+/** CRIU's names for the statistics, without `.img` (amber before 0.1.1 wrote them with it). */
+export const STATS_DUMP_IMG = 'stats-dump';
+export const STATS_RESTORE_IMG = 'stats-restore';
 
 export const coreImg = (tid: number): string => `core-${tid}.img`;
 export const mmImg = (pid: number): string => `mm-${pid}.img`;

@@ -12,7 +12,7 @@
  *   and shared ones (restored from their object anyway) are never kept.
  *
  * So memory after restore is shared where the dumped pages were equal, instead of one copy per
- * process; CRIU counts the same thing as "pages skipped COW" in stats-restore.img.
+ * process; CRIU counts the same thing as "pages skipped COW" in stats-restore.
  */
 import * as fs from 'node:fs';
 import { Entry } from '../images';
@@ -47,7 +47,7 @@ export interface CowPlan {
   kept: Map<bigint, KeptVma>;
   /** Ranges of the parent's mappings to unmap in the child. */
   unmap: { start: bigint; end: bigint }[];
-  /** Pages left shared with the parent (for stats-restore.img). */
+  /** Pages left shared with the parent (for stats-restore). */
   pagesShared: number;
   /** Pages compared byte for byte. */
   pagesCompared: number;

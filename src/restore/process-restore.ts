@@ -57,7 +57,7 @@ export interface RestoreContext {
   shellJob: boolean;
   log: Logger;
   onBytes(n: number): void;
-  /** Pages compared with the parent's, and left shared with it (stats-restore.img). */
+  /** Pages compared with the parent's, and left shared with it (stats-restore). */
   cow: { compared: number; shared: number };
   /** The step this restore is to fail at (tests). */
   fault?: FaultPlan;

@@ -68,7 +68,7 @@ export const OPTION_USE: Record<string, Use> = {
   mntns_compat_mode: ignored(NO_MNTNS),
   skip_file_rwx_check: ignored('amber does not check file rwx modes at restore'),
   unprivileged: refused('amber runs as root only'),
-  display_stats: ignored('amber writes stats-dump.img and stats-restore.img; the client reads them'),
+  display_stats: ignored('amber writes stats-dump and stats-restore; the client reads them'),
   allow_uprobes: ignored('amber does not refuse uprobes mappings'),
   ghost_fiemap: ignored('amber copies ghost file data as is'),
   file_validation_method: ignored('amber checks reopened files by size and mode'),
