@@ -147,12 +147,14 @@ export async function killAndReap(pid: number, timeoutMs = 30_000): Promise<void
 
 /**
  * Builds bench/fixtures/NAME.c into cacheDir/NAME when the binary is missing or older than the
- * source; `flags` are gcc's beyond the warnings and -O2 (e.g. -pthread).
+ * source or the header every fixture includes (daemon.h); `flags` are gcc's beyond the warnings
+ * and -O2 (e.g. -pthread).
  */
 export function buildFixture(cacheDir: string, name: string, flags: string[] = []): string {
   const src = path.join(ROOT, 'bench', 'fixtures', `${name}.c`);
   const bin = path.join(cacheDir, name);
-  const fresh = fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= fs.statSync(src).mtimeMs;
+  const newest = Math.max(fs.statSync(src).mtimeMs, fs.statSync(path.join(ROOT, 'bench', 'fixtures', 'daemon.h')).mtimeMs);
+  const fresh = fs.existsSync(bin) && fs.statSync(bin).mtimeMs >= newest;
   if (fresh) return bin;
   fs.mkdirSync(cacheDir, { recursive: true });
   const tmp = `${bin}.${process.pid}.tmp`;

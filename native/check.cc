@@ -155,10 +155,10 @@ static Napi::Value ForkProbe(const Napi::CallbackInfo& info) {
 }
 
 void InitCheck(Napi::Env env, Napi::Object exports) {
-  exports.Set("rawSyscall", Napi::Function::New(env, RawSyscall));
-  exports.Set("bufferAddress", Napi::Function::New(env, BufferAddress));
-  exports.Set("breakpointTarget", Napi::Function::New(env, BreakpointTarget));
-  exports.Set("forkProbe", Napi::Function::New(env, ForkProbe));
+  Define(env, exports, "rawSyscall", "ia?", RawSyscall);
+  Define(env, exports, "bufferAddress", "B", BufferAddress);
+  Define(env, exports, "breakpointTarget", "", BreakpointTarget);
+  Define(env, exports, "forkProbe", "ab", ForkProbe);
 }
 
 }  // namespace amber

@@ -52,6 +52,18 @@ inline uint64_t ArgU64(const Napi::CallbackInfo& info, size_t i) {
   return static_cast<uint64_t>(info[i].As<Napi::Number>().Int64Value());
 }
 
+using NativeFn = Napi::Value (*)(const Napi::CallbackInfo&);
+
+// Registers fn as exports[name], its arguments checked against `sig` before it runs, one
+// letter per argument (a '?' after it: may be left out):
+//   p pid (a number or bigint; its range is ArgPid's)   P pid or -1 (waitpid)
+//   i integer (a whole number, or a bigint)              u 64-bit value (a bigint, or a whole number >= 0)
+//   b boolean   B Buffer   N Buffer or null   s string   S string or null
+//   a array     T BigUint64Array                          f function
+// A wrong type is a TypeError, a fraction or a non-finite number a RangeError, naming the
+// function and the argument: no native function ever sees a value of the wrong type.
+void Define(Napi::Env env, Napi::Object exports, const char* name, const char* sig, NativeFn fn);
+
 void InitPtrace(Napi::Env env, Napi::Object exports);
 void InitProcess(Napi::Env env, Napi::Object exports);
 void InitMemory(Napi::Env env, Napi::Object exports);

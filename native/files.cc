@@ -161,19 +161,19 @@ static Napi::Value IoctlSetU64(const Napi::CallbackInfo& info) {
 }
 
 void InitFiles(Napi::Env env, Napi::Object exports) {
-  exports.Set("lseek", Napi::Function::New(env, Lseek));
-  exports.Set("fcntlOwnerEx", Napi::Function::New(env, FcntlOwnerEx));
-  exports.Set("pipe2", Napi::Function::New(env, Pipe2));
-  exports.Set("tee", Napi::Function::New(env, Tee));
-  exports.Set("fcntl", Napi::Function::New(env, Fcntl));
-  exports.Set("eventfd", Napi::Function::New(env, Eventfd));
-  exports.Set("epollCreate", Napi::Function::New(env, EpollCreate));
-  exports.Set("signalfd", Napi::Function::New(env, Signalfd));
-  exports.Set("timerfdCreate", Napi::Function::New(env, TimerfdCreate));
-  exports.Set("timerfdSettime", Napi::Function::New(env, TimerfdSettime));
-  exports.Set("timerfdGettime", Napi::Function::New(env, TimerfdGettime));
-  exports.Set("clockGettime", Napi::Function::New(env, ClockGettime));
-  exports.Set("ioctlSetU64", Napi::Function::New(env, IoctlSetU64));
+  Define(env, exports, "lseek", "iui", Lseek);
+  Define(env, exports, "fcntlOwnerEx", "iiB", FcntlOwnerEx);
+  Define(env, exports, "pipe2", "i", Pipe2);
+  Define(env, exports, "tee", "iiii", Tee);
+  Define(env, exports, "fcntl", "iii", Fcntl);
+  Define(env, exports, "eventfd", "ii", Eventfd);
+  Define(env, exports, "epollCreate", "i", EpollCreate);
+  Define(env, exports, "signalfd", "ui", Signalfd);
+  Define(env, exports, "timerfdCreate", "ii", TimerfdCreate);
+  Define(env, exports, "timerfdSettime", "iiuu", TimerfdSettime);
+  Define(env, exports, "timerfdGettime", "i", TimerfdGettime);
+  Define(env, exports, "clockGettime", "i", ClockGettime);
+  Define(env, exports, "ioctlSetU64", "iiu", IoctlSetU64);
 }
 
 }  // namespace amber

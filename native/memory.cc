@@ -52,9 +52,9 @@ static Napi::Value MemfdCreate(const Napi::CallbackInfo& info) {
 }
 
 void InitMemory(Napi::Env env, Napi::Object exports) {
-  exports.Set("processVmReadv", Napi::Function::New(env, Readv));
-  exports.Set("processVmWritev", Napi::Function::New(env, Writev));
-  exports.Set("memfdCreate", Napi::Function::New(env, MemfdCreate));
+  Define(env, exports, "processVmReadv", "puBii", Readv);
+  Define(env, exports, "processVmWritev", "puBii", Writev);
+  Define(env, exports, "memfdCreate", "si", MemfdCreate);
 }
 
 }  // namespace amber

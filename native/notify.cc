@@ -180,15 +180,15 @@ static Napi::Value PidfdOfExited(const Napi::CallbackInfo& info) {
 }
 
 void InitNotify(Napi::Env env, Napi::Object exports) {
-  exports.Set("inotifyInit1", Napi::Function::New(env, InotifyInit1));
-  exports.Set("inotifyAddWatch", Napi::Function::New(env, InotifyAddWatch));
-  exports.Set("inotifyRmWatch", Napi::Function::New(env, InotifyRmWatch));
-  exports.Set("inotifySetNextWd", Napi::Function::New(env, InotifySetNextWd));
-  exports.Set("openByHandleAt", Napi::Function::New(env, OpenByHandleAt));
-  exports.Set("fanotifyInit", Napi::Function::New(env, FanotifyInit));
-  exports.Set("fanotifyMark", Napi::Function::New(env, FanotifyMark));
-  exports.Set("pidfdGetInfo", Napi::Function::New(env, PidfdGetInfo));
-  exports.Set("pidfdOfExited", Napi::Function::New(env, PidfdOfExited));
+  Define(env, exports, "inotifyInit1", "i", InotifyInit1);
+  Define(env, exports, "inotifyAddWatch", "isi", InotifyAddWatch);
+  Define(env, exports, "inotifyRmWatch", "ii", InotifyRmWatch);
+  Define(env, exports, "inotifySetNextWd", "ii", InotifySetNextWd);
+  Define(env, exports, "openByHandleAt", "iiBi", OpenByHandleAt);
+  Define(env, exports, "fanotifyInit", "ii", FanotifyInit);
+  Define(env, exports, "fanotifyMark", "iiuiS", FanotifyMark);
+  Define(env, exports, "pidfdGetInfo", "iu", PidfdGetInfo);
+  Define(env, exports, "pidfdOfExited", "ii", PidfdOfExited);
 }
 
 }  // namespace amber

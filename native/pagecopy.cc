@@ -272,8 +272,8 @@ static Napi::Value CopyFileToTask(const Napi::CallbackInfo& info) {
 }
 
 void InitPageCopy(Napi::Env env, Napi::Object exports) {
-  exports.Set("copyTaskToFile", Napi::Function::New(env, CopyTaskToFile));
-  exports.Set("copyFileToTask", Napi::Function::New(env, CopyFileToTask));
+  Define(env, exports, "copyTaskToFile", "piiTi", CopyTaskToFile);
+  Define(env, exports, "copyFileToTask", "piTi", CopyFileToTask);
 }
 
 }  // namespace amber

@@ -184,17 +184,17 @@ static Napi::Value Cpuid(const Napi::CallbackInfo& info) {
 }
 
 void InitProcess(Napi::Env env, Napi::Object exports) {
-  exports.Set("cpuid", Napi::Function::New(env, Cpuid));
-  exports.Set("waitpid", Napi::Function::New(env, WaitPid));
-  exports.Set("kill", Napi::Function::New(env, Kill));
-  exports.Set("execvp", Napi::Function::New(env, Execvp));
-  exports.Set("tgkill", Napi::Function::New(env, Tgkill));
-  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
-  exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd));
-  exports.Set("prctl", Napi::Function::New(env, Prctl));
-  exports.Set("cloneStub", Napi::Function::New(env, CloneStub));
-  exports.Set("kcmp", Napi::Function::New(env, Kcmp));
-  exports.Set("kcmpEpollTfd", Napi::Function::New(env, KcmpEpollTfd));
+  Define(env, exports, "cpuid", "ii", Cpuid);
+  Define(env, exports, "waitpid", "Pi", WaitPid);
+  Define(env, exports, "kill", "pi", Kill);
+  Define(env, exports, "execvp", "sa", Execvp);
+  Define(env, exports, "tgkill", "ppi", Tgkill);
+  Define(env, exports, "pidfdOpen", "pi", PidfdOpen);
+  Define(env, exports, "pidfdGetfd", "ii", PidfdGetfd);
+  Define(env, exports, "prctl", "ii?i?i?i?", Prctl);
+  Define(env, exports, "cloneStub", "auiBb?", CloneStub);
+  Define(env, exports, "kcmp", "ppiii", Kcmp);
+  Define(env, exports, "kcmpEpollTfd", "pipiii", KcmpEpollTfd);
 }
 
 }  // namespace amber

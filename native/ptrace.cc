@@ -135,21 +135,21 @@ static Napi::Value SeccompGetFilter(const Napi::CallbackInfo& info) {
 }
 
 void InitPtrace(Napi::Env env, Napi::Object exports) {
-  exports.Set("ptraceSeize", Napi::Function::New(env, Seize));
-  exports.Set("ptraceInterrupt", Napi::Function::New(env, Interrupt));
-  exports.Set("ptraceCont", Napi::Function::New(env, Cont));
-  exports.Set("ptraceSyscall", Napi::Function::New(env, Syscall));
-  exports.Set("ptraceDetach", Napi::Function::New(env, Detach));
-  exports.Set("ptraceSetOptions", Napi::Function::New(env, SetOptions));
-  exports.Set("ptraceGetRegset", Napi::Function::New(env, GetRegset));
-  exports.Set("ptraceSetRegset", Napi::Function::New(env, SetRegset));
-  exports.Set("ptraceGetSigmask", Napi::Function::New(env, GetSigmask));
-  exports.Set("ptraceSetSigmask", Napi::Function::New(env, SetSigmask));
-  exports.Set("ptraceGetRseqConfig", Napi::Function::New(env, GetRseqConfig));
-  exports.Set("ptracePeekSiginfo", Napi::Function::New(env, PeekSiginfo));
-  exports.Set("ptraceGetSiginfo", Napi::Function::New(env, GetSiginfo));
-  exports.Set("ptraceGetEventMsg", Napi::Function::New(env, GetEventMsg));
-  exports.Set("ptraceSeccompGetFilter", Napi::Function::New(env, SeccompGetFilter));
+  Define(env, exports, "ptraceSeize", "pi", Seize);
+  Define(env, exports, "ptraceInterrupt", "p", Interrupt);
+  Define(env, exports, "ptraceCont", "pi", Cont);
+  Define(env, exports, "ptraceSyscall", "pi", Syscall);
+  Define(env, exports, "ptraceDetach", "pi", Detach);
+  Define(env, exports, "ptraceSetOptions", "pi", SetOptions);
+  Define(env, exports, "ptraceGetRegset", "pii", GetRegset);
+  Define(env, exports, "ptraceSetRegset", "piB", SetRegset);
+  Define(env, exports, "ptraceGetSigmask", "p", GetSigmask);
+  Define(env, exports, "ptraceSetSigmask", "pu", SetSigmask);
+  Define(env, exports, "ptraceGetRseqConfig", "p", GetRseqConfig);
+  Define(env, exports, "ptracePeekSiginfo", "piib", PeekSiginfo);
+  Define(env, exports, "ptraceGetSiginfo", "p", GetSiginfo);
+  Define(env, exports, "ptraceGetEventMsg", "p", GetEventMsg);
+  Define(env, exports, "ptraceSeccompGetFilter", "pi", SeccompGetFilter);
 }
 
 }  // namespace amber

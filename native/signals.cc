@@ -43,8 +43,8 @@ static Napi::Value TakeSignals(const Napi::CallbackInfo& info) {
 }
 
 void InitSignals(Napi::Env env, Napi::Object exports) {
-  exports.Set("installSignalGuard", Napi::Function::New(env, InstallSignalGuard));
-  exports.Set("takeSignals", Napi::Function::New(env, TakeSignals));
+  Define(env, exports, "installSignalGuard", "a", InstallSignalGuard);
+  Define(env, exports, "takeSignals", "", TakeSignals);
 }
 
 }  // namespace amber

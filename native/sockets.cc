@@ -207,22 +207,22 @@ static Napi::Value AttachFilter(const Napi::CallbackInfo& info) {
 }
 
 void InitSockets(Napi::Env env, Napi::Object exports) {
-  exports.Set("getFilter", Napi::Function::New(env, GetFilter));
-  exports.Set("attachFilter", Napi::Function::New(env, AttachFilter));
-  exports.Set("socket", Napi::Function::New(env, Socket));
-  exports.Set("socketpair", Napi::Function::New(env, Socketpair));
-  exports.Set("bind", Napi::Function::New(env, Bind));
-  exports.Set("connect", Napi::Function::New(env, Connect));
-  exports.Set("listen", Napi::Function::New(env, Listen));
-  exports.Set("accept4", Napi::Function::New(env, Accept4));
-  exports.Set("shutdown", Napi::Function::New(env, Shutdown));
-  exports.Set("getsockopt", Napi::Function::New(env, Getsockopt));
-  exports.Set("setsockopt", Napi::Function::New(env, Setsockopt));
-  exports.Set("getsockname", Napi::Function::New(env, Getsockname));
-  exports.Set("getpeername", Napi::Function::New(env, Getpeername));
-  exports.Set("sendmsg", Napi::Function::New(env, Sendmsg));
-  exports.Set("recvmsg", Napi::Function::New(env, Recvmsg));
-  exports.Set("ioctlInt", Napi::Function::New(env, IoctlInt));
+  Define(env, exports, "getFilter", "i", GetFilter);
+  Define(env, exports, "attachFilter", "iB", AttachFilter);
+  Define(env, exports, "socket", "iii", Socket);
+  Define(env, exports, "socketpair", "iii", Socketpair);
+  Define(env, exports, "bind", "iB", Bind);
+  Define(env, exports, "connect", "iB", Connect);
+  Define(env, exports, "listen", "ii", Listen);
+  Define(env, exports, "accept4", "ii", Accept4);
+  Define(env, exports, "shutdown", "ii", Shutdown);
+  Define(env, exports, "getsockopt", "iiii", Getsockopt);
+  Define(env, exports, "setsockopt", "iiiB", Setsockopt);
+  Define(env, exports, "getsockname", "i", Getsockname);
+  Define(env, exports, "getpeername", "i", Getpeername);
+  Define(env, exports, "sendmsg", "iBNNi", Sendmsg);
+  Define(env, exports, "recvmsg", "iiii", Recvmsg);
+  Define(env, exports, "ioctlInt", "ii", IoctlInt);
 }
 
 }  // namespace amber

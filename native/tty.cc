@@ -76,9 +76,9 @@ static Napi::Value TtyOpenPeer(const Napi::CallbackInfo& info) {
 }
 
 void InitTty(Napi::Env env, Napi::Object exports) {
-  exports.Set("ttyGet", Napi::Function::New(env, TtyGet));
-  exports.Set("ttySet", Napi::Function::New(env, TtySet));
-  exports.Set("ttyOpenPeer", Napi::Function::New(env, TtyOpenPeer));
+  Define(env, exports, "ttyGet", "ii", TtyGet);
+  Define(env, exports, "ttySet", "iiB?", TtySet);
+  Define(env, exports, "ttyOpenPeer", "ii", TtyOpenPeer);
 }
 
 }  // namespace amber

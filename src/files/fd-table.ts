@@ -3,6 +3,7 @@
  * one, found with kcmp), each described once in files.img and referenced from fdinfo-N.img.
  */
 import { faultPoint, kindFaultPoint } from '../fault';
+import { kcmpSearch } from '../proc/kcmp-order';
 import * as fs from 'node:fs';
 import { native } from '../native';
 import { UnsupportedError } from '../errors';
@@ -42,34 +43,19 @@ export interface FdTableDump {
 
 /**
  * Open file descriptions already described, across the whole tree: dup'ed and inherited fds
- * share one. Kept by inode, and within an inode in the kernel's order of open files (kcmp's
- * KCMP_FILE orders them), so a lookup is a few kcmp calls: every eventfd, epoll or signalfd shares
- * one anonymous inode, and a linear search made a dump of 10,000 of them quadratic (13 s).
+ * share one. Kept by inode, and within an inode in the kernel's order of open files (kcmp-order.ts):
+ * every eventfd, epoll or signalfd shares one anonymous inode, and a linear search made a dump of
+ * 10,000 of them quadratic (13 s).
  */
 export class FileRegistry {
   private readonly byInode = new Map<string, { f: OpenFd; id: number }[]>();
 
-  /** The id of the open file description f names, if described already; else where it goes. */
   private search(f: OpenFd): { list: { f: OpenFd; id: number }[]; at: number; id?: number } {
     const key = `${f.stat.dev}:${f.stat.ino}`;
     let list = this.byInode.get(key);
     if (!list) this.byInode.set(key, (list = []));
-    let lo = 0, hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const r = list[mid];
-      // 0: the same file; 1: r's before f's; 2: after (kcmp(2)).
-      const c = native.kcmp(r.f.pid, f.pid, KCMP_FILE, r.f.fd, f.fd);
-      if (c === 0) return { list, at: mid, id: r.id };
-      if (c === 1) lo = mid + 1;
-      else if (c === 2) hi = mid;
-      else {
-        // No order to be had (3): compare with each.
-        const same = list.find((x) => native.kcmp(x.f.pid, f.pid, KCMP_FILE, x.f.fd, f.fd) === 0);
-        return { list, at: list.length, id: same?.id };
-      }
-    }
-    return { list, at: lo };
+    const { at, same } = kcmpSearch(list, (r) => native.kcmp(r.f.pid, f.pid, KCMP_FILE, r.f.fd, f.fd));
+    return { list, at, id: same?.id };
   }
 
   find(f: OpenFd): number | undefined {

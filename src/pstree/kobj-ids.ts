@@ -11,6 +11,7 @@
  */
 import * as fs from 'node:fs';
 import { native } from '../native';
+import { kcmpSearch } from '../proc/kcmp-order';
 import type { Entry } from '../images';
 
 const KCMP_VM = 1, KCMP_FILES = 2, KCMP_FS = 3, KCMP_SIGHAND = 4;
@@ -45,9 +46,12 @@ export function kobjIds(pids: readonly number[]): KobjIds {
   const ids = all.map((): Entry => ({}));
   for (const [field, type] of TASK_OBJECTS) {
     let next = 1;
+    // One of each object so far, in the kernel's order (kcmp-order.ts): ids in order of first use.
+    const reps: { pid: number; id: number }[] = [];
     all.forEach((pid, i) => {
-      const twin = all.slice(0, i).findIndex((other) => native.kcmp(other, pid, type, 0, 0) === 0);
-      ids[i][field] = twin >= 0 ? ids[twin][field] : next++;
+      const { at, same } = kcmpSearch(reps, (r) => native.kcmp(r.pid, pid, type, 0, 0));
+      if (same) ids[i][field] = same.id;
+      else reps.splice(at, 0, { pid, id: (ids[i][field] = next++) });
     });
   }
   let nextNs = 1;

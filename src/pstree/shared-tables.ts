@@ -7,6 +7,7 @@
  */
 import { native } from '../native';
 import { UnsupportedError } from '../errors';
+import { kcmpSearch } from '../proc/kcmp-order';
 
 const KCMP_VM = 1, KCMP_FILES = 2, KCMP_FS = 3, KCMP_SIGHAND = 4;
 
@@ -19,8 +20,11 @@ export interface SharedTables {
 
 interface Proc { pid: number; ppid: number }
 
+/** The process of `seen` (kept in the kernel's order of the object) whose object of `type` pid's is; pid is then added to it. */
 function sharer(seen: number[], pid: number, type: number): number | undefined {
-  return seen.find((other) => native.kcmp(other, pid, type, 0, 0) === 0);
+  const { at, same } = kcmpSearch(seen, (other) => native.kcmp(other, pid, type, 0, 0));
+  if (same === undefined) seen.splice(at, 0, pid);
+  return same;
 }
 
 /** `procs` in tree order (parents first). */
@@ -31,14 +35,12 @@ export function sharedTables(procs: readonly Proc[]): SharedTables {
     for (const p of procs) {
       const twin = sharer(seen, p.pid, type);
       if (twin !== undefined) throw new UnsupportedError(p.pid, 'task', `shares its ${what} with task ${twin} (${flag} without CLONE_THREAD), which amber does not carry yet`);
-      seen.push(p.pid);
     }
   }
   for (const [type, what, flag, map] of [[KCMP_FILES, 'fd table', 'CLONE_FILES', out.files], [KCMP_FS, 'fs information (cwd, root, umask)', 'CLONE_FS', out.fs]] as const) {
     const seen: number[] = [];
     for (const p of procs) {
       const twin = sharer(seen, p.pid, type);
-      seen.push(p.pid);
       if (twin === undefined) continue;
       const owner = map.get(twin) ?? twin;
       const parentOwner = map.get(p.ppid) ?? p.ppid;

@@ -12,29 +12,18 @@ import { becomeSubreaper, defaultAmberBin, loadTests } from '../../zdtm/runner';
 import * as amber from '../../zdtm/runner/amber';
 import { startTest, stopTest, testFiles } from '../../zdtm/runner/program';
 import { waitPidsFree } from '../../zdtm/runner/reaper';
+import { treePids, withFault } from './fault-helpers';
 
 const isRoot = process.getuid?.() === 0;
 const victim = loadTests().find((t) => t.name === 'child_process');
 const ready = isRoot && victim !== undefined && fs.existsSync(victim.programFile) && fs.existsSync(defaultAmberBin);
 const root = fs.mkdtempSync('/tmp/amber-faults-');
 
-function treePids(pid: number): number[] {
-  const kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return [pid, ...kids.flatMap(treePids)];
-}
 
 function mapsOf(pids: number[]): string {
   return pids.map((p) => fs.readFileSync(`/proc/${p}/maps`, 'utf8')).join('\n');
 }
 
-async function withFault<T>(point: string, fn: () => Promise<T>): Promise<T> {
-  process.env.AMBER_FAULT = point;
-  try {
-    return await fn();
-  } finally {
-    delete process.env.AMBER_FAULT;
-  }
-}
 
 describe.skipIf(!ready)('fault injection', () => {
   beforeAll(() => {

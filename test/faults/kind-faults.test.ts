@@ -13,6 +13,7 @@ import { becomeSubreaper, defaultAmberBin, loadTests } from '../../zdtm/runner';
 import * as amber from '../../zdtm/runner/amber';
 import { startTest, stopTest, testFiles } from '../../zdtm/runner/program';
 import { waitPidsFree } from '../../zdtm/runner/reaper';
+import { treePids, withFault } from './fault-helpers';
 
 /** A zdtm test holding an fd of each kind. */
 const VICTIMS: Record<string, string> = {
@@ -29,19 +30,7 @@ const tests = loadTests();
 const ready = isRoot && fs.existsSync(defaultAmberBin);
 const root = fs.mkdtempSync('/tmp/amber-kind-faults-');
 
-function treePids(pid: number): number[] {
-  const kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return [pid, ...kids.flatMap(treePids)];
-}
 
-async function withFault<T>(point: string, fn: () => Promise<T>): Promise<T> {
-  process.env.AMBER_FAULT = point;
-  try {
-    return await fn();
-  } finally {
-    delete process.env.AMBER_FAULT;
-  }
-}
 
 describe('every fd kind has a fault victim', () => {
   it('names a zdtm test for each kind of the registry', () => {

@@ -1,6 +1,6 @@
 /**
- * The native layer checks its pid arguments: undefined, 0, a fraction or a negative number
- * must be refused (as 0, kill(2) would signal the caller's own process group); -1 is taken
+ * The native layer checks its pid arguments: undefined (a TypeError), 0, a fraction or a
+ * negative number (a RangeError) must be refused (as 0, kill(2) would signal the caller's own process group); -1 is taken
  * only by waitpid, where it means "any child" (not called here: it would reap others' children).
  */
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,14 @@ const { native } = require('../../dist/src/native') as typeof import('../../src/
 
 describe('native pid arguments', () => {
   it('refuses what is not a positive integer, before any syscall', () => {
-    for (const bad of [undefined, 0, -2, 1.5, Number.NaN, 2 ** 40, '1']) {
+    // Not a number at all: a TypeError (the argument check of every native function).
+    for (const bad of [undefined, '1', null]) {
+      expect(() => native.kill(bad as never, 0), String(bad)).toThrow(TypeError);
+      expect(() => native.pidfdOpen(bad as never, 0), String(bad)).toThrow(TypeError);
+      expect(() => native.tgkill(process.pid, bad as never, 0), String(bad)).toThrow(TypeError);
+    }
+    // A number that is no pid: a RangeError.
+    for (const bad of [0, -2, 1.5, Number.NaN, 2 ** 40]) {
       expect(() => native.kill(bad as never, 0), String(bad)).toThrow(RangeError);
       expect(() => native.pidfdOpen(bad as never, 0), String(bad)).toThrow(RangeError);
       expect(() => native.tgkill(process.pid, bad as never, 0), String(bad)).toThrow(RangeError);
