@@ -6,6 +6,7 @@ import { SysError } from '../errors';
 import { GpRegs, signed } from '../arch/x86_64/regs';
 import { syscallName } from '../arch/x86_64/syscalls';
 import { ProgramCall, encodeSyscallProgram } from '../arch/x86_64/syscall-program';
+import { jumpTo } from '../arch/x86_64/recovery';
 import type { TaskMemory } from './task-memory';
 import { Tracee } from './tracee';
 
@@ -18,6 +19,12 @@ export interface ProgramArea {
   readonly codeSize: number;
   readonly results: bigint;
   readonly resultSlots: number;
+  /**
+   * An int3 followed by a jump to the recovery code (the gadget's, infect.ts): a program ends by
+   * jumping there, so that a task stopped after any program sits at one address that stays valid
+   * when the next program overwrites this one. None in a restore stub (programs end in int3).
+   */
+  readonly trap?: bigint;
 }
 
 const NO_SYSCALL = BigInt.asUintN(64, -1n);
@@ -66,6 +73,7 @@ export class RemoteSyscalls {
       let n = Math.min(p.resultSlots, calls.length - at);
       let code: Buffer | undefined;
       while (!(code = encodeSyscallProgram(calls.slice(at, at + n), p.results, p.codeSize))) n = Math.max(1, n >> 1);
+      if (p.trap !== undefined) code = Buffer.concat([code.subarray(0, code.length - 1), jumpTo(p.code + BigInt(code.length - 1), p.trap)]);
       p.mem.write(p.code, code);
       this.tracee.setRegs({ ...this.base, ip: p.code, orig_ax: NO_SYSCALL });
       this.tracee.contToTrap(`running ${n} syscalls (${syscallName(calls[at].nr)} first) inside it`);

@@ -194,7 +194,8 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
       }
       return {
         threads,
-        sigactions: dumpSigactions(inf),
+        // While infected, SIGTRAP's handler is amber's recovery code: the task's own is kept aside.
+        sigactions: dumpSigactions(inf, ~0n, new Map([[5, inf.savedTrapAction]])),
         itimers: dumpItimers(inf),
         posixTimers: dumpPosixTimers(inf, pid),
         rlimits: readProcLimits(pid),

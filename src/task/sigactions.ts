@@ -22,9 +22,10 @@ function signalsOf(count: number): number[] {
  * One entry per signal 1..64 but SIGKILL and SIGSTOP (62, CRIU's layout: CRIU's restore refuses
  * any other count), each asked of the task: even a SIG_DFL handler carries flags and a restorer
  * that the program can read back. `nonDefault` (a mask) limits the questions when the caller
- * knows the rest are untouched.
+ * knows the rest are untouched; `known` gives actions already read (SIGTRAP's, set aside while
+ * the task is infected).
  */
-export function dumpSigactions(t: Injected, nonDefault: bigint = ~0n): SaEntry[] {
+export function dumpSigactions(t: Injected, nonDefault: bigint = ~0n, known: ReadonlyMap<number, SaEntry> = new Map()): SaEntry[] {
   const signals = signalsOf(NSIG - 2);
   const asked = signals.filter((sig) => sig === SIGCHLD || ((nonDefault >> BigInt(sig - 1)) & 1n) === 1n);
   // One batch of injected calls, each filling its own slot of the data buffer.
@@ -34,7 +35,7 @@ export function dumpSigactions(t: Injected, nonDefault: bigint = ~0n): SaEntry[]
     const o = i * KSIGACTION_SIZE;
     return [sig, { sigaction: b.readBigUInt64LE(o), flags: b.readBigUInt64LE(o + 8), restorer: b.readBigUInt64LE(o + 16), mask: b.readBigUInt64LE(o + 24) }];
   }));
-  return signals.map((sig) => bySig.get(sig) ?? { ...DEFAULT });
+  return signals.map((sig) => known.get(sig) ?? bySig.get(sig) ?? { ...DEFAULT });
 }
 
 /**
