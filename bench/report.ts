@@ -83,3 +83,21 @@ export function markdown(header: string[], rows: string[][], lead = 2): string {
   }
   return out.join('\n');
 }
+
+/** A run of a workload as far as the verdict goes: restored or not, and how its check ended. */
+export interface CheckedRun { restoreMs?: number; verify?: string }
+
+/** The values f gives for the runs that have one. */
+export function times<R>(runs: readonly R[], f: (r: R) => number | undefined): number[] {
+  return runs.map(f).filter((x): x is number => x !== undefined);
+}
+
+/** The check column: `ok N/N`, the first failure and how many, or why there is none. */
+export function verdict(runs: readonly CheckedRun[]): string {
+  const restored = runs.filter((r) => r.restoreMs !== undefined);
+  const checked = restored.filter((r) => r.verify !== 'skipped');
+  const ok = checked.filter((r) => r.verify === 'ok').length;
+  if (checked.length === 0) return restored.length ? 'not checked' : '-';
+  if (ok === checked.length) return `ok ${ok}/${checked.length}`;
+  return `${checked.find((r) => r.verify !== 'ok')?.verify} (${checked.length - ok}/${checked.length})`;
+}

@@ -13,7 +13,7 @@ import * as child_process from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildFixture, childrenOf, killAndReapSession, threadsOf, verifyDaemon, waitFree } from './proc';
-import { fmt, markdown, median, MiB, ratio, ratioRow, sig3, spread, table, type Medians } from './report';
+import { fmt, markdown, median, MiB, ratio, ratioRow, sig3, spread, table, type Medians , times as runTimes, verdict as runVerdict } from './report';
 import { dump, imageBytes, readDumpStats, removePages, restore, type Invocation, type Tool } from './tools';
 
 type Family = 'tree' | 'threads' | 'fds' | 'vmas';
@@ -189,17 +189,8 @@ export async function runScale(tools: Tool[], b: ScaleBench): Promise<ScaleWorkl
   return workloads;
 }
 
-const times = (res: ScaleToolResult, f: (r: ScaleRun) => number | undefined): number[] =>
-  res.runs.map(f).filter((x): x is number => x !== undefined);
-
-function verdict(res: ScaleToolResult): string {
-  const restored = res.runs.filter((r) => r.restoreMs !== undefined);
-  const checked = restored.filter((r) => r.verify !== 'skipped');
-  const ok = checked.filter((r) => r.verify === 'ok').length;
-  if (checked.length === 0) return restored.length ? 'not checked' : '-';
-  if (ok === checked.length) return `ok ${ok}/${checked.length}`;
-  return `${checked.find((r) => r.verify !== 'ok')?.verify} (${checked.length - ok}/${checked.length})`;
-}
+const times = (res: ScaleToolResult, f: (r: ScaleRun) => number | undefined): number[] => runTimes(res.runs, f);
+const verdict = (res: ScaleToolResult): string => runVerdict(res.runs);
 
 function medians(res: ScaleToolResult): Medians | undefined {
   const restores = times(res, (r) => r.restoreMs);

@@ -12,7 +12,7 @@ import * as child_process from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildFixture, killAndReap, verifyDaemon, waitFree } from './proc';
-import { fmt, median, MiB, ratioRow, spread } from './report';
+import { fmt, median, MiB, ratioRow, spread , times as runTimes, verdict as runVerdict } from './report';
 import { dump, imageBytes, readDumpStats, restore, type Invocation, type Tool } from './tools';
 
 interface SocketKind {
@@ -151,17 +151,8 @@ export async function runSockets(tools: Tool[], b: SocketBench): Promise<SocketW
   return workloads;
 }
 
-const times = (res: SocketToolResult, f: (r: SocketRun) => number | undefined): number[] =>
-  res.runs.map(f).filter((x): x is number => x !== undefined);
-
-function verdict(res: SocketToolResult): string {
-  const restored = res.runs.filter((r) => r.restoreMs !== undefined);
-  const checked = restored.filter((r) => r.verify !== 'skipped');
-  const ok = checked.filter((r) => r.verify === 'ok').length;
-  if (checked.length === 0) return restored.length ? 'not checked' : '-';
-  if (ok === checked.length) return `ok ${ok}/${checked.length}`;
-  return `${checked.find((r) => r.verify !== 'ok')?.verify} (${checked.length - ok}/${checked.length})`;
-}
+const times = (res: SocketToolResult, f: (r: SocketRun) => number | undefined): number[] => runTimes(res.runs, f);
+const verdict = (res: SocketToolResult): string => runVerdict(res.runs);
 
 /**
  * Rows for bench/main.ts's table (workload, tool, dump ms, restore ms, dump GiB/s, restore
