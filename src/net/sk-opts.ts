@@ -5,7 +5,7 @@
  */
 import { native } from '../native';
 import { Entry } from '../images';
-import { getInt, getIntOptional, getTimeval, setInt, setTimeval, SO, SOL_SOCKET, SOL_TCP } from './sockopt';
+import { getInt, getInts, getTimeval, setInt, setTimeval, SO, SOL_SOCKET, SOL_TCP } from './sockopt';
 import { mutated } from '../mutant';
 
 const SOCK_SNDBUF_LOCK = 1, SOCK_RCVBUF_LOCK = 2;
@@ -16,23 +16,29 @@ export function dumpSockOpts(fd: number, opts: { tcp?: boolean } = {}): Entry {
   const snd = getTimeval(fd, SO.SNDTIMEO), rcv = getTimeval(fd, SO.RCVTIMEO);
   const lingerB = native.getsockopt(fd, SOL_SOCKET, SO.LINGER, 8);
   const dev = native.getsockopt(fd, SOL_SOCKET, SO.BINDTODEVICE, 64);
+  // The int options in one native call.
+  const o = getInts(fd, SOL_SOCKET, {
+    sndbuf: SO.SNDBUF, rcvbuf: SO.RCVBUF, reuseaddr: SO.REUSEADDR, priority: SO.PRIORITY, rcvlowat: SO.RCVLOWAT, mark: SO.MARK,
+    passcred: SO.PASSCRED, passsec: SO.PASSSEC, dontroute: SO.DONTROUTE, noCheck: SO.NO_CHECK, reuseport: SO.REUSEPORT,
+    broadcast: SO.BROADCAST, keepalive: SO.KEEPALIVE, oobinline: SO.OOBINLINE, bufLock: SO.BUF_LOCK,
+  }, ['passcred', 'passsec', 'bufLock']);
   const e: Entry = {
-    so_sndbuf: getInt(fd, SOL_SOCKET, SO.SNDBUF), so_rcvbuf: getInt(fd, SOL_SOCKET, SO.RCVBUF),
+    so_sndbuf: o.sndbuf, so_rcvbuf: o.rcvbuf,
     so_snd_tmo_sec: BigInt.asUintN(64, snd.sec), so_snd_tmo_usec: BigInt.asUintN(64, snd.usec),
     so_rcv_tmo_sec: BigInt.asUintN(64, rcv.sec), so_rcv_tmo_usec: BigInt.asUintN(64, rcv.usec),
-    reuseaddr: getInt(fd, SOL_SOCKET, SO.REUSEADDR) !== 0,
-    so_priority: getInt(fd, SOL_SOCKET, SO.PRIORITY),
-    so_rcvlowat: getInt(fd, SOL_SOCKET, SO.RCVLOWAT),
-    so_mark: getInt(fd, SOL_SOCKET, SO.MARK),
-    so_passcred: (getIntOptional(fd, SOL_SOCKET, SO.PASSCRED) ?? 0) !== 0,
-    so_passsec: (getIntOptional(fd, SOL_SOCKET, SO.PASSSEC) ?? 0) !== 0,
-    so_dontroute: getInt(fd, SOL_SOCKET, SO.DONTROUTE) !== 0,
-    so_no_check: getInt(fd, SOL_SOCKET, SO.NO_CHECK) !== 0,
-    so_reuseport: getInt(fd, SOL_SOCKET, SO.REUSEPORT) !== 0,
-    so_broadcast: getInt(fd, SOL_SOCKET, SO.BROADCAST) !== 0,
-    so_keepalive: getInt(fd, SOL_SOCKET, SO.KEEPALIVE) !== 0,
-    so_oobinline: getInt(fd, SOL_SOCKET, SO.OOBINLINE),
-    so_buf_lock: getIntOptional(fd, SOL_SOCKET, SO.BUF_LOCK) ?? 0,
+    reuseaddr: o.reuseaddr !== 0,
+    so_priority: o.priority,
+    so_rcvlowat: o.rcvlowat,
+    so_mark: o.mark,
+    so_passcred: (o.passcred ?? 0) !== 0,
+    so_passsec: (o.passsec ?? 0) !== 0,
+    so_dontroute: o.dontroute !== 0,
+    so_no_check: o.noCheck !== 0,
+    so_reuseport: o.reuseport !== 0,
+    so_broadcast: o.broadcast !== 0,
+    so_keepalive: o.keepalive !== 0,
+    so_oobinline: o.oobinline,
+    so_buf_lock: o.bufLock ?? 0,
   };
   if (lingerB.length >= 8 && lingerB.readInt32LE(0)) e.so_linger = lingerB.readInt32LE(4);
   const filter = native.getFilter(fd);
@@ -44,9 +50,10 @@ export function dumpSockOpts(fd: number, opts: { tcp?: boolean } = {}): Entry {
   const devName = dev.subarray(0, dev.indexOf(0) < 0 ? dev.length : dev.indexOf(0)).toString();
   if (devName) e.so_bound_dev = devName;
   if (opts.tcp) {
-    e.tcp_keepcnt = getInt(fd, SOL_TCP, TCP_KEEPCNT);
-    e.tcp_keepidle = getInt(fd, SOL_TCP, TCP_KEEPIDLE);
-    e.tcp_keepintvl = getInt(fd, SOL_TCP, TCP_KEEPINTVL);
+    const k = getInts(fd, SOL_TCP, { cnt: TCP_KEEPCNT, idle: TCP_KEEPIDLE, intvl: TCP_KEEPINTVL });
+    e.tcp_keepcnt = k.cnt;
+    e.tcp_keepidle = k.idle;
+    e.tcp_keepintvl = k.intvl;
   }
   return e;
 }

@@ -1,5 +1,6 @@
 /** Typed getsockopt/setsockopt over the raw native calls. */
 import { native } from '../native';
+import { SysError } from '../errors';
 
 export const SOL_SOCKET = 1, SOL_IP = 0, SOL_TCP = 6, SOL_IPV6 = 41;
 export const SO = {
@@ -18,6 +19,25 @@ export function setInt(fd: number, level: number, name: number, v: number): void
   const b = Buffer.alloc(4);
   b.writeInt32LE(v, 0);
   native.setsockopt(fd, level, name, b);
+}
+
+const ENOPROTOOPT = 92, EOPNOTSUPP = 95, EINVAL = 22;
+
+/**
+ * Several int options of one level in one native call: `optional` ones answer undefined where
+ * the kernel does not know them (as getIntOptional), any other failure throws as getInt does.
+ */
+export function getInts<K extends string>(fd: number, level: number, names: Record<K, number>, optional: readonly NoInfer<K>[] = []): Record<K, number | undefined> {
+  const keys = Object.keys(names) as K[];
+  const r = native.getsockoptInts(fd, level, keys.map((k) => names[k]));
+  const out = {} as Record<K, number | undefined>;
+  keys.forEach((k, i) => {
+    const err = r[2 * i + 1];
+    if (!err) out[k] = r[2 * i];
+    else if (optional.includes(k) && (err === ENOPROTOOPT || err === EOPNOTSUPP || err === EINVAL)) out[k] = undefined;
+    else throw new SysError(err, `getsockopt(level ${level}, option ${names[k]})`, undefined, fd);
+  });
+  return out;
 }
 
 /** getsockopt that answers undefined where the kernel does not know the option (older kernels). */
