@@ -25,6 +25,8 @@ export const MUTANTS = {
   'skip-file-flags': ['file_flags'],
   'skip-ghost-dir-removal': ['dir_unlinked_cwd', 'dir_unlinked_fd'],
   'skip-thread-creds': ['thread_creds_raw', 'thread_creds_raw_leader'],
+  'skip-rlimits': ['rlimits_soft'],
+  'skip-pdeathsig': ['child_process'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MutantName = keyof typeof MUTANTS;

@@ -4,6 +4,7 @@ import { SYS } from '../arch/x86_64/syscalls';
 import { isErrorResult } from '../compel/remote-syscalls';
 import { Logger } from '../log';
 import { Injected } from './injected';
+import { mutated } from '../mutant';
 
 export const RLIM_NLIMITS = 16;
 const RLIMIT_NAMES = ['CPU', 'FSIZE', 'DATA', 'STACK', 'CORE', 'RSS', 'NPROC', 'NOFILE', 'MEMLOCK', 'AS', 'LOCKS', 'SIGPENDING', 'MSGQUEUE', 'NICE', 'RTPRIO', 'RTTIME'];
@@ -30,6 +31,7 @@ export function readProcLimits(pid: number): RlimitEntry[] {
  * such a limit is set as high as allowed and reported, rather than failing the restore.
  */
 export function restoreRlimits(t: Injected, entries: RlimitEntry[], log: Logger, current?: RlimitEntry[]): void {
+  if (mutated('skip-rlimits')) return;
   entries.forEach((e, r) => {
     if (r >= RLIM_NLIMITS) return;
     if (current && current[r].cur === e.cur && current[r].max === e.max) return;

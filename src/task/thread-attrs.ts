@@ -4,6 +4,7 @@
  */
 import { SYS } from '../arch/x86_64/syscalls';
 import { Injected } from './injected';
+import { mutated } from '../mutant';
 
 const PR_SET_PDEATHSIG = 1;
 const PR_GET_PDEATHSIG = 2;
@@ -50,5 +51,5 @@ export function restoreThreadAttrs(t: Injected, a: ThreadAttrs): void {
   }
   if (a.futexRla !== 0n) t.remote.call(SYS.set_robust_list, a.futexRla, a.futexRlaLen);
   t.remote.call(SYS.set_tid_address, a.clearTidAddr);
-  if (a.pdeathSig) t.remote.call(SYS.prctl, PR_SET_PDEATHSIG, a.pdeathSig);
+  if (a.pdeathSig && !mutated('skip-pdeathsig')) t.remote.call(SYS.prctl, PR_SET_PDEATHSIG, a.pdeathSig);
 }

@@ -4,7 +4,8 @@
  * State: cwd is a fresh temp directory (by path and inode), umask 027.
  * Check after SIGTERM: getcwd() and /proc/self/cwd name the directory,
  * "." has its device and inode; /proc/self/status Umask reads 0027 and a
- * file created with mode 0666 gets 0640; the root is still "/".
+ * file created with mode 0666 gets 0640. (Both differ from what the
+ * restorer has: its cwd and umask 022. A root other than "/" is tree_chroot.)
  */
 #include "zdtm.h"
 #include <fcntl.h>
@@ -44,9 +45,6 @@ int main(int argc, char **argv)
 	fd = open("created", O_CREAT | O_WRONLY | O_TRUNC, 0666);
 	zdtm_check(fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 0777) == 0640,
 		   "a file created with 0666 got %o, expected 640", st.st_mode & 0777);
-	n = readlink("/proc/self/root", link, sizeof(link) - 1);
-	link[n < 0 ? 0 : n] = '\0';
-	zdtm_check(!strcmp(link, "/"), "root is '%s'", link);
 	unlink("created");
 	if (chdir("/") == 0)
 		rmdir(dir);

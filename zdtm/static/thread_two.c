@@ -4,19 +4,22 @@
  * State: a second pthread with SIGTERM blocked (so SIGTERM reaches the
  * main thread), its own thread-local counter and a pattern on its stack,
  * looping in short nanosleeps until told to stop.
- * Check after SIGTERM: the thread is alive (pthread_kill 0) with the same
- * tid; stopped, it verifies its stack pattern and TLS value and returns a
- * value derived from them; the main thread's TLS value is unchanged.
+ * Check after SIGTERM: the thread is alive (pthread_kill 0); asked, it
+ * reports gettid() as the kernel says it now, which must be the TID it had
+ * before the checkpoint and be listed in /proc/self/task; stopped, it
+ * verifies its stack pattern and TLS value and returns a value derived from
+ * them; the main thread's TLS value is unchanged.
  */
 #include "zdtm.h"
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 static __thread uint64_t tls = 1;
-static volatile int stop, started;
-static volatile pid_t worker_tid;
+static volatile int stop, started, asked;
+static volatile pid_t worker_tid, tid_now;
 
 static void *worker(void *arg)
 {
@@ -27,8 +30,11 @@ static void *worker(void *arg)
 	zdtm_fill(stackbuf, sizeof(stackbuf), 99);
 	zdtm_log("poke %p", stackbuf + 10);
 	started = 1;
-	while (!stop)
+	while (!stop) {
+		if (asked && !tid_now)
+			tid_now = gettid();
 		zdtm_sleep_ms(20);
+	}
 	if (zdtm_verify(stackbuf, sizeof(stackbuf), 99) >= 0)
 		return (void *)1;
 	return (void *)(uintptr_t)(tls == 0xabcdef ? 42 : 2);
@@ -57,7 +63,13 @@ int main(int argc, char **argv)
 	zdtm_wait_for_term();
 
 	zdtm_check(pthread_kill(t, 0) == 0, "the second thread is gone");
-	zdtm_check(worker_tid == tid, "worker tid %d, was %d", worker_tid, tid);
+	asked = 1;
+	for (int i = 0; i < 500 && !tid_now; i++)
+		zdtm_sleep_ms(10);
+	zdtm_check(tid_now == tid, "worker's gettid() is %d, was %d", tid_now, tid);
+	char task[64];
+	snprintf(task, sizeof(task), "/proc/self/task/%d", tid);
+	zdtm_check(access(task, F_OK) == 0, "%s is not there", task);
 	stop = 1;
 	pthread_join(t, &ret);
 	zdtm_check(ret == (void *)42, "worker returned %p (1: stack pattern, 2: TLS)", ret);
