@@ -71,6 +71,24 @@ function describeTracer(tracer: number): string {
   return cmd ? `ptrace: ${cmd.slice(0, 120)}` : 'ptrace: a debugger or strace?';
 }
 
+/** A thread that could not be seized: whether it is gone or a zombie within a few ms (it was exiting), or still there. */
+function exitedSoon(pid: number, tid: number): 'gone' | 'zombie' | 'alive' {
+  const deadline = Date.now() + 200;
+  for (;;) {
+    let state: string;
+    try {
+      const raw = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      state = raw.slice(raw.lastIndexOf(')') + 2, raw.lastIndexOf(')') + 3);
+    } catch {
+      return 'gone';
+    }
+    if (state === 'Z' || state === 'X') return 'zombie';
+    if (Date.now() > deadline) return 'alive';
+    // 2 ms, synchronously: the exit completes in microseconds.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+  }
+}
+
 function freezeProcess(pid: number, ppid: number, log: Logger): FrozenProcess {
   const raw = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const stat = parseStat(raw);
@@ -80,7 +98,13 @@ function freezeProcess(pid: number, ppid: number, log: Logger): FrozenProcess {
   // A task under another tracer (a debugger, strace) cannot be seized, and its tracer's hold on
   // it could not be carried anyway: say so before trying.
   for (const tid of listDir(`/proc/${pid}/task`)) {
-    const tracer = /^TracerPid:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1];
+    let status: string;
+    try {
+      status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    } catch {
+      continue; // a thread that exited meanwhile
+    }
+    const tracer = /^TracerPid:\s*(\d+)/m.exec(status)?.[1];
     if (tracer && tracer !== '0') throw new UnsupportedError(tid, 'thread', `it is traced by task ${tracer} (${describeTracer(Number(tracer))}), which cannot be checkpointed`);
   }
   const state = stat.state === 'T' ? 'stopped' : 'alive';
@@ -95,7 +119,15 @@ function freezeProcess(pid: number, ppid: number, log: Logger): FrozenProcess {
         try {
           seized.set(tid, Tracee.seize(tid));
         } catch (e) {
-          if (!fs.existsSync(`/proc/${pid}/task/${tid}`)) continue; // exited meanwhile
+          // A thread that is exiting cannot be seized (EPERM): it is gone or a zombie a moment later.
+          const end = exitedSoon(pid, tid);
+          if (end === 'gone') continue;
+          if (end === 'zombie' && tid === pid) {
+            for (const t of seized.values()) try { t.detach(); } catch { /* gone */ }
+            seized.clear();
+            return freezeProcess(pid, ppid, log);
+          }
+          if (end === 'zombie') continue;
           throw new StepError(`freezing thread ${tid}`, pid, { cause: e });
         }
       }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { MetadataError } from './errors';
 import { compiledPath, defaultStaticDir } from './paths';
 
-export const KNOWN_FLAGS = ['root', 'excl', 'crfail', 'noauto'] as const;
+export const KNOWN_FLAGS = ['root', 'excl', 'crfail', 'noauto', 'transition'] as const;
 export type TestFlag = (typeof KNOWN_FLAGS)[number];
 
 /** 'c': an executable built from NAME.c (or any executable NAME); 'ts': a Node program. */
