@@ -50,21 +50,16 @@ export interface FdTableDump {
 export class FileRegistry {
   private readonly byInode = new Map<string, { f: OpenFd; id: number }[]>();
 
-  private search(f: OpenFd): { list: { f: OpenFd; id: number }[]; at: number; id?: number } {
+  /**
+   * The id of the open file description f names, if one is described already; else `add`, which
+   * puts it where the search found its place (one search per fd, not one to look and one to add).
+   */
+  lookup(f: OpenFd): { id?: number; add(id: number): void } {
     const key = `${f.stat.dev}:${f.stat.ino}`;
     let list = this.byInode.get(key);
     if (!list) this.byInode.set(key, (list = []));
     const { at, same } = kcmpSearch(list, (r) => native.kcmp(r.f.pid, f.pid, KCMP_FILE, r.f.fd, f.fd));
-    return { list, at, id: same?.id };
-  }
-
-  find(f: OpenFd): number | undefined {
-    return this.search(f).id;
-  }
-
-  add(f: OpenFd, id: number): void {
-    const s = this.search(f);
-    if (s.id === undefined) s.list.splice(s.at, 0, { f, id });
+    return { id: same?.id, add: (id) => list.splice(at, 0, { f, id }) };
   }
 }
 
@@ -106,11 +101,11 @@ export function describeFile(f: OpenFd, ctx: FileDumpContext, nextId: () => numb
   const external = externalKindFor(f, ctx);
   const kind = external ?? kindForFd(f, ctx);
   if (!external) refuseUnknownFdinfo(f, kind.name);
-  const same = reps.find(f);
-  if (same !== undefined) return { id: same, kind, shared: true };
+  const slot = reps.lookup(f);
+  if (slot.id !== undefined) return { id: slot.id, kind, shared: true };
   const id = nextId();
   // Registered before dumping, so that a file reaching itself (a socket in its own queue) stops here.
-  reps.add(f, id);
+  slot.add(id);
   faultPoint(kindFaultPoint('dump', kind.name), ctx.fault);
   const entry = kind.dump(f, id, ctx);
   const sub = subMessage(entry);

@@ -45,32 +45,32 @@ function batches<T extends PageCopy>(copies: readonly T[]): T[][] {
   return out;
 }
 
-/** Task memory -> pages file at the given offsets (the file grows to hold them). */
-export function copyTaskToFile(pid: number, memFd: number, fd: number, copies: readonly PageCopy[], onBytes?: (n: number) => void, threads = copyThreads()): void {
+/**
+ * Runs `copy` on each batch of `copies` as the native records [addr, len, fileOffset(, viaMem)],
+ * with one thread for a small batch, and reports the bytes each copied.
+ */
+function inBatches(copies: readonly PageCopy[], withViaMem: boolean, threads: number, copy: (ranges: BigUint64Array, threads: number) => number, onBytes?: (n: number) => void): void {
+  const stride = withViaMem ? 4 : 3;
   for (const batch of batches(copies)) {
-    const ranges = new BigUint64Array(batch.length * 4);
+    const ranges = new BigUint64Array(batch.length * stride);
     batch.forEach((c, i) => {
-      ranges[i * 4] = c.addr;
-      ranges[i * 4 + 1] = BigInt(c.len);
-      ranges[i * 4 + 2] = BigInt(c.fileOffset);
-      ranges[i * 4 + 3] = c.viaMem ? 1n : 0n;
+      ranges[i * stride] = c.addr;
+      ranges[i * stride + 1] = BigInt(c.len);
+      ranges[i * stride + 2] = BigInt(c.fileOffset);
+      if (withViaMem) ranges[i * stride + 3] = c.viaMem ? 1n : 0n;
     });
     // Not inside `onBytes?.(...)`: without a callback its arguments would not be evaluated.
-    const n = native.copyTaskToFile(pid, memFd, fd, ranges, bytesOf(batch) < ONE_THREAD_BELOW ? 1 : threads);
+    const n = copy(ranges, bytesOf(batch) < ONE_THREAD_BELOW ? 1 : threads);
     onBytes?.(n);
   }
 }
 
+/** Task memory -> pages file at the given offsets (the file grows to hold them). */
+export function copyTaskToFile(pid: number, memFd: number, fd: number, copies: readonly PageCopy[], onBytes?: (n: number) => void, threads = copyThreads()): void {
+  inBatches(copies, true, threads, (ranges, t) => native.copyTaskToFile(pid, memFd, fd, ranges, t), onBytes);
+}
+
 /** Pages file -> task memory; every range must lie inside the file. */
 export function copyFileToTask(pid: number, fd: number, copies: readonly PageCopy[], onBytes?: (n: number) => void, threads = copyThreads()): void {
-  for (const batch of batches(copies)) {
-    const ranges = new BigUint64Array(batch.length * 3);
-    batch.forEach((c, i) => {
-      ranges[i * 3] = c.addr;
-      ranges[i * 3 + 1] = BigInt(c.len);
-      ranges[i * 3 + 2] = BigInt(c.fileOffset);
-    });
-    const n = native.copyFileToTask(pid, fd, ranges, bytesOf(batch) < ONE_THREAD_BELOW ? 1 : threads);
-    onBytes?.(n);
-  }
+  inBatches(copies, false, threads, (ranges, t) => native.copyFileToTask(pid, fd, ranges, t), onBytes);
 }

@@ -1,27 +1,20 @@
 /** bench/fixtures/memhog.c for the fault tests: a daemon with known memory that checks it on SIGUSR1. */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { expect } from 'vitest';
-import { repoRoot } from '../../zdtm/runner';
+import { buildFixture, startMemhog as benchStartMemhog } from '../../bench/proc';
 import { waitExit } from '../../zdtm/runner/reaper';
 
-export const hasCc = spawnSync('cc', ['--version']).status === 0;
+/** The compiler bench/proc.ts builds fixtures with. */
+export const hasCc = spawnSync(process.env.CC || 'gcc', ['--version']).status === 0;
 
-/** Builds memhog into dir; its path. */
+/** Builds memhog (the benchmark's fixture, bench/proc.ts) into dir; its path. */
 export function buildMemhog(dir: string): string {
-  const bin = path.join(dir, 'memhog');
-  const cc = spawnSync('cc', ['-O2', '-o', bin, path.join(repoRoot, 'bench/fixtures/memhog.c')], { encoding: 'utf8' });
-  expect(cc.status, cc.stderr).toBe(0);
-  return bin;
+  return buildFixture(dir, 'memhog');
 }
 
 /** Starts the daemon with `mib` MiB of patterned memory; its pid (the caller should be a subreaper). */
-export function startMemhog(bin: string, mib: number): number {
-  const r = spawnSync(bin, [String(mib)], { encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
-  return Number(r.stdout.trim());
-}
+export const startMemhog = (bin: string, mib: number): number => benchStartMemhog(bin, mib);
 
 /** /proc/PID/status as name -> value. */
 export function status(pid: number): Record<string, string> {

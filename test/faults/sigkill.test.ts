@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { becomeSubreaper, defaultAmberBin, repoRoot } from '../../zdtm/runner';
+import { buildFixture } from '../../bench/proc';
+import { becomeSubreaper, defaultAmberBin } from '../../zdtm/runner';
 import { waitExit } from '../../zdtm/runner/reaper';
 import { buildMemhog, hasCc, memoryIntact, startMemhog, status } from './memhog';
 
@@ -44,9 +45,7 @@ describe.skipIf(!isRoot || !hasCc)('SIGKILL to amber mid-dump', () => {
     becomeSubreaper();
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'amber-sigkill-'));
     memhog = buildMemhog(work);
-    wide = path.join(work, 'wide');
-    const cc = spawnSync('cc', ['-O2', '-pthread', '-o', wide, path.join(repoRoot, 'bench/fixtures/wide.c')], { encoding: 'utf8' });
-    expect(cc.status, cc.stderr).toBe(0);
+    wide = buildFixture(work, 'wide', ['-pthread']);
   });
 
   for (const ms of [70, 100, 130, 160, 200, 260]) {
