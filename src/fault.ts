@@ -25,7 +25,18 @@ export function kindFaultPoint(side: 'dump' | 'restore', kindName: string): stri
   return `${side}:file:${kindName.toLowerCase().replace(/\W+/g, '-')}`;
 }
 
+/**
+ * `hang:POINT` in the plan: amber stops there for good (tests kill it with SIGKILL at a known
+ * moment: test/faults/sigkill.test.ts). Also at points that are no fault point (hangPoint).
+ */
+export function hangPoint(point: string, plan: FaultPlan): void {
+  if ((typeof plan === 'string' ? plan : plan?.point) !== `hang:${point}`) return;
+  process.stderr.write(`amber: hanging at ${point} (AMBER_FAULT)\n`);
+  for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+}
+
 export function faultPoint(point: FaultPoint | string, plan: FaultPlan): void {
+  hangPoint(point, plan);
   if ((typeof plan === 'string' ? plan : plan?.point) === point) throw new InjectedFault(point);
   const signal = typeof plan === 'object' ? plan.interrupted?.() : undefined;
   if (signal) throw new InterruptedError(signal, point);

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { infect, Infection, Tracee } from '../compel';
 import { step, UnsupportedError } from '../errors';
-import { faultPoint, type FaultPlan } from '../fault';
+import { faultPoint, hangPoint, type FaultPlan } from '../fault';
 import { Logger } from '../log';
 import { Entry } from '../images';
 import { classifyVma, statMappedFiles, VMA, VmaInfo } from '../mem/vma';
@@ -186,6 +186,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
           continue;
         }
         const ti = inf.thread(b.t);
+        hangPoint('dump:thread-injection', s.fault);
         try {
           threads.push({ ...threadState(s, b.t, pid, ti), regs: b.regs, sigmask: b.sigmask });
         } finally {

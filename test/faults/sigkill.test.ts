@@ -20,13 +20,20 @@ let work: string;
 let memhog: string;
 let wide: string;
 
-function killAmberAfter(pid: number, ms: number, dir: string): Promise<void> {
-  return new Promise((resolve) => {
-    const p = spawn(defaultAmberBin, ['dump', '-t', String(pid), '-D', dir, '--leave-running'], { stdio: 'ignore' });
-    const t = setTimeout(() => p.kill('SIGKILL'), ms);
-    p.on('exit', () => {
+/** A dump of pid that stops for good at `point` (AMBER_FAULT=hang:POINT), killed with SIGKILL there. */
+function killAmberAt(pid: number, point: string, dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(defaultAmberBin, ['dump', '-t', String(pid), '-D', dir, '--leave-running'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, AMBER_FAULT: `hang:${point}` } });
+    let err = '';
+    p.stderr.on('data', (d) => {
+      err += d;
+      if (err.includes(`hanging at ${point}`)) p.kill('SIGKILL');
+    });
+    const t = setTimeout(() => p.kill('SIGKILL'), 20_000);
+    p.on('exit', (code, sig) => {
       clearTimeout(t);
-      resolve();
+      if (sig === 'SIGKILL' && err.includes(`hanging at ${point}`)) resolve();
+      else reject(new Error(`the dump did not reach ${point} (exit ${code ?? sig}): ${err}`));
     });
   });
 }
@@ -48,36 +55,31 @@ describe.skipIf(!isRoot || !hasCc)('SIGKILL to amber mid-dump', () => {
     wide = buildFixture(work, 'wide', ['-pthread']);
   });
 
-  for (const ms of [70, 100, 130, 160, 200, 260]) {
-    it(`${ms} ms in: a single-threaded task puts itself back, memory intact`, async () => {
-      const pid = startMemhog(memhog, 256);
-      await killAmberAfter(pid, ms, path.join(work, `m${ms}`));
-      await runsOn(pid);
-      expect(await memoryIntact(pid)).toBe(true);
-    });
-  }
+  // Killed while the task's main thread is infected (between injected syscalls), and while
+  // another thread is: each puts itself back. Kills at random moments are `npm run soak:sigkill`
+  // (docs/fuzz.md: two one-syscall windows per process are not covered yet, so a random kill
+  // can land in one of them).
+  it('killed at dump:task-state: a single-threaded task puts itself back, memory intact', async () => {
+    const pid = startMemhog(memhog, 64);
+    await killAmberAt(pid, 'dump:task-state', path.join(work, 'm'));
+    await runsOn(pid);
+    expect(fs.readFileSync(`/proc/${pid}/maps`, 'utf8')).toMatch(/ rwxp 00000000 00:00 0 *\n/);
+    expect(await memoryIntact(pid)).toBe(true);
+  });
 
-  // A dump of 300 threads injects into one thread after another for some 200 ms: these land in it.
-  let recovered = 0;
-  for (const ms of [130, 170, 210, 250, 290]) {
-    it(`${ms} ms in: a task with 300 threads puts every thread back`, async () => {
+  for (const point of ['dump:task-state', 'dump:thread-injection']) {
+    it(`killed at ${point}: a task with 300 threads puts every thread back`, async () => {
       const r = spawnSync(wide, ['threads', '300'], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       const pid = Number(r.stdout.trim());
-      await killAmberAfter(pid, ms, path.join(work, `t${ms}`));
+      await killAmberAt(pid, point, path.join(work, `t-${point}`));
       await runsOn(pid);
       // The scratch mapping left behind says the kill came while amber was injecting.
-      if (/ rwxp 00000000 00:00 0 *\n/.test(fs.readFileSync(`/proc/${pid}/maps`, 'utf8'))) recovered++;
+      expect(fs.readFileSync(`/proc/${pid}/maps`, 'utf8')).toMatch(/ rwxp 00000000 00:00 0 *\n/);
       for (const tid of fs.readdirSync(`/proc/${pid}/task`)) expect(status(Number(tid)).TracerPid).toBe('0');
       // SIGUSR1: the fixture checks each thread answers with its own TID, index and stack canary.
       process.kill(pid, 'SIGUSR1');
-      const e = await waitExit(pid, 20_000);
-      if (e?.code !== 0) console.log('DEBUG', ms, pid, JSON.stringify(e), fs.existsSync(`/proc/${pid}`) ? fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').slice(0, 8).join(' | ') : 'gone');
-      expect(e?.code).toBe(0);
+      expect((await waitExit(pid, 20_000))?.code).toBe(0);
     });
   }
-
-  it('some of those kills came in the middle of injections (the recovery code ran)', () => {
-    expect(recovered).toBeGreaterThan(0);
-  });
 });
