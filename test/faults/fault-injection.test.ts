@@ -4,7 +4,7 @@
  * The victim is the zdtm test child_process (a parent and its child), which checks its own
  * state when it finally gets SIGTERM.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FAULT_POINTS } from '../../src/fault';
@@ -18,6 +18,7 @@ const isRoot = process.getuid?.() === 0;
 const victim = loadTests().find((t) => t.name === 'child_process');
 const ready = isRoot && victim !== undefined && fs.existsSync(victim.programFile) && fs.existsSync(defaultAmberBin);
 const root = fs.mkdtempSync('/tmp/amber-faults-');
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 
 function mapsOf(pids: number[]): string {

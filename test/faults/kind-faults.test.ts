@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILE_KINDS } from '../../src/files/registry';
 import { kindFaultPoint } from '../../src/fault';
 import { becomeSubreaper, defaultAmberBin, loadTests } from '../../zdtm/runner';
@@ -29,6 +29,7 @@ const isRoot = process.getuid?.() === 0;
 const tests = loadTests();
 const ready = isRoot && fs.existsSync(defaultAmberBin);
 const root = fs.mkdtempSync('/tmp/amber-kind-faults-');
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 
 

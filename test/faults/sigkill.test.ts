@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixture } from '../../bench/proc';
 import { becomeSubreaper, defaultAmberBin } from '../../zdtm/runner';
 import { waitExit } from '../../zdtm/runner/reaper';
@@ -48,6 +48,7 @@ async function runsOn(pid: number): Promise<void> {
 }
 
 describe.skipIf(!isRoot || !hasCc)('SIGKILL to amber mid-dump', () => {
+  afterAll(() => { if (work) fs.rmSync(work, { recursive: true, force: true }); });
   beforeAll(() => {
     becomeSubreaper();
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'amber-sigkill-'));

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { inheritable, placeRuns, planCow } from '../../src/mem/cow';
 import { VMA } from '../../src/mem/vma';
 
@@ -28,6 +28,7 @@ function pages(dir: string, name: string, list: [number, number][]) {
 
 describe('copy-on-write plan for a child forked from its restored parent', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'amber-cow-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const A = 0x100000, B = 0x200000, C = 0x300000;
 
   it('keeps equal pages shared, writes the ones that differ or are new, drops the ones the child lacks', () => {

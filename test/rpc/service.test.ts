@@ -49,8 +49,14 @@ describe.skipIf(!ready)('amber service', () => {
   it('serves one connection after another, dump then restore, and reaps what it restored', async () => {
     const sock = path.join(root, 'svc.sock');
     const log = path.join(root, 'svc.log');
-    const svc = spawn(process.execPath, [amberBin, 'service', '--address', sock, '-o', log, '-v4'], { stdio: 'ignore' });
-    const exited = new Promise<number | null>((r) => svc.on('exit', (c) => r(c)));
+    const svc = spawn(process.execPath, [amberBin, 'service', '--address', sock, '-o', log, '-v4'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    svc.stderr!.on('data', (b) => { stderr += b; });
+    // How it ended, with what it said: if the service dies mid-test, the body's failure would
+    // otherwise be hidden behind the exit check below.
+    const exited = new Promise<string>((r) => svc.on('exit', (c, sig) => r(c === 0 ? 'exit 0' : `exit ${c ?? sig}\n${stderr}\n${fs.existsSync(log) ? fs.readFileSync(log, 'utf8').slice(-4000) : ''}`)));
+    let early: string | undefined;
+    void exited.then((how) => { early ??= how; });
     let pid = 0;
     try {
       await until('the service socket', () => fs.existsSync(sock));
@@ -96,11 +102,15 @@ describe.skipIf(!ready)('amber service', () => {
       // The service reaps it between connections: the PID goes away without us.
       await until('the restored task to be reaped by the service', () => procState(pid) === undefined);
       pid = 0;
+    } catch (e) {
+      if (early) throw new Error(`the service ended mid-test: ${early}`, { cause: e });
+      svc.kill('SIGKILL');
+      throw e;
     } finally {
       if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-      svc.kill('SIGTERM');
-      expect(await exited).toBe(0);
     }
+    svc.kill('SIGTERM');
+    expect(await exited).toBe('exit 0');
     expect(fs.existsSync(sock)).toBe(false);
     expect(fs.readFileSync(log, 'utf8')).toMatch(/service listening on/);
   });

@@ -78,14 +78,14 @@ function expectNoLeftovers(results: Iterable<CaseResult>): void {
 describe('zdtm runner on fake tests', () => {
   it('fails every test under the no-op mutant, and leaves nothing running', async () => {
     const { byName, output, reportDir } = await run({ amberBin: bins.noop });
-    expect([...byName.keys()]).toEqual(['fake_crfail', 'fake_fail', 'fake_hang', 'fake_nostart', 'fake_ok']);
+    expect([...byName.keys()]).toEqual(['fake_crfail', 'fake_crfail_other', 'fake_fail', 'fake_hang', 'fake_nostart', 'fake_ok']);
     expect([...byName.values()].every((r) => r.result === 'fail')).toBe(true);
     expect(byName.get('fake_ok')?.reason).toMatch(/^dump: iteration 1: dump exited 0 but the tree is still alive: \d+ \(state T\)/);
     expect(byName.get('fake_crfail')?.reason).toMatch(/dump succeeded, but this test is flagged crfail/);
     expect(byName.get('fake_nostart')?.reason).toBe('start: test did not start: exit 1');
-    expect(output.trimEnd().split('\n').pop()).toBe('0 passed, 5 failed, 0 skipped');
+    expect(output.trimEnd().split('\n').pop()).toBe('0 passed, 6 failed, 0 skipped');
     const summary = JSON.parse(fs.readFileSync(path.join(reportDir, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ passed: 0, failed: 5, skipped: 0 });
+    expect(summary).toMatchObject({ passed: 0, failed: 6, skipped: 0 });
     expect(fs.readFileSync(path.join(reportDir, 'logs', 'fake_ok.h', 'img-1', 'dump.log'), 'utf8')).toMatch(/noop-amber: stopped/);
     expectNoLeftovers(byName.values());
   }, 60_000);
@@ -100,9 +100,10 @@ describe('zdtm runner on fake tests', () => {
     expectNoLeftovers(byName.values());
   }, 60_000);
 
-  it('passes a crfail test whose dump fails cleanly; fails a normal one', async () => {
-    const { byName } = await run({ tests: ['fake_crfail', 'fake_ok'], amberBin: bins.fail });
+  it('passes a crfail test whose dump fails cleanly with its refusal; fails one refused otherwise, and a normal one', async () => {
+    const { byName } = await run({ tests: ['fake_crfail', 'fake_crfail_other', 'fake_ok'], amberBin: bins.fail });
     expect(byName.get('fake_crfail')).toMatchObject({ result: 'pass' });
+    expect(byName.get('fake_crfail_other')?.reason).toMatch(/dump failed, but not with the refusal this test is for \(\/a refusal nobody gives\/\)/);
     expect(byName.get('fake_ok')?.reason).toBe('dump: iteration 1: dump failed: exit 1');
     expectNoLeftovers(byName.values());
   }, 60_000);

@@ -69,6 +69,9 @@ describe('test metadata', () => {
       ['{"timeout":-1}', /timeout/],
       ['{', /not JSON/],
       ['[]', /object/],
+      ['{"flags":["crfail"]}', /refusal.*goes with the crfail flag/], // a crfail test names its refusal
+      ['{"refusal":"x"}', /refusal.*only with it/],
+      ['{"flags":["crfail"],"refusal":"("}', /not a regular expression/],
     ] as const) {
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zdtm-static-'));
       fs.writeFileSync(path.join(tmp, 'x.json'), text);

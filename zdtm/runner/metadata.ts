@@ -21,6 +21,8 @@ export interface TestMeta {
   restoreOpts: string[];
   /** `amber check --feature F` must succeed for each, or the test is skipped. */
   feature: string[];
+  /** crfail only: a pattern the failed dump's error must match (the refusal the test is for). */
+  refusal?: RegExp;
   /** Seconds allowed for each step of this test; raises --timeout, never lowers it. */
   timeout?: number;
   kind: ProgramKind;
@@ -61,6 +63,14 @@ export function parseMeta(file: string, text: string, kind: ProgramKind, command
   if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0))) {
     throw new MetadataError(file, '"timeout" must be a positive number of seconds');
   }
+  // A crfail test that accepted any failure would pass on a crash or on a refusal of something
+  // else: each names the refusal it is there for.
+  let refusal: RegExp | undefined;
+  if (obj.refusal !== undefined) {
+    if (typeof obj.refusal !== 'string') throw new MetadataError(file, '"refusal" must be a string (a regular expression)');
+    try { refusal = new RegExp(obj.refusal); } catch (e) { throw new MetadataError(file, `"refusal" is not a regular expression: ${(e as Error).message}`); }
+  }
+  if (flags.includes('crfail') !== (refusal !== undefined)) throw new MetadataError(file, '"refusal" (the error the dump must fail with) goes with the crfail flag, and only with it');
   return {
     name: path.basename(file, '.json'),
     desc: (obj.desc as string | undefined) ?? '',
@@ -68,6 +78,7 @@ export function parseMeta(file: string, text: string, kind: ProgramKind, command
     dumpOpts: stringList(file, obj, 'dumpOpts'),
     restoreOpts: stringList(file, obj, 'restoreOpts'),
     feature: stringList(file, obj, 'feature'),
+    refusal,
     timeout: timeout as number | undefined,
     kind,
     command,

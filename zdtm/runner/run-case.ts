@@ -190,6 +190,9 @@ async function failingDump(s: CaseState): Promise<void> {
   s.dumpMs.push(d.ms);
   if (d.code === 0) throw amberFailure('dump', 'dump succeeded, but this test is flagged crfail (its dump must fail)', d, s.stepMs);
   if (d.timedOut || d.spawnError) throw amberFailure('dump', 'dump did not fail cleanly', d, s.stepMs);
+  const said = [d.output, d.log].map((f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '')).join('\n');
+  const refusal = s.tc.meta.refusal as RegExp;
+  if (!refusal.test(said)) throw amberFailure('dump', `the dump failed, but not with the refusal this test is for (/${refusal.source}/)`, d, s.stepMs);
   expectSame(s, 'dump', 'after-failed-dump', 'the task changed across the failed dump');
 }
 
