@@ -27,6 +27,18 @@ export const MUTANTS = {
   'skip-thread-creds': ['thread_creds_raw', 'thread_creds_raw_leader'],
   'skip-rlimits': ['rlimits_soft'],
   'skip-pdeathsig': ['child_process'],
+  'skip-gpregs': ['gp_regs_loop'],
+  'skip-fpu': ['fpu_x87', 'sse_regs', 'avx_regs', 'mxcsr_rounding'],
+  'skip-sigmask': ['sigmask_blocked', 'thread_sigmask_each', 'sigmask_sigsuspend'],
+  'skip-pending-signals': ['sigpending_blocked', 'sigqueue_rt_pending', 'thread_pending_signal', 'signalfd_pending'],
+  'skip-sigactions': ['sighandler_installed', 'sigaction_tree'],
+  'skip-pipe-data': ['pipe_held', 'pipe_across_tree', 'pipe_resized_full', 'fifo_named'],
+  'skip-itimers': ['itimer_real', 'itimer_virt_prof', 'itimer_tree', 'alarm_pending'],
+  'skip-posix-timers': ['posix_timers'],
+  'skip-creds': ['creds_caps', 'creds_setuid'],
+  'skip-cwd': ['cwd_umask', 'cwd_deep_umask0', 'umask_tree'],
+  'skip-umask': ['cwd_umask', 'cwd_deep_umask0', 'umask_tree'],
+  'skip-comm': ['comm_name', 'thread_names'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MutantName = keyof typeof MUTANTS;

@@ -8,6 +8,7 @@
  * pipe would be cut off from that outside end, so restore refuses it unless the caller passes
  * the pipe with --inherit-fd fd[N]:pipe:[INO] (external.ts).
  */
+import { mutated } from '../mutant';
 import * as fs from 'node:fs';
 import { native } from '../native';
 import { ImageError } from '../errors';
@@ -50,7 +51,7 @@ interface RestorerPipe { r: number; w: number; handedR: boolean; handedW: boolea
  */
 export function refillPipe(w: number, pipeId: number, file: string, kind: 'PIPES_DATA' | 'FIFO_DATA', ctx: FileRestoreContext): void {
   const d = pipeDataEntry(pipeId, file, kind, ctx);
-  if (!d) return;
+  if (!d || mutated('skip-pipe-data')) return;
   if (d.size) native.fcntl(w, F_SETPIPE_SZ, d.size);
   const data: Buffer = d.extra ?? Buffer.alloc(0);
   if (data.length !== d.bytes) throw new ImageError(file, undefined, `pipe ${pipeId}: ${data.length} bytes, ${d.bytes} declared`);

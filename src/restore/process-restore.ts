@@ -127,19 +127,19 @@ export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): v
   faultPoint('restore:task-state', ctx.fault);
   step('restoring process state', images.pid, () => {
     const tc = images.cores[0].tc;
-    enterCwd(s, ctx.files.get(images.fs.cwd_id)!, ctx);
+    if (!mutated('skip-cwd')) enterCwd(s, ctx.files.get(images.fs.cwd_id)!, ctx);
     const root = ctx.files.get(images.fs.root_id)!.reg.name;
     if (root !== '/') s.remote.call(SYS.chroot, putString(s, root));
     const now = parseStatus(fs.readFileSync(`/proc/${s.pid}/status`, 'utf8'));
-    restoreSigactions(s, tc.sigactions ?? [], statusHex(now, 'SigCgt') | statusHex(now, 'SigIgn'));
-    if (tc.timers) restoreItimers(s, tc.timers);
+    if (!mutated('skip-sigactions')) restoreSigactions(s, tc.sigactions ?? [], statusHex(now, 'SigCgt') | statusHex(now, 'SigIgn'));
+    if (tc.timers && !mutated('skip-itimers')) restoreItimers(s, tc.timers);
     restoreRlimits(s, tc.rlimits?.rlimits ?? [], ctx.log, readProcLimits(s.pid));
-    queuePendingSignals(s, images.pid, images.pid, (tc.signals_s?.signals ?? []).map((x: img.Entry) => x.siginfo), true);
+    if (!mutated('skip-pending-signals')) queuePendingSignals(s, images.pid, images.pid, (tc.signals_s?.signals ?? []).map((x: img.Entry) => x.siginfo), true);
     if (tc.oom_score_adj !== undefined) fs.writeFileSync(`/proc/${s.pid}/oom_score_adj`, String(tc.oom_score_adj));
     restoreProcessAttrs(s, {
       dumpable: images.mm.dumpable ?? 1, thpDisabled: images.mm.thp_disabled ?? false, childSubreaper: tc.child_subreaper ?? false,
       mlockFuture: images.mm.mlockall_future ?? 0,
-    }, tc.personality ?? 0, images.fs.umask ?? 0o22);
+    }, tc.personality ?? 0, mutated('skip-umask') ? 0o22 : images.fs.umask ?? 0o22);
     restoreMembarrier(s, images.mm.membarrier_registrations);
     restoreMmPrctls(s, { mdwe: images.mm.mdwe, memoryMerge: images.mm.memory_merge });
   });
@@ -148,7 +148,7 @@ export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): v
     for (const tid of tids.slice(1)) p.threads.push(p.leader.clone(tid, CLONE_THREAD_FLAGS));
   });
   // After the threads: a timer may notify one of them (SIGEV_THREAD_ID).
-  step('restoring POSIX timers', images.pid, () => restorePosixTimers(s, images.pid, images.cores[0].tc.timers?.posix ?? []));
+  step('restoring POSIX timers', images.pid, () => restorePosixTimers(s, images.pid, mutated('skip-posix-timers') ? [] : images.cores[0].tc.timers?.posix ?? []));
   [p.leader, ...p.threads].forEach((t, i) => step(`restoring thread ${t.pid}`, images.pid, () => restoreThread(t, images, i, ctx)));
 }
 
@@ -177,14 +177,14 @@ function enterCwd(s: Stub, cwd: img.Entry, ctx: RestoreContext): void {
 function restoreThread(t: Stub, images: ProcessImages, index: number, ctx: RestoreContext): void {
   const core = images.cores[index];
   const th = core.thread_core ?? {};
-  restoreComm(t, th.comm ?? images.cores[0].tc.comm);
+  if (!mutated('skip-comm')) restoreComm(t, th.comm ?? images.cores[0].tc.comm);
   restoreThreadAttrs(t, {
     sas: th.sas ?? { ss_sp: 0n, ss_size: 0n, ss_flags: 2 },
     futexRla: th.futex_rla ?? 0n, futexRlaLen: th.futex_rla_len ?? 0,
     clearTidAddr: core.thread_info.clear_tid_addr ?? 0n, pdeathSig: th.pdeath_sig ?? 0,
   });
   if (th.rseq_entry) registerRseq(t, th.rseq_entry);
-  queuePendingSignals(t, images.pid, t.pid, (th.signals_p?.signals ?? []).map((x: img.Entry) => x.siginfo), false);
+  if (!mutated('skip-pending-signals')) queuePendingSignals(t, images.pid, t.pid, (th.signals_p?.signals ?? []).map((x: img.Entry) => x.siginfo), false);
   restoreSched(t, t.pid, th);
   restoreThreadPrctls(t, {
     timerslack: th.timerslack_ns !== undefined ? Number(th.timerslack_ns) : undefined, tsc: th.tsc_mode, mceKill: th.mce_kill, ioFlusher: th.io_flusher,
@@ -192,7 +192,7 @@ function restoreThread(t: Stub, images: ProcessImages, index: number, ctx: Resto
   restoreThreadCpu(t, th.cpu_affinity, th.spec_ctrl, affinityFromStatus(parseStatus(fs.readFileSync(`/proc/${t.pid}/status`, 'utf8'))));
   // Before creds, while the stub may still install filters; suspended for our syscalls until detach.
   restoreSeccomp(t, th.seccomp_mode ?? 0, th.seccomp_filter, ctx.seccompFilters);
-  if (th.creds && !(index > 0 && mutated('skip-thread-creds'))) restoreCreds(t, th.creds);
+  if (th.creds && !(index > 0 && mutated('skip-thread-creds')) && !mutated('skip-creds')) restoreCreds(t, th.creds);
 }
 
 /**
@@ -221,10 +221,12 @@ export function makeZombie(s: Stub, images: ProcessImages): void {
 export function finishProcess(p: RestoringProcess, stopped: boolean): void {
   const set = (t: Stub, core: img.Entry) => {
     const xstate = encodeXsave(core.thread_info.fpregs, t.tracee.getXstate());
-    t.tracee.setSigmask(BigInt(core.thread_core?.blk_sigset ?? core.tc?.blk_sigset ?? 0n));
-    t.tracee.setXstate(xstate);
+    t.tracee.setSigmask(mutated('skip-sigmask') ? 0n : BigInt(core.thread_core?.blk_sigset ?? core.tc?.blk_sigset ?? 0n));
+    if (!mutated('skip-fpu')) t.tracee.setXstate(xstate);
     const regs = { ...core.thread_info.gpregs } as GpRegs & { mode?: number };
     delete regs.mode;
+    // The registers a program keeps its values in; rip, rsp and the rest it needs to go on stay.
+    if (mutated('skip-gpregs')) for (const r of ['bx', 'dx', 'si', 'di', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const) regs[r] = 0n;
     // Each thread is resumed from inside the kernel's signal handling (the other threads sit in
     // the SIGTRAP stop of their last injected call; the leader is moved to an interrupt stop):
     // an interrupted syscall is then restarted by the kernel, with the kernel's own rules when a
@@ -235,7 +237,7 @@ export function finishProcess(p: RestoringProcess, stopped: boolean): void {
   p.leader.remote.callAtExit(SYS.munmap, p.leader.scratch, p.leader.scratch, SCRATCH_SIZE);
   // The leader is at a syscall-exit stop: set its state there, then take it into the signal path.
   const core = p.images.cores[0];
-  const mask = BigInt(core.thread_core?.blk_sigset ?? core.tc?.blk_sigset ?? 0n);
+  const mask = mutated('skip-sigmask') ? 0n : BigInt(core.thread_core?.blk_sigset ?? core.tc?.blk_sigset ?? 0n);
   set(p.leader, core);
   p.leader.tracee.setSigmask(mask & INJECTION_SIGMASK);
   p.leader.tracee.wakeInSignalPath(p.leader.pid, 'taking it into the signal path to be let go');

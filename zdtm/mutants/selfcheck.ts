@@ -5,6 +5,9 @@
  * noop-amber checkpoints nothing: a test that passes under it cannot fail, and makes this
  * exit 1. corrupt-amber flips a byte of restored memory: tests that pass under it do not
  * look at that memory (listed, not an error: register tests, for one, have no reason to).
+ * Then the state mutants (src/mutant.ts, one restore step left out each): each must be caught
+ * by every test of its state; a blind one makes this exit 1. With -t/-x picks, only the two
+ * whole-suite mutants run.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -12,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot } from '../runner/paths';
 import type { Summary } from '../runner/report/summary';
+import { checkStateMutants } from './state-mutants';
 
 interface Mutant {
   name: string;
@@ -62,6 +66,13 @@ async function main(args: string[]): Promise<number> {
     }
   }
   fs.rmSync(tmp, { recursive: true, force: true });
+  const picks = args.some((a) => ['-t', '--test', '-x', '--exclude'].includes(a));
+  if (!picks) {
+    process.stdout.write('\n== state mutants: each leaves out one restore step\n');
+    const state = await checkStateMutants([], (l) => process.stdout.write(`${l}\n`));
+    lines.push(`state mutants: ${state.lines.length - state.blind} of ${state.lines.length} caught by every test of their state`, ...state.lines.map((l) => `  ${l}`));
+    if (state.blind) defect = true;
+  }
   process.stdout.write(`\n== self-check\n${lines.join('\n')}\n`);
   return defect ? 1 : 0;
 }

@@ -23,31 +23,41 @@ function runTests(mutant: string, tests: readonly string[], reportDir: string): 
   });
 }
 
-async function main(args: string[]): Promise<number> {
-  const only = args[0] === '-t' ? args.slice(1) : [];
+/** One line per mutant ("ok" when every test of its state caught it) and the count of blind ones. */
+export async function checkStateMutants(only: readonly string[] = [], out: (line: string) => void = () => {}): Promise<{ lines: string[]; blind: number }> {
   const names = (Object.keys(MUTANTS) as MutantName[]).filter((n) => only.length === 0 || only.includes(n));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zdtm-state-mutants-'));
-  let good = 0, bad = 0;
-  for (const name of names) {
-    const reportDir = path.join(tmp, name);
-    await runTests(name, MUTANTS[name], reportDir);
-    let summary: Summary | undefined;
-    try { summary = JSON.parse(fs.readFileSync(path.join(reportDir, 'summary.json'), 'utf8')) as Summary; } catch { /* none */ }
-    const passing = summary ? summary.tests.filter((t) => t.result !== 'fail').map((t) => `${t.name} (${t.result})`) : ['(no summary)'];
-    if (passing.length === 0) {
-      good++;
-      process.stdout.write(`ok    ${name}: all ${MUTANTS[name].length} tests fail without this state\n`);
-    } else {
-      bad++;
-      process.stdout.write(`BLIND ${name}: still ${passing.join(', ')}\n`);
+  const lines: string[] = [];
+  let blind = 0;
+  try {
+    for (const name of names) {
+      const reportDir = path.join(tmp, name);
+      await runTests(name, MUTANTS[name], reportDir);
+      let summary: Summary | undefined;
+      try { summary = JSON.parse(fs.readFileSync(path.join(reportDir, 'summary.json'), 'utf8')) as Summary; } catch { /* none */ }
+      const passing = summary ? summary.tests.filter((t) => t.result !== 'fail').map((t) => `${t.name} (${t.result})`) : ['(no summary)'];
+      const caught = MUTANTS[name].length - (summary ? passing.length : MUTANTS[name].length);
+      const line = passing.length === 0
+        ? `ok    ${name}: caught by ${caught} of ${MUTANTS[name].length} tests (all fail without this state)`
+        : `BLIND ${name}: caught by ${caught} of ${MUTANTS[name].length}; still ${passing.join(', ')}`;
+      if (passing.length) blind++;
+      lines.push(line);
+      out(line);
     }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
-  fs.rmSync(tmp, { recursive: true, force: true });
-  process.stdout.write(`${good} passed, ${bad} failed\n`);
-  return bad ? 1 : 0;
+  return { lines, blind };
 }
 
-main(process.argv.slice(2)).then(
+async function main(args: string[]): Promise<number> {
+  const only = args[0] === '-t' ? args.slice(1) : [];
+  const { lines, blind } = await checkStateMutants(only, (l) => process.stdout.write(`${l}\n`));
+  process.stdout.write(`${lines.length - blind} passed, ${blind} failed\n`);
+  return blind ? 1 : 0;
+}
+
+if (require.main === module) main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => { process.stderr.write(`state-mutants: ${e instanceof Error ? e.stack : String(e)}\n`); process.exitCode = 2; },
 );
