@@ -27,6 +27,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, 'test/zdtm/**'],
           testTimeout: 60_000,
+          // Some build their C fixtures first; on a loaded 2-core machine that took over 10 s.
+          hookTimeout: 60_000,
         },
       },
       zdtmProject('zdtm', ['test/zdtm/all.test.ts']),

@@ -8,6 +8,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { escapeCodeLeft, hasScratchArea, statusOf, treeOf } from './task-state';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildFixture } from '../bench/proc';
@@ -22,23 +23,6 @@ const SHAPES: Shape[] = [
   { name: '300 threads', argv: (b) => [b.wide, 'threads', '300'], maxMs: 420 },
   { name: 'tree of 30', argv: (b) => [b.wide, 'tree', '30'], maxMs: 300 },
 ];
-
-function statusOf(pid: number): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const l of fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
-    const m = /^(\w+):\s*(.*)$/.exec(l);
-    if (m) out[m[1]] = m[2];
-  }
-  return out;
-}
-
-function treeOf(pid: number): number[] {
-  let kids: number[] = [];
-  try {
-    kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch { /* gone */ }
-  return [pid, ...kids.flatMap(treeOf)];
-}
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -83,7 +67,8 @@ async function main(): Promise<number> {
       }
     }
     if (!problems.length && ((BigInt(`0x${statusOf(pid).SigCgt}`) >> 4n) & 1n) !== trapCaught) problems.push('its SIGTRAP action changed');
-    if (!problems.length && / rwxp 00000000 00:00 0 *\n/.test(fs.readFileSync(`/proc/${pid}/maps`, 'utf8'))) recovered++;
+    for (const task of problems.length ? [] : tree) if (hasScratchArea(task)) problems.push(`task ${task} still has amber's scratch area`);
+    if (!problems.length && tree.some(escapeCodeLeft)) recovered++;
     if (!problems.length) {
       process.kill(pid, 'SIGUSR1');
       const e = await waitExit(pid, 30_000);

@@ -37,8 +37,11 @@ export class RemoteSyscalls {
   /**
    * @param base registers the task had (segment registers, fs_base) to run the calls with
    * @param gadget address of `syscall; int3` in the task
+   * @param beforeResume called with the registers of each call set, before the task runs it
+   *   (a test of what the task does if amber dies at that moment stops amber there)
    */
-  constructor(readonly tracee: Tracee, readonly gadget: bigint, private readonly base: GpRegs, private readonly program?: ProgramArea) {}
+  constructor(readonly tracee: Tracee, readonly gadget: bigint, private readonly base: GpRegs, private readonly program?: ProgramArea,
+    private readonly beforeResume?: () => void) {}
 
   private regsFor(nr: number, args: Arg[], ip: bigint): GpRegs {
     const a = (i: number) => BigInt.asUintN(64, BigInt(args[i] ?? 0));
@@ -49,6 +52,7 @@ export class RemoteSyscalls {
   /** The raw result: a value or a negative errno. */
   raw(nr: number, ...args: Arg[]): bigint {
     this.tracee.setRegs(this.regsFor(nr, args, this.gadget));
+    this.beforeResume?.();
     this.tracee.contToTrap(`running ${syscallName(nr)} inside it`);
     return signed(this.tracee.getRegs().ax);
   }
@@ -76,6 +80,7 @@ export class RemoteSyscalls {
       if (p.trap !== undefined) code = Buffer.concat([code.subarray(0, code.length - 1), jumpTo(p.code + BigInt(code.length - 1), p.trap)]);
       p.mem.write(p.code, code);
       this.tracee.setRegs({ ...this.base, ip: p.code, orig_ax: NO_SYSCALL });
+      this.beforeResume?.();
       this.tracee.contToTrap(`running ${n} syscalls (${syscallName(calls[at].nr)} first) inside it`);
       const r = p.mem.read(p.results, 8 * n);
       for (let i = 0; i < n; i++) out.push(r.readBigInt64LE(8 * i));
@@ -104,7 +109,17 @@ export class RemoteSyscalls {
 
   /** callAtExit's raw result: a value or a negative errno. */
   rawAtExit(nr: number, ip: bigint, ...args: Arg[]): bigint {
+    this.load(nr, ip, ...args);
+    return this.stepOver(nr);
+  }
+
+  /** Sets the registers for syscall `nr` at `ip`, without running it (see stepOver). */
+  load(nr: number, ip: bigint, ...args: Arg[]): void {
     this.tracee.setRegs(this.regsFor(nr, args, ip));
+  }
+
+  /** Runs the next syscall the task makes (nr, for messages) to its exit stop; its raw result. */
+  stepOver(nr: number): bigint {
     this.tracee.stepSyscall(`entering ${syscallName(nr)} inside it`);
     this.tracee.stepSyscall(`leaving ${syscallName(nr)} inside it`);
     return signed(this.tracee.getRegs().ax);

@@ -174,7 +174,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
   log.info(`memory: ${pages.pagesWritten} pages written of ${pages.pagesScanned} scanned in ${(process.hrtime.bigint() - t0) / 1000n} us`);
 
   faultPoint('dump:infect', s.fault);
-  let infection: Infection | undefined = step('injecting the syscall gadget', pid, () => infect(proc.threads[0], snap.maps));
+  let infection: Infection | undefined = step('injecting the syscall gadget', pid, () => infect(proc.threads[0], snap.maps, (moment) => hangPoint(`dump:infect:${moment}`, s.fault)));
   try {
     faultPoint('dump:task-state', s.fault);
     const inf = infection;

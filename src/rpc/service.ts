@@ -81,22 +81,27 @@ export function runService(argv: string[], version: string, openLog: (a: Service
   if (args.daemon) return daemonize(argv, log);
   if (args.workDir) process.chdir(args.workDir);
   if (args.address === './criu_service.socket') log.warn(`binding to ${path.resolve(args.address)} (no --address)`);
-  const lfd = listen(args.address);
   const address = path.resolve(args.address);
+  let stopped = false;
+  let lfd = -1;
+  const stop = () => {
+    stopped = true;
+    if (lfd < 0) return;
+    try { fs.closeSync(lfd); } catch { /* closed */ }
+    try { fs.unlinkSync(address); } catch { /* gone */ }
+    log.info('service stopped');
+  };
+  // Before the socket exists: a SIGTERM the moment it appears (bind comes before listen, so a
+  // client can see the file and still be refused) must stop the service, not kill it.
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  lfd = listen(args.address);
+  if (stopped) return stop();
   if (args.pidfile) fs.writeFileSync(args.pidfile, `${process.pid}`);
   if (args.statusFd !== undefined) {
     try { fs.writeSync(args.statusFd, Buffer.alloc(1)); fs.closeSync(args.statusFd); } catch { throw new UsageError(`service: --status-fd ${args.statusFd} is not open`); }
   }
   log.info(`amber ${version} service listening on ${address}`);
-  let stopped = false;
-  const stop = () => {
-    stopped = true;
-    try { fs.closeSync(lfd); } catch { /* closed */ }
-    try { fs.unlinkSync(address); } catch { /* gone */ }
-    log.info('service stopped');
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
   const tick = () => {
     if (stopped) return;
     for (;;) {

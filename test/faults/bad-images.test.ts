@@ -2,6 +2,7 @@
  * Restores from missing, truncated and corrupt images must fail before creating anything,
  * naming the file (and entry), and leave no process behind.
  */
+import { removeWorkDir } from './fault-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -30,7 +31,7 @@ describe.skipIf(!ready)('restore from damaged images', () => {
   let files: ReturnType<typeof testFiles>;
   let good = '';
   const base = fs.mkdtempSync('/tmp/amber-badimg-');
-  afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+  afterAll(() => removeWorkDir(base));
 
   beforeAll(async () => {
     becomeSubreaper();
@@ -62,7 +63,7 @@ describe.skipIf(!ready)('restore from damaged images', () => {
 
 describe.skipIf(!ready)('images with an integrity manifest (dump --image-checksums)', () => {
   const base = fs.mkdtempSync('/tmp/amber-manifest-e2e-');
-  afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+  afterAll(() => removeWorkDir(base));
   let pid = 0;
   let files: ReturnType<typeof testFiles>;
   let good = '';

@@ -12,13 +12,13 @@ import { becomeSubreaper, defaultAmberBin, loadTests } from '../../zdtm/runner';
 import * as amber from '../../zdtm/runner/amber';
 import { startTest, stopTest, testFiles } from '../../zdtm/runner/program';
 import { waitPidsFree } from '../../zdtm/runner/reaper';
-import { treePids, withFault } from './fault-helpers';
+import { treePids, withFault, removeWorkDir } from './fault-helpers';
 
 const isRoot = process.getuid?.() === 0;
 const victim = loadTests().find((t) => t.name === 'child_process');
 const ready = isRoot && victim !== undefined && fs.existsSync(victim.programFile) && fs.existsSync(defaultAmberBin);
 const root = fs.mkdtempSync('/tmp/amber-faults-');
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+afterAll(() => removeWorkDir(root));
 
 
 function mapsOf(pids: number[]): string {

@@ -13,7 +13,7 @@ import { becomeSubreaper, defaultAmberBin, loadTests } from '../../zdtm/runner';
 import * as amber from '../../zdtm/runner/amber';
 import { startTest, stopTest, testFiles } from '../../zdtm/runner/program';
 import { waitPidsFree } from '../../zdtm/runner/reaper';
-import { treePids, withFault } from './fault-helpers';
+import { treePids, withFault, removeWorkDir } from './fault-helpers';
 
 /** A zdtm test holding an fd of each kind. */
 const VICTIMS: Record<string, string> = {
@@ -29,7 +29,7 @@ const isRoot = process.getuid?.() === 0;
 const tests = loadTests();
 const ready = isRoot && fs.existsSync(defaultAmberBin);
 const root = fs.mkdtempSync('/tmp/amber-kind-faults-');
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+afterAll(() => removeWorkDir(root));
 
 
 

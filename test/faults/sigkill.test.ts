@@ -1,19 +1,27 @@
 /**
  * SIGKILL to amber in the middle of a dump: nothing can clean up, so the infected task puts
  * itself back (src/arch/x86_64/recovery.ts): it must carry on untraced, with its registers,
- * signal mask, SIGTRAP action, memory and threads as they were. (A restore killed so is
- * covered by PTRACE_O_EXITKILL: its stubs die with it.) The one thing left is the scratch
- * mapping of a task amber was injecting into at that moment.
+ * FPU state, signal mask, SIGTRAP action, memory and threads as they were, and no scratch
+ * mapping. (A restore killed so is covered by PTRACE_O_EXITKILL: its stubs die with it.) amber
+ * is stopped for good at a known moment (AMBER_FAULT=hang:POINT) and killed there: between
+ * injected syscalls, with another thread infected, with a call's registers set but not run
+ * (the task then runs it and takes its trap as a real SIGTRAP), and at each step of the
+ * bootstrap and of the cure. What stays is the escape code in the vDSO's free tail, which says
+ * the kill came while the task was infected.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { removeWorkDir } from './fault-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixture } from '../../bench/proc';
 import { becomeSubreaper, defaultAmberBin } from '../../zdtm/runner';
 import { waitExit } from '../../zdtm/runner/reaper';
-import { buildMemhog, hasCc, memoryIntact, startMemhog, status } from './memhog';
+import { loadTests } from '../../zdtm/runner';
+import { startTest, stopTest, testFiles } from '../../zdtm/runner/program';
+import { escapeCodeLeft, hasScratchArea, statusOf as status } from '../../fuzz/task-state';
+import { buildMemhog, hasCc, memoryIntact, startMemhog } from './memhog';
 
 const isRoot = process.getuid?.() === 0;
 let work: string;
@@ -38,17 +46,21 @@ function killAmberAt(pid: number, point: string, dir: string): Promise<void> {
   });
 }
 
-/** The task is running as before: untraced, sleeping, SIGTRAP not caught (amber's handler gone). */
-async function runsOn(pid: number): Promise<void> {
+/** The task is running as before: untraced, SIGTRAP not caught (amber's handler gone), no scratch area. */
+async function runsOn(pid: number, sleeping = true): Promise<void> {
   await new Promise((r) => setTimeout(r, 100));
   const st = status(pid);
   expect(st.TracerPid).toBe('0');
-  expect(st.State).toMatch(/^S/);
+  if (sleeping) expect(st.State).toMatch(/^S/);
+  else expect(st.State).toMatch(/^[RS]/);
   expect((BigInt(`0x${st.SigCgt}`) >> 4n) & 1n).toBe(0n);
+  expect(hasScratchArea(pid)).toBe(false);
 }
 
+const avx = loadTests().find((t) => t.name === 'avx_regs');
+
 describe.skipIf(!isRoot || !hasCc)('SIGKILL to amber mid-dump', () => {
-  afterAll(() => { if (work) fs.rmSync(work, { recursive: true, force: true }); });
+  afterAll(() => { if (work) removeWorkDir(work); });
   beforeAll(() => {
     becomeSubreaper();
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'amber-sigkill-'));
@@ -58,13 +70,12 @@ describe.skipIf(!isRoot || !hasCc)('SIGKILL to amber mid-dump', () => {
 
   // Killed while the task's main thread is infected (between injected syscalls), and while
   // another thread is: each puts itself back. Kills at random moments are `npm run soak:sigkill`
-  // (docs/fuzz.md: two one-syscall windows per process are not covered yet, so a random kill
-  // can land in one of them).
+  // (docs/fuzz.md).
   it('killed at dump:task-state: a single-threaded task puts itself back, memory intact', async () => {
     const pid = startMemhog(memhog, 64);
     await killAmberAt(pid, 'dump:task-state', path.join(work, 'm'));
     await runsOn(pid);
-    expect(fs.readFileSync(`/proc/${pid}/maps`, 'utf8')).toMatch(/ rwxp 00000000 00:00 0 *\n/);
+    expect(escapeCodeLeft(pid)).toBe(true);
     expect(await memoryIntact(pid)).toBe(true);
   });
 
@@ -75,12 +86,32 @@ describe.skipIf(!isRoot || !hasCc)('SIGKILL to amber mid-dump', () => {
       const pid = Number(r.stdout.trim());
       await killAmberAt(pid, point, path.join(work, `t-${point}`));
       await runsOn(pid);
-      // The scratch mapping left behind says the kill came while amber was injecting.
-      expect(fs.readFileSync(`/proc/${pid}/maps`, 'utf8')).toMatch(/ rwxp 00000000 00:00 0 *\n/);
+      expect(escapeCodeLeft(pid)).toBe(true);
       for (const tid of fs.readdirSync(`/proc/${pid}/task`)) expect(status(Number(tid)).TracerPid).toBe('0');
       // SIGUSR1: the fixture checks each thread answers with its own TID, index and stack canary.
       process.kill(pid, 'SIGUSR1');
       expect((await waitExit(pid, 20_000))?.code).toBe(0);
+    });
+  }
+
+  // avx_regs keeps all sixteen ymm registers live in its own loop and checks them on SIGTERM:
+  // the FPU state must survive the way back (a real SIGTRAP resets it for the handler).
+  for (const moment of ['bootstrap-loaded', 'bootstrap-done', 'call-loaded', 'cure-loaded', 'cure-restored', 'cure-unmapped']) {
+    it.skipIf(!avx || !fs.existsSync(avx.programFile))(`killed at ${moment} of the infection: registers, FPU state and mask come back, nothing is left`, async () => {
+      const files = testFiles(path.join(work, `avx-${moment}`), avx!.name);
+      fs.mkdirSync(path.dirname(files.pidfile), { recursive: true });
+      const pid = await startTest(avx!, files, 10_000);
+      try {
+        const mask = status(pid).SigBlk;
+        await killAmberAt(pid, `dump:infect:${moment}`, path.join(work, `avx-${moment}-img`));
+        await runsOn(pid, false);
+        expect(status(pid).SigBlk).toBe(mask);
+        expect(escapeCodeLeft(pid)).toBe(true);
+      } catch (e) {
+        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+        throw e;
+      }
+      await stopTest(pid, files, 10_000);
     });
   }
 });

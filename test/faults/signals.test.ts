@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { removeWorkDir } from './fault-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { becomeSubreaper, defaultAmberBin } from '../../zdtm/runner';
 import { waitPidsFree } from '../../zdtm/runner/reaper';
@@ -37,7 +38,7 @@ function amberInterrupted(args: string[], signal: NodeJS.Signals, ms: number): P
 
 describe.skipIf(!isRoot || !hasCc)('SIGINT and SIGTERM to amber', () => {
   // Each case leaves up to 384 MiB of images: remove them all.
-  afterAll(() => { if (work) fs.rmSync(work, { recursive: true, force: true }); });
+  afterAll(() => { if (work) removeWorkDir(work); });
   beforeAll(() => {
     becomeSubreaper();
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'amber-signals-'));

@@ -49,7 +49,13 @@ describe.skipIf(!ready)('amber service', () => {
   it('serves one connection after another, dump then restore, and reaps what it restored', async () => {
     const sock = path.join(root, 'svc.sock');
     const log = path.join(root, 'svc.log');
-    const svc = spawn(process.execPath, [amberBin, 'service', '--address', sock, '-o', log, '-v4'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // --status-fd: the service says when it listens. The socket's file alone is not enough: it
+    // exists from bind on, and a connect before listen is refused (this failed a CI run).
+    const svc = spawn(process.execPath, [amberBin, 'service', '--address', sock, '-o', log, '-v4', '--status-fd', '3'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    const listening = new Promise<boolean>((r) => {
+      svc.stdio[3]!.once('data', () => r(true));
+      svc.stdio[3]!.once('close', () => r(false));
+    });
     let stderr = '';
     svc.stderr!.on('data', (b) => { stderr += b; });
     // How it ended, with what it said: if the service dies mid-test, the body's failure would
@@ -59,7 +65,7 @@ describe.skipIf(!ready)('amber service', () => {
     void exited.then((how) => { early ??= how; });
     let pid = 0;
     try {
-      await until('the service socket', () => fs.existsSync(sock));
+      expect(await listening, 'the service closed its status fd without saying it listens').toBe(true);
       const v = RpcClient.connect(sock);
       v.send({ type: ReqType.VERSION });
       expect(await v.receive()).toMatchObject({ type: ReqType.VERSION, success: true, version: { name: 'amber' } });

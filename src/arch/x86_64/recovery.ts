@@ -1,17 +1,25 @@
 /**
- * What an infected task runs if amber dies (SIGKILL) while it injects syscalls into it: code in
- * the scratch area that puts the task back as it was when it was seized and carries on there.
+ * What an infected task runs if amber dies (SIGKILL) at any moment of an infection: code that
+ * puts the task back as it was when it was seized, removes the scratch area and carries on.
  *
- * The task reaches it two ways. If the tracer dies while the task waits in the trap after an
- * injected syscall, the kernel drops that SIGTRAP and the task goes on after the `int3`, where
- * the gadget (and every batch program) jumps here. If the tracer dies while the task runs an
- * injected syscall, or between amber setting its registers and resuming it, the `int3` then
- * raises a real SIGTRAP: during infection the task's SIGTRAP handler is this code (a traced task
- * never runs it: the tracer takes the signal first). Either way it restores the task's SIGTRAP
- * action, finds its thread by gettid, restores that thread's signal mask, flags and general
- * registers (the syscall the task was in set up to restart, as cure does) and jumps to its IP.
- * The FPU state is never touched by injected syscalls, so it is still the task's own. What stays
- * behind is the scratch mapping itself (the code would unmap itself).
+ * It lives outside the scratch area, in the unused tail of the task's vDSO (after its section
+ * headers, zeros up to the end of its last page; written through /proc/PID/mem, which makes
+ * that page the process's own copy, and zeroed again by cure), so that it can unmap the scratch
+ * area and still run, and so that it exists before the scratch area does:
+ * - bootstrap: amber runs the mmap that creates the scratch area from here. Left alone after
+ *   it, the task unmaps what it got and resumes.
+ * - cure: amber runs the SIGTRAP restore and the munmap of the scratch area from here; left
+ *   alone, the task finishes both and resumes.
+ * - in between, a task left alone in the trap after an injected syscall goes on after the
+ *   `int3` into an absolute jump here (fromTrap); one left alone while it runs an injected
+ *   syscall, or parked, raises a real SIGTRAP at the `int3`, whose handler during infection is
+ *   this code (handler: a traced task never runs it). The handler first reloads the FPU state
+ *   the kernel saved in the signal frame (delivery reset it for the handler); the trap path
+ *   never lost it, since injected syscalls leave it alone.
+ * Each thread finds its table by gettid (its registers as seized with syscall restart applied,
+ * flags, signal mask), restores its mask; the last thread out (a count in the scratch area,
+ * kept by amber at least as high as the threads it changed) restores the task's own SIGTRAP
+ * action and unmaps the scratch area; then the registers, and a jump to the thread's IP.
  */
 import { GpRegs } from './regs';
 
@@ -23,11 +31,39 @@ export interface RecoveryThread {
   sigmask: bigint;
 }
 
-const SYS_rt_sigaction = 13, SYS_rt_sigprocmask = 14, SYS_gettid = 186;
+/** Where the pieces are: the escape area (vDSO tail) and what it uses in the scratch area. */
+export interface EscapeLayout {
+  /** Start of the escape area: code, then one table per thread. */
+  base: bigint;
+  scratch: bigint;
+  scratchSize: number;
+  /** A u32 in the scratch area: threads that still have to come out. */
+  liveCount: bigint;
+  /** The task's own SIGTRAP action (a kernel sigaction) in the scratch area; a handler of ~0: none saved yet. */
+  savedTrapAction: bigint;
+}
+
+/** Room for the code; the thread tables follow it. */
+export const ESCAPE_CODE_SIZE = 640;
+export const ESCAPE_TABLE_SIZE = 176;
+
+/** Entry points, offsets from the escape area's start (the same for any threads: the dispatch comes last). */
+export interface EscapeEntries { bootstrap: bigint; cure: bigint; handler: bigint; fromTrap: bigint }
+
+const SYS_munmap = 11, SYS_rt_sigaction = 13, SYS_rt_sigprocmask = 14, SYS_gettid = 186;
 const SIGTRAP = 5, SIG_SETMASK = 2;
 
 /** Register numbers of the x86_64 encoding. */
 const R = { ax: 0, cx: 1, dx: 2, bx: 3, sp: 4, bp: 5, si: 6, di: 7, r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15 } as const;
+
+/** A thread table: what the registers are loaded from, in this order, then the mask and the tail. */
+const TABLE_REGS = ['r15', 'r14', 'r13', 'r12', 'r11', 'r10', 'r9', 'r8', 'bp', 'dx', 'si', 'di', 'cx', 'ax'] as const;
+const T_SP = 8 * TABLE_REGS.length, T_FLAGS = T_SP + 8, T_MASK = T_FLAGS + 8, T_TAIL_ADDR = T_MASK + 8, T_TAIL = T_TAIL_ADDR + 8;
+
+/** Offsets in a signal frame's ucontext (x86_64): uc_mcontext at 40, its fpstate pointer 184 in. */
+const UC_FPSTATE = 40 + 184;
+/** The xsave area's software bytes start at 464: magic1 says the frame holds XSAVE (not FXSAVE) state. */
+const FP_SW_MAGIC_AT = 464, FP_XSTATE_MAGIC1 = 0x46505853;
 
 function imm64(v: bigint): number[] {
   const out: number[] = [];
@@ -49,44 +85,118 @@ function mov32(reg: number, v: number): number[] {
   return [...(reg >= 8 ? [0x41] : []), 0xb8 + (reg & 7), ...imm32(v)];
 }
 
-const SYSCALL = [0x0f, 0x05];
+/** mov reg, [rbx + disp32] */
+function loadFromRbx(reg: number, disp: number): number[] {
+  return [0x48 | (reg >= 8 ? 0x04 : 0), 0x8b, 0x80 | ((reg & 7) << 3) | R.bx, ...imm32(disp)];
+}
 
-/** The recovery code (position-independent); `stackTop` and `savedTrapAction` are in the scratch area's writable part. */
-export function encodeRecovery(threads: readonly RecoveryThread[], stackTop: bigint, savedTrapAction: bigint): Buffer {
-  const head: number[] = [
-    ...movabs(R.sp, stackTop),
-    // rt_sigaction(SIGTRAP, &saved, NULL, 8): the task's own action back.
-    ...mov32(R.ax, SYS_rt_sigaction), ...mov32(R.di, SIGTRAP), ...movabs(R.si, savedTrapAction), ...mov32(R.dx, 0), ...mov32(R.r10, 8), ...SYSCALL,
-    ...mov32(R.ax, SYS_gettid), ...SYSCALL,
-  ];
-  const bodies = threads.map((t) => {
-    const g = t.regs;
-    return [
-      // The mask, pushed on the scratch stack, then rt_sigprocmask(SIG_SETMASK, sp, NULL, 8).
-      ...movabs(R.ax, t.sigmask), 0x50, 0x48, 0x89, 0xe6 /* mov rsi, rsp */,
-      ...mov32(R.ax, SYS_rt_sigprocmask), ...mov32(R.di, SIG_SETMASK), ...mov32(R.dx, 0), ...mov32(R.r10, 8), ...SYSCALL,
-      ...movabs(R.ax, g.flags), 0x50, 0x9d /* push rax; popfq */,
-      ...movabs(R.r15, g.r15), ...movabs(R.r14, g.r14), ...movabs(R.r13, g.r13), ...movabs(R.r12, g.r12),
-      ...movabs(R.r11, g.r11), ...movabs(R.r10, g.r10), ...movabs(R.r9, g.r9), ...movabs(R.r8, g.r8),
-      ...movabs(R.bp, g.bp), ...movabs(R.bx, g.bx), ...movabs(R.dx, g.dx), ...movabs(R.si, g.si), ...movabs(R.di, g.di),
-      ...movabs(R.cx, g.cx), ...movabs(R.ax, g.ax), ...movabs(R.sp, g.sp),
-      // jmp [rip+0], the target right after the instruction.
-      0xff, 0x25, 0, 0, 0, 0, ...imm64(g.ip),
-    ];
-  });
-  // The dispatch: cmp eax, tid; je body (rel32 from the end of the je), for each thread; else ud2.
-  const DISPATCH_ENTRY = 5 + 6;
-  const dispatchLen = threads.length * DISPATCH_ENTRY + 2;
-  const code = [...head];
-  let bodyAt = head.length + dispatchLen;
+const SYSCALL = [0x0f, 0x05];
+/** lea rsp, [rsp-512]; and rsp, -16: below the thread's red zone (and any signal frame), aligned. */
+const OWN_STACK = [0x48, 0x8d, 0xa4, 0x24, ...imm32(-512 >>> 0), 0x48, 0x83, 0xe4, 0xf0];
+
+/** A small assembler with forward labels (rel8 or rel32 jumps). */
+class Asm {
+  readonly b: number[] = [];
+  private readonly fix: { at: number; label: string; size: 1 | 4 }[] = [];
+  private readonly labels = new Map<string, number>();
+  offsetOf(name: string): bigint {
+    const at = this.labels.get(name);
+    if (at === undefined) throw new Error(`escape code: no label ${name}`);
+    return BigInt(at);
+  }
+  emit(...bytes: number[]): this { this.b.push(...bytes); return this; }
+  label(name: string): this { this.labels.set(name, this.b.length); return this; }
+  /** jmp/jcc to a label: opcode bytes given, the displacement filled at the end. */
+  jump(opcode: number[], label: string, size: 1 | 4): this {
+    this.b.push(...opcode);
+    this.fix.push({ at: this.b.length, label, size });
+    this.b.push(...new Array<number>(size).fill(0));
+    return this;
+  }
+  done(): Buffer {
+    for (const f of this.fix) {
+      const to = this.labels.get(f.label);
+      if (to === undefined) throw new Error(`escape code: no label ${f.label}`);
+      const rel = to - (f.at + f.size);
+      if (f.size === 1) {
+        if (rel < -128 || rel > 127) throw new Error(`escape code: ${f.label} out of rel8 range`);
+        this.b[f.at] = rel & 0xff;
+      } else {
+        imm32(rel >>> 0).forEach((x, i) => { this.b[f.at + i] = x; });
+      }
+    }
+    return Buffer.from(this.b);
+  }
+}
+
+/**
+ * The escape code for `threads` (each with the address of its table), for an escape area at
+ * `l.base`. `main` is the table the bootstrap and cure paths use (the infected main thread's).
+ */
+export function escapeCode(l: EscapeLayout, main: bigint, threads: readonly { tid: number; table: bigint }[]): { code: Buffer; entries: EscapeEntries } {
+  const a = new Asm();
+  // bootstrap: amber's mmap; left alone, unmap what it returned (a failed mmap's -errno makes
+  // munmap fail, harmless) and come back.
+  a.label('bootstrap').emit(...SYSCALL);
+  a.emit(0x48, 0x89, 0xc7 /* mov rdi, rax */, ...mov32(R.si, l.scratchSize), ...mov32(R.ax, SYS_munmap), ...SYSCALL);
+  a.emit(...OWN_STACK, ...movabs(R.bx, main)).jump([0xe9], 'uncounted', 4);
+  // cure: amber's rt_sigaction(SIGTRAP, saved); left alone, the munmap and back.
+  a.label('cure').emit(...SYSCALL);
+  a.emit(...mov32(R.ax, SYS_munmap), ...movabs(R.di, l.scratch), ...mov32(R.si, l.scratchSize), ...SYSCALL);
+  a.emit(...OWN_STACK, ...movabs(R.bx, main)).jump([0xe9], 'uncounted', 4);
+  // handler(sig, info, uc): the FPU state from the frame (XSAVE or FXSAVE format), then as fromTrap.
+  a.label('handler').emit(0x48, 0x8b, 0x8a, ...imm32(UC_FPSTATE) /* mov rcx, [rdx+fpstate] */, 0x48, 0x85, 0xc9 /* test rcx, rcx */);
+  a.jump([0x74], 'fromTrap', 1);
+  a.emit(0x81, 0xb9, ...imm32(FP_SW_MAGIC_AT), ...imm32(FP_XSTATE_MAGIC1) /* cmp dword [rcx+464], magic1 */);
+  a.jump([0x75], 'fxrstor', 1);
+  a.emit(...mov32(R.ax, 0xffffffff), ...mov32(R.dx, 0xffffffff), 0x48, 0x0f, 0xae, 0x29 /* xrstor64 [rcx] */);
+  a.jump([0xeb], 'fromTrap', 1);
+  a.label('fxrstor').emit(0x48, 0x0f, 0xae, 0x09 /* fxrstor64 [rcx] */);
+  // fromTrap: which thread am I?
+  a.label('fromTrap').emit(...OWN_STACK, ...mov32(R.ax, SYS_gettid), ...SYSCALL).jump([0xe9], 'dispatch', 4);
+  // counted: mask; the last one out restores SIGTRAP's action and unmaps the scratch area.
+  a.label('counted').emit(0x48, 0x8d, 0xb3, ...imm32(T_MASK) /* lea rsi, [rbx+mask] */, ...mov32(R.di, SIG_SETMASK), 0x31, 0xd2, ...mov32(R.r10, 8), ...mov32(R.ax, SYS_rt_sigprocmask), ...SYSCALL);
+  a.emit(...movabs(R.ax, l.liveCount), 0xf0, 0xff, 0x08 /* lock dec dword [rax] */).jump([0x75], 'regs', 1);
+  // The saved action's handler word is all ones until amber's rt_sigaction has saved the task's.
+  a.emit(...movabs(R.si, l.savedTrapAction), 0x48, 0x83, 0x3e, 0xff /* cmp qword [rsi], -1 */).jump([0x74], 'unmap', 1);
+  a.emit(...mov32(R.ax, SYS_rt_sigaction), ...mov32(R.di, SIGTRAP), 0x31, 0xd2, ...mov32(R.r10, 8), ...SYSCALL);
+  a.label('unmap').emit(...mov32(R.ax, SYS_munmap), ...movabs(R.di, l.scratch), ...mov32(R.si, l.scratchSize), ...SYSCALL);
+  a.jump([0xeb], 'regs', 1);
+  // uncounted (bootstrap, cure: the only thread amber changed): mask, then registers.
+  a.label('uncounted').emit(0x48, 0x8d, 0xb3, ...imm32(T_MASK), ...mov32(R.di, SIG_SETMASK), 0x31, 0xd2, ...mov32(R.r10, 8), ...mov32(R.ax, SYS_rt_sigprocmask), ...SYSCALL);
+  // regs: flags, every register but rbx and rsp, then rsp, then the tail (rbx, jump to the IP).
+  a.label('regs').emit(0xff, 0xb3, ...imm32(T_FLAGS) /* push [rbx+flags] */, 0x9d /* popfq */);
+  TABLE_REGS.forEach((name, i) => a.emit(...loadFromRbx(R[name], 8 * i)));
+  a.emit(...loadFromRbx(R.sp, T_SP), 0xff, 0xa3, ...imm32(T_TAIL_ADDR) /* jmp [rbx+tail] */);
+  // dispatch: cmp eax, tid; jne next; movabs rbx, table; jmp counted. None matched: ud2.
+  a.label('dispatch');
   threads.forEach((t, i) => {
-    const jeEnd = code.length + DISPATCH_ENTRY;
-    code.push(0x3d, ...imm32(t.tid), 0x0f, 0x84, ...imm32(bodyAt - jeEnd));
-    bodyAt += bodies[i].length;
+    a.emit(0x3d, ...imm32(t.tid)).jump([0x75], `next${i}`, 1);
+    a.emit(...movabs(R.bx, t.table)).jump([0xe9], 'counted', 4);
+    a.label(`next${i}`);
   });
-  code.push(0x0f, 0x0b);
-  for (const b of bodies) code.push(...b);
-  return Buffer.from(code);
+  a.emit(0x0f, 0x0b);
+  const code = a.done();
+  if (code.length > ESCAPE_CODE_SIZE) throw new Error(`escape code of ${code.length} bytes for ${threads.length} threads`);
+  const entries = { bootstrap: a.offsetOf('bootstrap'), cure: a.offsetOf('cure'), handler: a.offsetOf('handler'), fromTrap: a.offsetOf('fromTrap') };
+  return { code, entries };
+}
+
+/** A thread's table at `at`: registers, flags, mask, then its tail (movabs rbx; jmp [rip+0]; ip). */
+export function threadTable(at: bigint, t: RecoveryThread): Buffer {
+  const b = Buffer.alloc(ESCAPE_TABLE_SIZE);
+  TABLE_REGS.forEach((name, i) => b.writeBigUInt64LE(BigInt.asUintN(64, t.regs[name]), 8 * i));
+  b.writeBigUInt64LE(BigInt.asUintN(64, t.regs.sp), T_SP);
+  b.writeBigUInt64LE(BigInt.asUintN(64, t.regs.flags), T_FLAGS);
+  b.writeBigUInt64LE(BigInt.asUintN(64, t.sigmask), T_MASK);
+  b.writeBigUInt64LE(at + BigInt(T_TAIL), T_TAIL_ADDR);
+  Buffer.from([...movabs(R.bx, t.regs.bx), 0xff, 0x25, 0, 0, 0, 0, ...imm64(t.regs.ip)]).copy(b, T_TAIL);
+  return b;
+}
+
+/** `jmp [rip+0]; .quad to`: an absolute jump (14 bytes), from anywhere to anywhere. */
+export function absoluteJump(to: bigint): Buffer {
+  return Buffer.from([0xff, 0x25, 0, 0, 0, 0, ...imm64(to)]);
 }
 
 /** `jmp rel32` from `from` (the address of the jmp) to `to`. */
