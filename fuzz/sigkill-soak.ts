@@ -16,13 +16,40 @@ import { becomeSubreaper, defaultAmberBin } from '../zdtm/runner';
 import { waitExit, waitPidsFree } from '../zdtm/runner/reaper';
 import { Rng } from './mutate';
 
-interface Shape { name: string; argv: (bin: { memhog: string; wide: string }) => string[]; maxMs: number }
+interface Shape { name: string; argv: (bin: { memhog: string; wide: string }) => string[] }
 
 const SHAPES: Shape[] = [
-  { name: 'memhog 128 MiB', argv: (b) => [b.memhog, '128'], maxMs: 260 },
-  { name: '300 threads', argv: (b) => [b.wide, 'threads', '300'], maxMs: 420 },
-  { name: 'tree of 30', argv: (b) => [b.wide, 'tree', '30'], maxMs: 300 },
+  { name: 'memhog 128 MiB', argv: (b) => [b.memhog, '128'] },
+  { name: '300 threads', argv: (b) => [b.wide, 'threads', '300'] },
+  { name: 'tree of 30', argv: (b) => [b.wide, 'tree', '30'] },
 ];
+
+/**
+ * A dump --leave-running of pid, killed `killAfter(span)` ms after amber seized the task
+ * (TracerPid, polled every millisecond): the moment counts from amber's work, not from Node's
+ * start, which takes several times longer on a loaded machine. Resolves with how long amber
+ * held the task before it exited or was killed.
+ */
+function dumpKilled(pid: number, dir: string, killAfter?: number): Promise<number> {
+  return new Promise((resolve) => {
+    const p = spawn(defaultAmberBin, ['dump', '-t', String(pid), '-D', dir, '--leave-running', '-v4', '-o', 'dump.log'], { stdio: 'ignore' });
+    let seized = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const poll = setInterval(() => {
+      let traced = false;
+      try { traced = statusOf(pid).TracerPid !== '0'; } catch { /* gone */ }
+      if (!traced || seized) return;
+      seized = Date.now();
+      clearInterval(poll);
+      if (killAfter !== undefined) timer = setTimeout(() => p.kill('SIGKILL'), killAfter);
+    }, 1);
+    p.on('exit', () => {
+      clearInterval(poll);
+      if (timer) clearTimeout(timer);
+      resolve(seized ? Date.now() - seized : 0);
+    });
+  });
+}
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -39,22 +66,34 @@ async function main(): Promise<number> {
   const rng = new Rng(seed);
   let passed = 0, failed = 0, recovered = 0;
   process.stdout.write(`soak: seed ${seed}, ${rounds} rounds of SIGKILL mid-dump\n`);
-  for (let round = 0; round < rounds; round++) {
-    const shape = rng.pick(SHAPES);
-    const ms = 40 + rng.int(shape.maxMs - 40);
+  const start = (shape: Shape) => {
     const [cmd, ...rest] = shape.argv(bins);
     const started = spawnSync(cmd, rest, { encoding: 'utf8' });
     const pid = Number(started.stdout.trim());
     if (started.status !== 0 || !pid) throw new Error(`${shape.name} did not start: ${started.stderr}`);
+    return pid;
+  };
+  const dir = path.join(cache, 'images');
+  // How long amber holds each shape for a whole dump: the kills fall anywhere in it.
+  const spans = new Map<Shape, number>();
+  for (const shape of SHAPES) {
+    const pid = start(shape);
+    await new Promise((r) => setTimeout(r, 50));
+    const tree = treeOf(pid);
+    spans.set(shape, Math.max(5, await dumpKilled(pid, dir)));
+    for (const task of tree) try { process.kill(task, 'SIGKILL'); } catch { /* gone */ }
+    await waitPidsFree(tree, 10_000);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(`soak: amber holds ${SHAPES.map((sh) => `${sh.name} ${spans.get(sh)} ms`).join(', ')} for a whole dump\n`);
+  for (let round = 0; round < rounds; round++) {
+    const shape = rng.pick(SHAPES);
+    const ms = rng.int(spans.get(shape)!);
+    const pid = start(shape);
     await new Promise((r) => setTimeout(r, 50));
     const tree = treeOf(pid);
     const trapCaught = (BigInt(`0x${statusOf(pid).SigCgt}`) >> 4n) & 1n;
-    const dir = path.join(cache, 'images');
-    await new Promise<void>((resolve) => {
-      const p = spawn(defaultAmberBin, ['dump', '-t', String(pid), '-D', dir, '--leave-running', '-v4', '-o', 'dump.log'], { stdio: 'ignore' });
-      const t = setTimeout(() => p.kill('SIGKILL'), ms);
-      p.on('exit', () => { clearTimeout(t); resolve(); });
-    });
+    await dumpKilled(pid, dir, ms);
     await new Promise((r) => setTimeout(r, 50));
     const problems: string[] = [];
     for (const task of tree) {
@@ -86,7 +125,7 @@ async function main(): Promise<number> {
     fs.rmSync(dir, { recursive: true, force: true });
     if (problems.length) {
       failed++;
-      process.stdout.write(`FAIL round ${round} (${shape.name}, killed at ${ms} ms): ${problems.join('; ')}\n  replay: npm run soak:sigkill -- --seed ${seed} --rounds ${round + 1}\n`);
+      process.stdout.write(`FAIL round ${round} (${shape.name}, killed ${ms} ms after the seize): ${problems.join('; ')}\n  replay: npm run soak:sigkill -- --seed ${seed} --rounds ${round + 1}\n`);
     } else passed++;
   }
   fs.rmSync(cache, { recursive: true, force: true });

@@ -29,8 +29,6 @@ const MAP_FIXED = 0x10;
 const AT_FDCWD = -100;
 const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
 const MADV_DONTNEED = 4;
-/** fstat(2) and the size of struct stat on x86_64 (st_mode at 24, st_size at 48). */
-const SYS_fstat = 5, STAT_SIZE = 144;
 
 function vmaName(v: Entry): string {
   return `VMA ${v.start.toString(16)}-${v.end.toString(16)}`;
@@ -98,7 +96,10 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
   // File offset of each pagemap entry in the pages file.
   const placed = placeRuns(pages.entries);
   let next = 0;
+  // Mapped files reopened from the restorer's side (ghost files), by VMA start, until handed over.
+  const remapped = new Map<bigint, number>();
   try {
+    openMappedFiles(t, pid, vmas, files, fileFds, remapped, openRemapped, kept);
     for (const v of vmas) {
       if (!(v.status & VMA.AREA_REGULAR) || v.status & (VMA.AREA_VDSO | VMA.AREA_VVAR)) {
         // The kernel's own areas: placed by placeVdso; their pages (the dumped vDSO) are not put back.
@@ -150,21 +151,17 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
       } else if (v.status & (VMA.FILE_PRIVATE | VMA.FILE_SHARED)) {
         const f = files.get(Number(v.shmid));
         if (!f?.reg?.name) throw new ImageError('mm', undefined, `${vmaName(v)} maps file id ${v.shmid}, absent from files.img`);
-        const oflags = v.fdflags ?? O_RDONLY;
-        const key = `${f.reg.name}\0${oflags}`;
-        const rfd = openRemapped?.(f, oflags);
-        fd = rfd !== undefined ? -1 : fileFds.get(key) ?? -1;
+        const rfd = remapped.get(v.start);
         if (rfd !== undefined) {
+          remapped.delete(v.start);
           try {
             fd = takeRestorerFd(t, rfd);
           } finally {
             fs.closeSync(rfd);
           }
           fileFds.set(`remapped ${v.start}`, fd);
-        } else if (fd < 0) {
-          fd = Number(t.remote.call(SYS.openat, AT_FDCWD, putString(t, f.reg.name), oflags | O_CLOEXEC));
-          fileFds.set(key, fd);
-          checkMappedFile(t, fd, f.reg);
+        } else {
+          fd = fileFds.get(mappedFileKey(f, v))!;
         }
       }
       maps.add(SYS.mmap, [v.start, len, prot, flags, fd, fd >= 0 ? pgoff : 0], vmaName(v), v.start);
@@ -185,6 +182,7 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
     fillPages(pid, pages.file, fill, onBytes);
     after.flush();
   } finally {
+    for (const rfd of remapped.values()) fs.closeSync(rfd);
     // One batch; a close that fails (it cannot: the fds are the stub's own) changes nothing.
     t.remote.rawBatch([...fileFds.values()].map((fd) => ({ nr: SYS.close, args: [fd] })));
   }
@@ -257,15 +255,61 @@ class SyscallBatch {
   }
 }
 
+function mappedFileKey(f: Entry, v: Entry): string {
+  return `${f.reg.name}\0${v.fdflags ?? O_RDONLY}`;
+}
+
 /**
- * The file the task opened for a mapping must be the one dumped: the same size and mode (an
- * injected fstat: the task may see another root than the restorer), else restore fails naming it.
+ * Opens, inside the task, every file its VMAs map (once per name and access mode), in batches of
+ * injected openats (the paths side by side in the scratch buffer): fileFds gets them by
+ * mappedFileKey. A file that is a ghost is reopened on the restorer's side instead (remapped).
  */
-function checkMappedFile(t: Injected, fd: number, reg: Entry): void {
+function openMappedFiles(t: Injected, pid: number, vmas: Entry[], files: Map<number, Entry>, fileFds: Map<string, number>, remapped: Map<bigint, number>,
+  openRemapped?: RemappedOpener, kept?: ReadonlyMap<bigint, KeptVma>): void {
+  const wanted = new Map<string, { reg: Entry; oflags: number }>();
+  for (const v of vmas) {
+    if (!(v.status & VMA.AREA_REGULAR) || v.status & (VMA.AREA_VDSO | VMA.AREA_VVAR | VMA.ANON_SHARED | VMA.AREA_MEMFD) || kept?.get(v.start)) continue;
+    if (!(v.status & (VMA.FILE_PRIVATE | VMA.FILE_SHARED))) continue;
+    const f = files.get(Number(v.shmid));
+    if (!f?.reg?.name) continue; // restoreVmas names it
+    const rfd = openRemapped?.(f, v.fdflags ?? O_RDONLY);
+    if (rfd !== undefined) remapped.set(v.start, rfd);
+    else wanted.set(mappedFileKey(f, v), { reg: f.reg, oflags: v.fdflags ?? O_RDONLY });
+  }
+  const todo = [...wanted];
+  while (todo.length) {
+    const chunk: typeof todo = [];
+    let used = 0;
+    while (todo.length && used + Buffer.byteLength(todo[0][1].reg.name) + 1 <= t.dataSize) {
+      used += Buffer.byteLength(todo[0][1].reg.name) + 1;
+      chunk.push(todo.shift()!);
+    }
+    if (!chunk.length) throw new AmberError(`the path ${todo[0][1].reg.name.slice(0, 80)}... does not fit the scratch buffer`);
+    let at = 0;
+    const calls = chunk.map(([, w]) => {
+      const where = putString(t, w.reg.name, at);
+      at += Buffer.byteLength(w.reg.name) + 1;
+      return { nr: SYS.openat, args: [AT_FDCWD, where, w.oflags | O_CLOEXEC] };
+    });
+    const results = t.remote.rawBatch(calls);
+    // Every fd kept first, so that the closing batch takes them all should one fail.
+    results.forEach((r, i) => { if (!isErrorResult(r)) fileFds.set(chunk[i][0], Number(r)); });
+    results.forEach((r, i) => {
+      if (isErrorResult(r)) throw new SysError(Number(-r), `openat of ${chunk[i][1].reg.name}, mapped (inside the task)`, pid);
+      checkMappedFile(pid, Number(r), chunk[i][1].reg);
+    });
+  }
+}
+
+/**
+ * The file the task opened for a mapping must be the one dumped: the same size and mode (seen
+ * through the task's own fd: the task may see another root than the restorer), else restore
+ * fails naming it.
+ */
+function checkMappedFile(pid: number, fd: number, reg: Entry): void {
   if (reg.size === undefined && reg.mode === undefined) return;
-  t.remote.call(SYS_fstat, fd, t.data);
-  const st = t.mem.read(t.data, STAT_SIZE);
-  const mode = st.readUInt32LE(24), size = st.readBigInt64LE(48);
+  const st = fs.statSync(`/proc/${pid}/fd/${fd}`, { bigint: true });
+  const mode = Number(st.mode), size = st.size;
   if (reg.size !== undefined && size !== BigInt(reg.size)) throw new FileChangedError(reg.name, 'the mapped file\'s size', `${reg.size} bytes`, `${size} bytes`);
   if (reg.mode !== undefined && mode !== reg.mode) throw new FileChangedError(reg.name, 'the mapped file\'s mode', `0${reg.mode.toString(8)}`, `0${mode.toString(8)}`);
 }
