@@ -15,7 +15,7 @@ import { PAGE_SIZE } from '../proc/pagemap';
 import { parseMaps } from '../proc/maps';
 import { SCRATCH_SIZE } from '../compel';
 import { Injected, putString } from '../task/injected';
-import { MAP_ANONYMOUS, MLOCK_STATE, PROT_WRITE, VMA } from './vma';
+import { MAP_ANONYMOUS, MAP_SHARED, MLOCK_STATE, PROT_READ, PROT_WRITE, VMA } from './vma';
 import { KeptVma, PageRun, placeRuns } from './cow';
 import { copyFileToTask } from './page-copy';
 
@@ -59,10 +59,25 @@ export function placeVdso(t: Injected, pid: number, vmas: Entry[]): void {
 }
 
 /**
- * Shared anonymous memory objects already created in this restore, by their dumped inode: later
- * mappings of the same object (in the same or another process) map it through /proc/PID/map_files.
+ * Shared anonymous memory objects of a restore, by their dumped inode: how large each must be
+ * (the furthest any mapping of it in the tree reaches), and, once created, a mapping of it
+ * through whose /proc/PID/map_files later mappings (in the same or another process) map it.
  */
-export type ShmemRegistry = Map<bigint, { pid: number; start: bigint; end: bigint }>;
+export interface ShmemRegistry {
+  sizes: Map<bigint, bigint>;
+  mapped: Map<bigint, { pid: number; start: bigint; end: bigint }>;
+}
+
+/** The registry for a tree whose processes map `vmas` (every process's mm VMAs). */
+export function shmemRegistry(vmas: Iterable<Entry>): ShmemRegistry {
+  const sizes = new Map<bigint, bigint>();
+  for (const v of vmas) {
+    if (!(v.status & VMA.ANON_SHARED) || !(v.status & VMA.AREA_REGULAR)) continue;
+    const reach = BigInt(v.pgoff) + (BigInt(v.end) - BigInt(v.start));
+    if (reach > (sizes.get(v.shmid) ?? 0n)) sizes.set(v.shmid, reach);
+  }
+  return { sizes, mapped: new Map() };
+}
 
 export interface PagesSource {
   file: string;
@@ -122,7 +137,7 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
       let fd = -1;
       let flags = v.flags | MAP_FIXED;
       let pgoff = v.pgoff;
-      const shared = v.status & VMA.ANON_SHARED ? shmem.get(v.shmid) : undefined;
+      const shared = v.status & VMA.ANON_SHARED ? shmem.mapped.get(v.shmid) : undefined;
       if (shared) {
         // Same object as an earlier mapping (mapped by now): map its file, no longer anonymous.
         if (shared.pid === pid) maps.flush();
@@ -135,8 +150,24 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
         fileFds.set(`shmem ${v.start}`, fd);
         flags &= ~MAP_ANONYMOUS;
       } else if (v.status & VMA.ANON_SHARED) {
-        shmem.set(v.shmid, { pid, start: v.start, end: v.end });
-        pgoff = 0n;
+        // A new object, made whole (a mapping of part of it, split by munmap or mprotect, maps
+        // it from its own offset: made as large as this piece alone, the next piece was past
+        // its end, SIGBUS), filled, then mapped here at this piece's offset.
+        maps.flush();
+        const size = shmem.sizes.get(v.shmid) ?? BigInt(v.pgoff) + BigInt(len);
+        const whole = t.remote.call(SYS.mmap, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        const rfd = fs.openSync(`/proc/${pid}/map_files/${whole.toString(16)}-${(whole + size).toString(16)}`, 'r+');
+        try {
+          fd = takeRestorerFd(t, rfd);
+          fillShmemObject(rfd, v.shmid, path.dirname(pages.file));
+        } finally {
+          fs.closeSync(rfd);
+        }
+        // Before any later fixed mapping could land where the whole object was mapped for a moment.
+        maps.add(SYS.munmap, [whole, size], `the whole of shared object ${v.shmid}`);
+        fileFds.set(`shmem ${v.start}`, fd);
+        flags &= ~MAP_ANONYMOUS;
+        shmem.mapped.set(v.shmid, { pid, start: v.start, end: v.end });
       } else if (v.status & VMA.AREA_MEMFD) {
         // The one restored memfd, so that every mapping and fd of it shares one object.
         const f = files.get(Number(v.shmid));
@@ -165,11 +196,6 @@ export function restoreVmas(t: Injected, pid: number, vmas: Entry[], files: Map<
         }
       }
       maps.add(SYS.mmap, [v.start, len, prot, flags, fd, fd >= 0 ? pgoff : 0], vmaName(v), v.start);
-      // A new shared anonymous object: its contents from pagemap-shmem-SHMID.img (CRIU's layout).
-      if (v.status & VMA.ANON_SHARED && !shared) {
-        maps.flush();
-        fillShmemObject(pid, v, path.dirname(pages.file));
-      }
       // Advice before the pages: MADV_NOHUGEPAGE must be in force before a fill could fault in
       // whole huge pages (and make absent pages present) on kernels with THP always on.
       applyAdvice(v, BigInt(len), maps);

@@ -30,31 +30,25 @@ export function dumpShmemObject(pid: number, vma: Entry, ctx: FileDumpContext): 
 }
 
 /**
- * Puts the dumped contents of a shared anonymous object into the one just mapped at `vma` in
- * task pid (which maps the object from its offset vma.pgoff on). Returns false when the images
- * have no pagemap-shmem for it (amber's older images: the pages are in the process pagemap).
+ * Puts the dumped contents of shared anonymous object `shmid` into `dst`, the restored object
+ * (its /proc/PID/map_files file: offsets are the object's). Returns false when the images have
+ * no pagemap-shmem for it (amber's older images: the pages are in the process pagemap).
  */
-export function fillShmemObject(pid: number, vma: Entry, imagesDir: string): boolean {
-  const pm = readImageOptional(imagesDir, shmemPagemapImg(vma.shmid), 'PAGEMAP');
+export function fillShmemObject(dst: number, shmid: bigint, imagesDir: string): boolean {
+  const pm = readImageOptional(imagesDir, shmemPagemapImg(shmid), 'PAGEMAP');
   if (!pm) return false;
   const [head, ...entries] = pm;
   const src = fs.openSync(path.join(imagesDir, pagesImg(head.pages_id)), O_RDONLY | O_CLOEXEC);
-  const dst = fs.openSync(mapFile(pid, vma.start, vma.end), 'r+');
   try {
-    const pgoff = BigInt(vma.pgoff), len = BigInt(vma.end) - BigInt(vma.start);
     let fileOff = 0;
     for (const e of entries.map(normalizePagemapEntry)) {
       if (!(e.flags & PE_PRESENT)) continue;
-      const n = BigInt(e.nr_pages * PAGE_SIZE);
-      // The part of the range inside what this mapping covers of the object.
-      const from = e.vaddr > pgoff ? e.vaddr : pgoff;
-      const to = e.vaddr + n < pgoff + len ? e.vaddr + n : pgoff + len;
-      if (to > from) copyRange(src, fileOff + Number(from - e.vaddr), dst, Number(from - pgoff), Number(to - from));
-      fileOff += Number(n);
+      const n = e.nr_pages * PAGE_SIZE;
+      copyRange(src, fileOff, dst, Number(e.vaddr), n);
+      fileOff += n;
     }
   } finally {
     fs.closeSync(src);
-    fs.closeSync(dst);
   }
   return true;
 }

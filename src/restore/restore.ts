@@ -11,7 +11,7 @@ import { Logger } from '../log';
 import { Progress, ProgressListener } from '../progress';
 import * as img from '../images';
 import { __WALL, decodeWaitStatus } from '../compel/wait-status';
-import { emptyAddressSpace, ShmemRegistry } from '../mem/restore-vmas';
+import { emptyAddressSpace, shmemRegistry } from '../mem/restore-vmas';
 import { MANIFEST_FILE, verifyManifest } from '../images/manifest';
 import { readImageSet, ProcessImages } from './read-images';
 import { pickScratch, ScratchBusyError, Stub } from './stub';
@@ -118,7 +118,7 @@ export function restore(opts: RestoreOptions): RestoreResult {
   const stubs = new Map<number, Stub>();
   let opened = new Map<number, OpenedFile>();
   const progress = new Progress(`restore ${rootPid}`, opts.onProgress);
-  const ctx: RestoreContext = { files: set.files, opened, fileCtx, registered: new Set(), seccompFilters: set.seccompFilters, fileLocks: img.readImageOptional(opts.imagesDir, FILE_LOCKS_IMG, 'FILE_LOCKS') ?? [], shmem: new Map() as ShmemRegistry, shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n), cow: { compared: 0, shared: 0 }, fault: opts.fault };
+  const ctx: RestoreContext = { files: set.files, opened, fileCtx, registered: new Set(), seccompFilters: set.seccompFilters, fileLocks: img.readImageOptional(opts.imagesDir, FILE_LOCKS_IMG, 'FILE_LOCKS') ?? [], shmem: shmemRegistry(set.processes.flatMap((p) => p.mm.vmas ?? [])), shellJob: opts.shellJob, log, onBytes: (n) => progress.add(n), cow: { compared: 0, shared: 0 }, fault: opts.fault };
   const restoring: RestoringProcess[] = [];
   // Each process's memory right after its stub exists, before it forks its children: they then
   // inherit it copy-on-write, and keep of it what was shared at dump (src/mem/cow.ts).
