@@ -55,12 +55,14 @@ interface TcpDumpState {
 }
 
 /**
- * The established connections of the tree whose peer is outside it, from the kernel's table and
- * the tree's fds. They are locked before any is paused: a paused socket still receives and acks,
- * and bytes acked after its queues are read would be lost to the restored connection.
- * Connections with both ends in the tree need no lock: both ends close in repair mode, silently.
+ * The established connections of the tree, from the kernel's table and the tree's fds: each is
+ * locked before any is paused, since a paused socket still receives and acks, and bytes acked
+ * after its queues are read would be lost to the restored connection. That holds for a
+ * connection with both ends in the tree too (listed once): its ends are read one after the
+ * other, and what one sent to the other in between was in neither image (transition_tcp_stream
+ * lost 21 KiB so under load).
  */
-function externalConnections(ctx: FileDumpContext): LockedConnection[] {
+function treeConnections(ctx: FileDumpContext): LockedConnection[] {
   const inTree = new Set<number>();
   for (const pid of ctx.treePids) {
     for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
@@ -72,12 +74,17 @@ function externalConnections(ctx: FileDumpContext): LockedConnection[] {
   for (const family of [AF_INET, AF_INET6]) {
     const all = dumpInetSockets(family, IPPROTO_TCP);
     const conns = all.filter((d) => d.state !== TCP_LISTEN && d.state !== TCP_CLOSE);
-    // A connection waiting in the accept queue of one of the tree's listeners has no inode yet.
-    const listening = new Set(all.filter((d) => d.state === TCP_LISTEN && inTree.has(d.ino)).map((d) => d.srcPort));
     const key = (addr: Buffer, port: number, addr2: Buffer, port2: number) => `${addr.toString('hex')}:${port}-${addr2.toString('hex')}:${port2}`;
-    const ours = new Set(conns.filter((d) => inTree.has(d.ino) || (d.ino === 0 && listening.has(d.srcPort))).map((d) => key(d.src, d.srcPort, d.dst, d.dstPort)));
+    const held = new Set(conns.filter((d) => inTree.has(d.ino)).map((d) => key(d.src, d.srcPort, d.dst, d.dstPort)));
+    // A connection waiting in the accept queue of one of the tree's listeners has no inode yet:
+    // restore connects its client again (takeBacklog), which a lock would hold up.
+    const listening = new Set(all.filter((d) => d.state === TCP_LISTEN && inTree.has(d.ino)).map((d) => d.srcPort));
+    const waiting = new Set(conns.filter((d) => d.ino === 0 && listening.has(d.srcPort)).map((d) => key(d.src, d.srcPort, d.dst, d.dstPort)));
     for (const d of conns) {
-      if (!inTree.has(d.ino) || ours.has(key(d.dst, d.dstPort, d.src, d.srcPort))) continue;
+      if (!inTree.has(d.ino) || waiting.has(key(d.dst, d.dstPort, d.src, d.srcPort))) continue;
+      // Both ends held by the tree: once, from the end whose key sorts first.
+      const mine = key(d.src, d.srcPort, d.dst, d.dstPort), peer = key(d.dst, d.dstPort, d.src, d.srcPort);
+      if (held.has(peer) && peer < mine) continue;
       const ep = (addr: Buffer, port: number) => soccr.parseSockaddr(inetSockaddr({ family, addr, port })).endpoint;
       out.push({ family, local: ep(d.src, d.srcPort), remote: ep(d.dst, d.dstPort) });
     }
@@ -90,7 +97,7 @@ function tcpState(ctx: FileDumpContext): TcpDumpState {
   return memo(ctx, 'tcp', () => {
     const st: TcpDumpState = { repaired: [], listeners: [], locked: [] };
     if (ctx.sockets.tcpEstablished) {
-      st.locked = externalConnections(ctx);
+      st.locked = treeConnections(ctx);
       lockConnections(ctx.sockets.networkLock, ctx.rootPid, st.locked, ctx.log);
     }
     ctx.onFinish(() => {
