@@ -44,6 +44,10 @@ static void *ta(void *x)
 	if (zdtm_now_ns() < a_deadline)
 		a_early = 1;
 	a_ret = r;
+	/* Stays until the end: a thread that ended on its own mid-run would change the tree the
+	 * runner compares across checkpoints. */
+	while (!stop)
+		pthread_cond_wait(&cv, &mu);
 	pthread_mutex_unlock(&mu);
 	return NULL;
 }
