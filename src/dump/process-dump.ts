@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { infect, Infection, Tracee } from '../compel';
-import { step, UnsupportedError } from '../errors';
+import { step, SysError, UnsupportedError } from '../errors';
 import { faultPoint, hangPoint, type FaultPlan } from '../fault';
 import { Logger } from '../log';
 import { Entry } from '../images';
@@ -21,21 +21,22 @@ import { dumpSigactions, SaEntry } from '../task/sigactions';
 import { dumpItimers, ItimersEntry } from '../task/itimers';
 import { dumpPosixTimers, PosixTimerEntry } from '../task/posix-timers';
 import { readProcLimits, RlimitEntry } from '../task/rlimits';
-import { dumpThreadAttrs, ThreadAttrs } from '../task/thread-attrs';
+import { threadAttrs, ThreadAttrs } from '../task/thread-attrs';
 import { dumpProcessAttrs, ProcessAttrs } from '../task/process-attrs';
 import { readRseq, RseqEntry } from '../task/rseq';
 import { peekPendingSignals } from '../task/signals';
-import { SYS } from '../arch/x86_64/syscalls';
+import { SYS, syscallName } from '../arch/x86_64/syscalls';
 import { GpRegs } from '../arch/x86_64/regs';
 import { parseStat, ProcStat } from '../proc/stat';
 import { parseStatus, ProcStatus } from '../proc/status';
 import { Injected } from '../task/injected';
 import { SeccompFilters } from '../task/seccomp';
 import { refuseStatusState } from '../task/status-rows';
-import { refuseMappingPolicies, refuseThreadMempolicy } from '../task/mempolicy';
+import { refuseMappingPolicies, refuseThreadMempolicy, threadMempolicy } from '../task/mempolicy';
 import { dumpMembarrier } from '../task/membarrier';
-import { dumpSpeculation } from '../task/thread-cpu';
-import { coreSchedCookie, dumpMmPrctls, dumpThreadPrctls, MmPrctls, ThreadPrctls } from '../task/prctl-states';
+import { speculation } from '../task/thread-cpu';
+import { runQueries, type Query } from '../task/queries';
+import { coreSchedCookie, dumpMmPrctls, threadPrctls, MmPrctls, ThreadPrctls } from '../task/prctl-states';
 
 const PR_GET_SECUREBITS = 27;
 const SIGCONT = 18;
@@ -107,11 +108,28 @@ function readThreadProc(pid: number, tid: number): { stat: ProcStat; status: Pro
   };
 }
 
+/** A syscall whose result is the answer (an error fails the dump, naming it). */
+function answer(nr: number, ...args: number[]): Query<number> {
+  return {
+    bytes: 0,
+    calls: () => [{ nr, args }],
+    read: ([r]) => {
+      if (r < 0n && r >= -4095n) throw new SysError(Number(-r), `${syscallName(nr)} (inside the task)`);
+      return Number(r);
+    },
+  };
+}
+
 function threadState(s: DumpSession, t: Tracee, pid: number, inj: Injected): Omit<ThreadDump, 'regs' | 'sigmask'> {
   const proc = readThreadProc(pid, t.pid);
   refuseStatusState(t.pid, proc.status);
-  refuseThreadMempolicy(inj, t.pid);
-  if (coreSchedCookie(inj) !== 0n) throw new UnsupportedError(t.pid, 'thread', 'it has a core scheduling cookie (PR_SCHED_CORE), which amber does not carry yet');
+  // Everything the thread answers through injected syscalls, in one stop.
+  const q = runQueries(inj, {
+    mempolicy: threadMempolicy, coreSched: coreSchedCookie, attrs: threadAttrs, secbits: answer(SYS.prctl, PR_GET_SECUREBITS),
+    schedPolicy: answer(SYS_sched_getscheduler, 0), specCtrl: speculation, prctls: threadPrctls,
+  });
+  refuseThreadMempolicy(t.pid, q.mempolicy);
+  if (q.coreSched !== 0n) throw new UnsupportedError(t.pid, 'thread', 'it has a core scheduling cookie (PR_SCHED_CORE), which amber does not carry yet');
   const seccompMode = Number(proc.status.get('Seccomp') ?? '0');
   return {
     seccompMode,
@@ -120,11 +138,7 @@ function threadState(s: DumpSession, t: Tracee, pid: number, inj: Injected): Omi
     xstate: t.getXstate(),
     rseq: readRseq(t.pid),
     sigPrivate: peekPendingSignals(t.pid, false),
-    attrs: dumpThreadAttrs(inj),
-    secbits: Number(inj.remote.call(SYS.prctl, PR_GET_SECUREBITS)),
-    schedPolicy: Number(inj.remote.call(SYS_sched_getscheduler, 0)),
-    specCtrl: dumpSpeculation(inj),
-    prctls: dumpThreadPrctls(inj),
+    attrs: q.attrs, secbits: q.secbits, schedPolicy: q.schedPolicy, specCtrl: q.specCtrl, prctls: q.prctls,
     ...proc,
   };
 }

@@ -114,6 +114,17 @@ function emptyInherited(s: Stub, parent: ProcessImages): void {
   }
 }
 
+/**
+ * The process's other threads, as stubs of the leader. Before any file is opened: an fd on
+ * /proc/PID/task/TID/... of one of them opens only once the thread exists.
+ */
+export function createThreads(p: RestoringProcess): void {
+  step('creating threads', p.images.pid, () => {
+    const tids: number[] = p.images.pstree.threads;
+    for (const tid of tids.slice(1)) p.threads.push(p.leader.clone(tid, CLONE_THREAD_FLAGS));
+  });
+}
+
 export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): void {
   const { leader: s, images } = p;
   faultPoint('restore:fds', ctx.fault);
@@ -142,10 +153,6 @@ export function restoreProcessState(p: RestoringProcess, ctx: RestoreContext): v
     }, tc.personality ?? 0, mutated('skip-umask') ? 0o22 : images.fs.umask ?? 0o22);
     restoreMembarrier(s, images.mm.membarrier_registrations);
     restoreMmPrctls(s, { mdwe: images.mm.mdwe, memoryMerge: images.mm.memory_merge });
-  });
-  step('creating threads', images.pid, () => {
-    const tids: number[] = images.pstree.threads;
-    for (const tid of tids.slice(1)) p.threads.push(p.leader.clone(tid, CLONE_THREAD_FLAGS));
   });
   // After the threads: a timer may notify one of them (SIGEV_THREAD_ID).
   step('restoring POSIX timers', images.pid, () => restorePosixTimers(s, images.pid, mutated('skip-posix-timers') ? [] : images.cores[0].tc.timers?.posix ?? []));

@@ -26,7 +26,7 @@ import { checkInherited, InheritedFds, InheritFd, openInherited } from '../files
 import { SYS } from '../arch/x86_64/syscalls';
 import type { ActionHook } from '../actions';
 import { readRseq, unregisterRseq } from '../task/rseq';
-import { finishProcess, makeZombie, releaseProcess, restoreMemory, restoreProcessState, RestoreContext, RestoringProcess, takeBackStopReport } from './process-restore';
+import { createThreads, finishProcess, makeZombie, releaseProcess, restoreMemory, restoreProcessState, RestoreContext, RestoringProcess, takeBackStopReport } from './process-restore';
 
 export interface RestoreOptions {
   imagesDir: string;
@@ -148,10 +148,11 @@ export function restore(opts: RestoreOptions): RestoreResult {
         scratch = pickScratch(vmas);
       }
     }
-    // Files are opened once the stubs exist: sockets are connected by the task that made them.
+    for (const p of live) restoring.push({ images: p, leader: stubs.get(p.pid)!, threads: [] });
+    for (const p of restoring) createThreads(p);
+    // Files are opened once the tasks exist: sockets are connected by the task that made them.
     faultPoint('restore:files', opts.fault);
     ctx.opened = opened = openFiles(live.flatMap((p) => p.fdinfo), set.files, fileCtx);
-    for (const p of live) restoring.push({ images: p, leader: stubs.get(p.pid)!, threads: [] });
 
     for (const p of restoring) restoreProcessState(p, ctx);
 

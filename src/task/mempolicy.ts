@@ -4,18 +4,22 @@
  */
 import * as fs from 'node:fs';
 import { UnsupportedError } from '../errors';
-import { Injected } from './injected';
+import type { Query } from './queries';
 
 const SYS_get_mempolicy = 239;
 const MPOL_DEFAULT = 0;
 const MODES = ['default', 'preferred', 'bind', 'interleave', 'local', 'preferred-many', 'weighted-interleave'];
 
-export function refuseThreadMempolicy(t: Injected, tid: number): void {
-  t.mem.write(t.data, Buffer.alloc(4));
-  const r = t.remote.raw(SYS_get_mempolicy, t.data, 0, 0, 0, 0);
-  if (r < 0n) return; // no NUMA in this kernel
-  const mode = t.mem.read(t.data, 4).readInt32LE(0) & 0xffff;
-  if (mode !== MPOL_DEFAULT) throw new UnsupportedError(tid, 'thread', `its NUMA memory policy (${MODES[mode] ?? mode}, set_mempolicy) is not carried yet`);
+/** The thread's policy mode (get_mempolicy), undefined without NUMA in the kernel. */
+export const threadMempolicy: Query<number | undefined> = {
+  bytes: 4,
+  calls: (at) => [{ nr: SYS_get_mempolicy, args: [at, 0, 0, 0, 0] }],
+  read: ([r], data) => (r < 0n ? undefined : data.readInt32LE(0) & 0xffff),
+};
+
+/** Anything but the default policy is refused, naming the thread. */
+export function refuseThreadMempolicy(tid: number, mode: number | undefined): void {
+  if (mode !== undefined && mode !== MPOL_DEFAULT) throw new UnsupportedError(tid, 'thread', `its NUMA memory policy (${MODES[mode] ?? mode}, set_mempolicy) is not carried yet`);
 }
 
 /** Mappings with a policy of their own show it in numa_maps ("bind:0", "interleave:0-1"...). */

@@ -7,6 +7,7 @@
  */
 import { SYS } from '../arch/x86_64/syscalls';
 import { Injected } from './injected';
+import { runQuery, type Query } from './queries';
 import { mutated } from '../mutant';
 
 const PR_GET_TSC = 25, PR_SET_TSC = 26, PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30;
@@ -46,27 +47,31 @@ function get(t: Injected, op: number, ...args: (number | bigint)[]): number | un
 const PR_SCHED_CORE = 62, PR_SCHED_CORE_GET = 0;
 
 /** A core scheduling cookie (PR_SCHED_CORE): what it is shared with cannot be rebuilt yet. */
-export function coreSchedCookie(t: Injected): bigint {
-  t.mem.write(t.data, Buffer.alloc(8));
-  const r = t.remote.raw(SYS.prctl, PR_SCHED_CORE, PR_SCHED_CORE_GET, 0, 0, t.data);
-  return r < 0n ? 0n : t.mem.read(t.data, 8).readBigUInt64LE(0);
-}
+export const coreSchedCookie: Query<bigint> = {
+  bytes: 8,
+  calls: (at) => [{ nr: SYS.prctl, args: [PR_SCHED_CORE, PR_SCHED_CORE_GET, 0, 0, at] }],
+  read: ([r], data) => (r < 0n ? 0n : data.readBigUInt64LE(0)),
+};
 
-export function dumpThreadPrctls(t: Injected): ThreadPrctls {
-  t.mem.write(t.data, Buffer.alloc(4));
-  // One batch: each answer, or an errno where the kernel lacks the option.
-  const [slack, tsc, mce, flusher] = t.remote.rawBatch([
+/** One batch: each answer, or an errno where the kernel lacks the option. */
+export const threadPrctls: Query<ThreadPrctls> = {
+  bytes: 4,
+  calls: (at) => [
     { nr: SYS.prctl, args: [PR_GET_TIMERSLACK] },
-    { nr: SYS.prctl, args: [PR_GET_TSC, t.data] },
+    { nr: SYS.prctl, args: [PR_GET_TSC, at] },
     { nr: SYS.prctl, args: [PR_MCE_KILL_GET] },
     { nr: SYS.prctl, args: [PR_GET_IO_FLUSHER] },
-  ]);
-  return {
+  ],
+  read: ([slack, tsc, mce, flusher], data) => ({
     timerslack: slack < 0n ? 0 : Number(slack),
-    tsc: tsc < 0n ? 0 : t.mem.read(t.data, 4).readInt32LE(0),
+    tsc: tsc < 0n ? 0 : data.readInt32LE(0),
     mceKill: mce < 0n ? PR_MCE_KILL_DEFAULT : Number(mce),
     ioFlusher: flusher < 0n ? 0 : Number(flusher),
-  };
+  }),
+};
+
+export function dumpThreadPrctls(t: Injected): ThreadPrctls {
+  return runQuery(t, threadPrctls);
 }
 
 export function dumpMmPrctls(t: Injected): MmPrctls {

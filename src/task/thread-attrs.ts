@@ -3,7 +3,9 @@
  * signal stack, robust futex list, clear_child_tid address, parent-death signal.
  */
 import { SYS } from '../arch/x86_64/syscalls';
+import { SysError } from '../errors';
 import { Injected } from './injected';
+import type { Query } from './queries';
 import { mutated } from '../mutant';
 
 const PR_SET_PDEATHSIG = 1;
@@ -19,25 +21,28 @@ export interface ThreadAttrs {
   pdeathSig: number;
 }
 
-export function dumpThreadAttrs(t: Injected): ThreadAttrs {
-  // One batch of injected calls: the stack at 0, the robust list at 32, the tid address at 48,
-  // the parent-death signal at 56 of the data buffer.
-  t.remote.callBatch([
-    { nr: SYS.sigaltstack, args: [0, t.data] },
-    { nr: SYS.get_robust_list, args: [0, t.data + 32n, t.data + 40n] },
-    { nr: SYS.prctl, args: [PR_GET_TID_ADDRESS, t.data + 48n] },
-    { nr: SYS.prctl, args: [PR_GET_PDEATHSIG, t.data + 56n] },
-  ]);
-  const all = t.mem.read(t.data, 64);
-  const ss = all.subarray(0, 24), rl = all.subarray(32, 48), tid = all.subarray(48, 56), pd = all.subarray(56, 60);
-  return {
-    sas: { ss_sp: ss.readBigUInt64LE(0), ss_flags: ss.readInt32LE(8), ss_size: ss.readBigUInt64LE(16) },
-    futexRla: rl.readBigUInt64LE(0),
-    futexRlaLen: Number(rl.readBigUInt64LE(8)),
-    clearTidAddr: tid.readBigUInt64LE(0),
-    pdeathSig: pd.readInt32LE(0),
-  };
-}
+/** The stack at 0, the robust list at 32, the tid address at 48, the parent-death signal at 56. */
+export const threadAttrs: Query<ThreadAttrs> = {
+  bytes: 64,
+  calls: (at) => [
+    { nr: SYS.sigaltstack, args: [0, at] },
+    { nr: SYS.get_robust_list, args: [0, at + 32n, at + 40n] },
+    { nr: SYS.prctl, args: [PR_GET_TID_ADDRESS, at + 48n] },
+    { nr: SYS.prctl, args: [PR_GET_PDEATHSIG, at + 56n] },
+  ],
+  read: (results, all) => {
+    const bad = results.findIndex((r) => r < 0n && r >= -4095n);
+    if (bad >= 0) throw new SysError(Number(-results[bad]), `${['sigaltstack', 'get_robust_list', 'prctl(PR_GET_TID_ADDRESS)', 'prctl(PR_GET_PDEATHSIG)'][bad]} (inside the task)`);
+    const ss = all.subarray(0, 24), rl = all.subarray(32, 48), tid = all.subarray(48, 56), pd = all.subarray(56, 60);
+    return {
+      sas: { ss_sp: ss.readBigUInt64LE(0), ss_flags: ss.readInt32LE(8), ss_size: ss.readBigUInt64LE(16) },
+      futexRla: rl.readBigUInt64LE(0),
+      futexRlaLen: Number(rl.readBigUInt64LE(8)),
+      clearTidAddr: tid.readBigUInt64LE(0),
+      pdeathSig: pd.readInt32LE(0),
+    };
+  },
+};
 
 export function restoreThreadAttrs(t: Injected, a: ThreadAttrs): void {
   if (!(a.sas.ss_flags & SS_DISABLE)) {

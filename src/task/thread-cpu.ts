@@ -6,6 +6,7 @@
 import { SYS } from '../arch/x86_64/syscalls';
 import { ProcStatus } from '../proc/status';
 import { Injected } from './injected';
+import type { Query } from './queries';
 import { mutated } from '../mutant';
 
 const SYS_sched_setaffinity = 203;
@@ -25,9 +26,11 @@ export function affinityFromStatus(st: ProcStatus): Buffer {
 }
 
 /** Each kind's control as PR_GET_SPECULATION_CTRL answers (negative: the kernel has none). */
-export function dumpSpeculation(t: Injected): number[] {
-  return SPEC_KINDS.map((k) => Number(t.remote.raw(SYS.prctl, PR_GET_SPECULATION_CTRL, k, 0, 0, 0)));
-}
+export const speculation: Query<number[]> = {
+  bytes: 0,
+  calls: () => SPEC_KINDS.map((k) => ({ nr: SYS.prctl, args: [PR_GET_SPECULATION_CTRL, k, 0, 0, 0] })),
+  read: (results) => results.map(Number),
+};
 
 export function restoreThreadCpu(t: Injected, affinity: Buffer | undefined, spec: number[] | undefined, current: Buffer): void {
   if (mutated('skip-cpu-affinity')) return;
