@@ -39,6 +39,11 @@ export const MUTANTS = {
   'skip-cwd': ['cwd_umask', 'cwd_deep_umask0', 'umask_tree'],
   'skip-umask': ['cwd_umask', 'cwd_deep_umask0', 'umask_tree'],
   'skip-comm': ['comm_name', 'thread_names'],
+  'skip-eventfd-counter': ['eventfd_counter'],
+  'skip-epoll-interest': ['epoll_interest', 'epoll_nested', 'epoll_mixed_fds'],
+  'skip-signalfd-mask': ['signalfd_held', 'signalfd_pending'],
+  'skip-memfd-seals': ['memfd_seals'],
+  'skip-file-offsets': ['file_offsets', 'file_append'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MutantName = keyof typeof MUTANTS;

@@ -1,4 +1,5 @@
 /** eventfd (eventfd_file_entry): counter and flags from fdinfo; remade with eventfd2 and a write of the count. */
+import { mutated } from '../mutant';
 import * as fs from 'node:fs';
 import { native } from '../native';
 import { Entry } from '../images';
@@ -24,7 +25,7 @@ export const eventfd: FileKind = {
   open(entry: Entry) {
     const e = entry.efd;
     const fd = native.eventfd(0, O_CLOEXEC | (e.flags & EFD_SEMAPHORE));
-    if (e.counter > 0n) {
+    if (e.counter > 0n && !mutated('skip-eventfd-counter')) {
       const b = Buffer.alloc(8);
       b.writeBigUInt64LE(e.counter);
       fs.writeSync(fd, b);

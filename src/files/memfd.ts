@@ -13,6 +13,7 @@
  * share one object. Seals come last, when every task holds its fds and mappings (a
  * F_SEAL_FUTURE_WRITE memfd may still be mapped writable then).
  */
+import { mutated } from '../mutant';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native } from '../native';
@@ -204,7 +205,7 @@ export function restorerMemfd(inodeId: number, ctx: FileRestoreContext): number 
   if (seals) {
     ctx.onResume(() => {
       const now = native.fcntl(fd, F_GET_SEALS, 0);
-      if (seals & ~now) native.fcntl(fd, F_ADD_SEALS, seals & ~now);
+      if (seals & ~now && !mutated('skip-memfd-seals')) native.fcntl(fd, F_ADD_SEALS, seals & ~now);
     });
   }
   ctx.log.debug(`memfd:${e.name}: inode ${inodeId} made, size ${e.size}, seals 0x${seals.toString(16)}`);

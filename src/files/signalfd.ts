@@ -3,6 +3,7 @@
  * signal n) and the file status flags; remade with signalfd4 in the restorer. The signals it
  * reads are the pending signals of whichever task reads it, restored with that task.
  */
+import { mutated } from '../mutant';
 import { native } from '../native';
 import { Entry } from '../images';
 import { UnsupportedError } from '../errors';
@@ -30,6 +31,6 @@ export const signalfd: FileKind = {
   open(entry: Entry) {
     const e = entry.sgfd;
     // Opened close-on-exec in the restorer; the task's FD_CLOEXEC comes from fdinfo_entry.
-    return { fd: native.signalfd(BigInt(e.sigmask), SFD_CLOEXEC | (e.flags & O_NONBLOCK ? SFD_NONBLOCK : 0)) };
+    return { fd: native.signalfd(mutated('skip-signalfd-mask') ? 0n : BigInt(e.sigmask), SFD_CLOEXEC | (e.flags & O_NONBLOCK ? SFD_NONBLOCK : 0)) };
   },
 };

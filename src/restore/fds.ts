@@ -139,7 +139,7 @@ export function installFds(t: Injected, fdinfo: Entry[], opened: Map<number, Ope
         const fl = t.remote.call(SYS.fcntl, fi.fd, F_GETFL);
         t.remote.call(SYS.fcntl, fi.fd, F_SETFL, fl | BigInt(O_ASYNC));
       }
-      if (o.pos !== undefined && o.pos !== 0n && !positioned.has(fi.id)) {
+      if (o.pos !== undefined && o.pos !== 0n && !positioned.has(fi.id) && !mutated('skip-file-offsets')) {
         t.remote.call(SYS.lseek, fi.fd, o.pos, SEEK_SET);
       }
       positioned.add(fi.id);
