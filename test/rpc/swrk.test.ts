@@ -195,7 +195,7 @@ describe.skipIf(!ready)('amber swrk', () => {
       const dumped = await c.call({ type: ReqType.DUMP, opts: { images_dir_fd: dirFd, pid, leave_stopped: true, log_level: 4 } });
       expect(dumped.resp, fs.readFileSync(path.join(d, 'img', 'dump.log'), 'utf8')).toMatchObject({ success: true });
       await c.close();
-      expect(procState(pid)).toBe('T'); // left stopped, neither killed nor resumed
+      expect(await settledState(pid)).toBe('T'); // left stopped, neither killed nor resumed
       process.kill(pid, 'SIGKILL');
       expect(await waitPidsFree([pid], 10_000)).toEqual([]);
 
