@@ -104,7 +104,15 @@ export class Stub implements Injected {
     tid.writeInt32LE(id, 0);
     this.mem.write(tidArray, tid);
     this.mem.write(this.data, args);
-    const got = Number(this.remote.call(SYS.clone3, this.data, CLONE_ARGS_SIZE));
+    let got: number;
+    try {
+      got = Number(this.remote.call(SYS.clone3, this.data, CLONE_ARGS_SIZE));
+    } catch (e) {
+      // Without a pid namespace of its own the tree's ids are the host's: another task (a thread
+      // of this very amber, even) may hold one by now.
+      if (e instanceof SysError && e.errno === EEXIST) throw new AmberError(`${flags & CLONE_THREAD ? 'thread id' : 'PID'} ${id} is in use by another task (${describeHolder(id)}): cannot restore ${flags & CLONE_THREAD ? 'thread' : 'task'} ${id} of ${this.pid}`);
+      throw e;
+    }
     if (got !== id) throw new AmberError(`clone3 inside ${this.pid} gave ${got}, not ${id}`);
     const child = new Tracee(got);
     try {
@@ -140,6 +148,17 @@ export class Stub implements Injected {
       native.kill(this.pid, SIGKILL);
       native.waitpid(this.pid, __WALL);
     } catch { /* already gone */ }
+  }
+}
+
+/** Who holds an id: the process it is a thread of, and its name. */
+function describeHolder(tid: number): string {
+  try {
+    const st = fs.readFileSync(`/proc/${tid}/status`, 'utf8');
+    const field = (k: string) => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(st)?.[1] ?? '?';
+    return `thread of process ${field('Tgid')} (${field('Name')}), ${describePid(tid)}`;
+  } catch {
+    return 'gone now';
   }
 }
 
