@@ -196,8 +196,10 @@ export function infect(tracee: Tracee, maps: MapsEntry[], pause?: (moment: Infec
     tracee.setRegs(resumeRegs());
   };
   let escape: Escape | undefined;
+  let syscallInsn = 0n;
   try {
     const vdso = readVdso(mem, maps, tracee.pid);
+    syscallInsn = vdso.syscallInsn;
     // Without room in the vDSO (not seen on x86_64 kernels, whose vDSO ends with most of a page
     // free), the task cannot put itself back should amber die while it is infected.
     if (vdso.tail && vdso.tail.size >= ESCAPE_SIZE) {
@@ -243,7 +245,8 @@ export function infect(tracee: Tracee, maps: MapsEntry[], pause?: (moment: Infec
     pause?.('bootstrap-done');
   } catch (e) {
     try {
-      if (scratch) new RemoteSyscalls(tracee, 0n, savedRegs).callAtExit(SYS.munmap, escape?.at('bootstrap') ?? scratch, scratch, SCRATCH_SIZE);
+      // From where the bootstrap mmap ran: the gadget may not be in the scratch area yet.
+      if (scratch) new RemoteSyscalls(tracee, 0n, savedRegs).callAtExit(SYS.munmap, escape?.at('bootstrap') ?? syscallInsn, scratch, SCRATCH_SIZE);
     } catch { /* the task is put back below all the same */ }
     try { restoreTask(); escape?.erase(); } finally { mem.close(); }
     throw e;

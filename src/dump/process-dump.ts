@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { infect, Infection, Tracee } from '../compel';
-import { step, SysError, UnsupportedError } from '../errors';
+import { step, UnsupportedError } from '../errors';
 import { faultPoint, hangPoint, type FaultPlan } from '../fault';
 import { Logger } from '../log';
 import { Entry } from '../images';
@@ -25,7 +25,7 @@ import { threadAttrs, ThreadAttrs } from '../task/thread-attrs';
 import { dumpProcessAttrs, ProcessAttrs } from '../task/process-attrs';
 import { readRseq, RseqEntry } from '../task/rseq';
 import { peekPendingSignals } from '../task/signals';
-import { SYS, syscallName } from '../arch/x86_64/syscalls';
+import { SYS } from '../arch/x86_64/syscalls';
 import { GpRegs } from '../arch/x86_64/regs';
 import { parseStat, ProcStat } from '../proc/stat';
 import { parseStatus, ProcStatus } from '../proc/status';
@@ -35,7 +35,7 @@ import { refuseStatusState } from '../task/status-rows';
 import { refuseMappingPolicies, refuseThreadMempolicy, threadMempolicy } from '../task/mempolicy';
 import { dumpMembarrier } from '../task/membarrier';
 import { speculation } from '../task/thread-cpu';
-import { runQueries, type Query } from '../task/queries';
+import { answer, runQueries } from '../task/queries';
 import { coreSchedCookie, dumpMmPrctls, threadPrctls, MmPrctls, ThreadPrctls } from '../task/prctl-states';
 
 const PR_GET_SECUREBITS = 27;
@@ -105,18 +105,6 @@ function readThreadProc(pid: number, tid: number): { stat: ProcStat; status: Pro
   return {
     stat: parseStat(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')),
     status: parseStatus(fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8')),
-  };
-}
-
-/** A syscall whose result is the answer (an error fails the dump, naming it). */
-function answer(nr: number, ...args: number[]): Query<number> {
-  return {
-    bytes: 0,
-    calls: () => [{ nr, args }],
-    read: ([r]) => {
-      if (r < 0n && r >= -4095n) throw new SysError(Number(-r), `${syscallName(nr)} (inside the task)`);
-      return Number(r);
-    },
   };
 }
 

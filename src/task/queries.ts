@@ -6,6 +6,9 @@
  * A thread's dump used nine stops, one per kind of state; a 300-thread process paid them 300 times.
  */
 import type { ProgramCall } from '../arch/x86_64/syscall-program';
+import { syscallName } from '../arch/x86_64/syscalls';
+import { isErrorResult } from '../compel/remote-syscalls';
+import { SysError } from '../errors';
 import { Injected } from './injected';
 
 export interface Query<T> {
@@ -43,4 +46,16 @@ export function runQueries<Q extends Record<string, Query<unknown>>>(t: Injected
 /** One query alone. */
 export function runQuery<T>(t: Injected, q: Query<T>): T {
   return runQueries(t, { q }).q as T;
+}
+
+/** A syscall whose result is the answer (an error fails the reading, naming the syscall). */
+export function answer(nr: number, ...args: number[]): Query<number> {
+  return {
+    bytes: 0,
+    calls: () => [{ nr, args }],
+    read: ([r]) => {
+      if (isErrorResult(r)) throw new SysError(Number(-r), `${syscallName(nr)} (inside the task)`);
+      return Number(r);
+    },
+  };
 }

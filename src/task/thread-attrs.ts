@@ -3,6 +3,7 @@
  * signal stack, robust futex list, clear_child_tid address, parent-death signal.
  */
 import { SYS } from '../arch/x86_64/syscalls';
+import { isErrorResult } from '../compel/remote-syscalls';
 import { SysError } from '../errors';
 import { Injected } from './injected';
 import type { Query } from './queries';
@@ -31,7 +32,7 @@ export const threadAttrs: Query<ThreadAttrs> = {
     { nr: SYS.prctl, args: [PR_GET_PDEATHSIG, at + 56n] },
   ],
   read: (results, all) => {
-    const bad = results.findIndex((r) => r < 0n && r >= -4095n);
+    const bad = results.findIndex(isErrorResult);
     if (bad >= 0) throw new SysError(Number(-results[bad]), `${['sigaltstack', 'get_robust_list', 'prctl(PR_GET_TID_ADDRESS)', 'prctl(PR_GET_PDEATHSIG)'][bad]} (inside the task)`);
     const ss = all.subarray(0, 24), rl = all.subarray(32, 48), tid = all.subarray(48, 56), pd = all.subarray(56, 60);
     return {
