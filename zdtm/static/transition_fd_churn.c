@@ -129,12 +129,20 @@ static void check_fd(int fd, uint64_t round)
 			zdtm_log("round %llu: fd %d closed, expected open", (unsigned long long)round, fd);
 		return;
 	}
-	/* A restored pipe is a new pipe object: the same one as the originals' ends, whatever its number. */
-	struct stat ps;
+	/*
+	 * A restored pipe is a new pipe object: the same one as the originals' ends, whatever its
+	 * number. A restore may fall between two fstat()s, so the pipe's inode is read before and
+	 * after the fd's and the fd read again until both agree (no restore in between).
+	 */
 	if (o->kind == PIPER || o->kind == PIPEW) {
-		if (fstat(pipe_r, &ps))
-			zdtm_fail("fstat pipe: %m");
-		pipe_ino = ps.st_ino;
+		struct stat before, after;
+		for (;;) {
+			if (fstat(pipe_r, &before) || fstat(fd, &st) || fstat(pipe_r, &after))
+				zdtm_fail("fstat pipe: %m");
+			if (before.st_ino == after.st_ino)
+				break;
+		}
+		pipe_ino = after.st_ino;
 	}
 	ino_t want = o->kind == FILEK ? inos[o->file] : o->kind == DEVNULL ? null_ino : pipe_ino;
 	int acc = fcntl(fd, F_GETFL) & O_ACCMODE;

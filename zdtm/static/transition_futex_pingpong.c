@@ -6,7 +6,7 @@
  * State: in each pair, side A waits until the word is 2n, sets it to 2n+1 and wakes B; B waits
  * until it is 2n+1, sets 2n+2 and wakes A; each side counts its turns in its own memory. One
  * side is asleep in FUTEX_WAIT (no timeout) nearly all the time, so the freeze catches waits on
- * the word and wakeups in flight.
+ * the word and wakeups in flight. A pauses 50 us before each turn (see play()).
  * Check: each side always finds exactly the value it waits for (never one it skipped, so no
  * turn is lost or doubled) and its own count matches the word; a wakeup lost across a
  * checkpoint would stop a pair: after SIGTERM A, at its turn, sets the word to a stop value
@@ -74,6 +74,15 @@ static void play(struct pair *p, int side, int private)
 			break;
 		}
 		n++;
+		/*
+		 * A paces the pair: a ping-pong at full speed keeps waking tasks on both CPUs of a
+		 * small machine, and the scheduler then starves everything else there (a 0.15 s Node
+		 * start took 19 s), the checkpointer included. B stays asleep in FUTEX_WAIT meanwhile.
+		 */
+		if (side == 0) {
+			struct timespec pause = { 0, 50000 };
+			nanosleep(&pause, NULL);
+		}
 		set_wake(&p->word, want + 1, private);
 	}
 	p->turns[side] = n;
