@@ -10,6 +10,7 @@ import { Progress, ProgressListener } from '../progress';
 import * as img from '../images';
 import { ensureImagesDir, createImageFile, removeImagesSince } from '../images-dir';
 import { freezeTree, FrozenProcess, releaseTree } from '../pstree/freeze';
+import { countFds, makeFdRoom } from '../proc/fd-room';
 import { dumpProcess, DumpSession, ProcessDump } from './process-dump';
 import { SeccompFilters } from '../task/seccomp';
 import { sharedTables } from '../pstree/shared-tables';
@@ -85,12 +86,17 @@ export function dump(opts: DumpOptions): DumpResult {
   if (!fs.existsSync(`/proc/${pid}`)) throw new UnsupportedError(pid, 'task', 'no such process');
 
   opts.onAction?.('pre-dump', pid);
+  // Room in amber's fd table for the root's fds, made while the tree still runs (the table then
+  // need not grow while it is frozen, in the common case of one process holding many fds).
+  makeFdRoom(countFds([pid]));
   const tFreeze = process.hrtime.bigint();
   faultPoint('dump:freeze', opts.fault);
   const procs: FrozenProcess[] = step('freezing the tree (PTRACE_SEIZE + PTRACE_INTERRUPT)', pid, () => freezeTree(pid, log, opts.freezeTimeoutMs ?? 0));
   const freezingUs = usSince(tFreeze);
   const tFrozen = process.hrtime.bigint();
   log.info(`froze ${procs.length} processes in ${freezingUs} us`);
+  // Every fd of the tree is grabbed (pidfd_getfd) and held until the images are written.
+  makeFdRoom(countFds(procs.filter((p) => p.state !== 'zombie').map((p) => p.pid)));
 
   const pagesFds = new Map<number, number>();
   let nextFileId = 1;

@@ -36,6 +36,17 @@ export function listOpenFds(pid: number): OpenFd[] {
   return fds.map((fd) => openFdOf(pid, fd));
 }
 
+/**
+ * The open fds of a frozen task, read once per dump: the fd table and the kinds that look at
+ * every fd of the tree first (pty masters) share the reading.
+ */
+export function openFdsOf(pid: number, ctx: { cache: Map<string, unknown> }): OpenFd[] {
+  const key = `fds:${pid}`;
+  let fds = ctx.cache.get(key) as OpenFd[] | undefined;
+  if (!fds) ctx.cache.set(key, (fds = listOpenFds(pid)));
+  return fds;
+}
+
 export interface FdTableDump {
   fdinfo: Entry[];
   files: Entry[];
@@ -68,7 +79,7 @@ export class FileRegistry {
  * `reps` is shared by every process of the tree.
  */
 export function dumpFdTable(pid: number, ctx: FileDumpContext, nextId: () => number, reps: FileRegistry): FdTableDump {
-  const open = listOpenFds(pid);
+  const open = openFdsOf(pid, ctx);
   const fdinfo: Entry[] = [];
   const files: Entry[] = [];
   for (const f of open) {

@@ -12,7 +12,7 @@ import { dumpInetSockets, InetDiag } from '../net/sock-diag';
 import { addrToWords, AF_INET, AF_INET6, formatInetAddress, inetSockaddr, InetAddress, parseInetSockaddr } from '../net/sockaddr';
 import { dumpSockOpts } from '../net/sk-opts';
 import { peekQueue, queuedBytes } from '../net/socket-queue';
-import { getIntOptional, SOL_IP, SOL_IPV6 } from '../net/sockopt';
+import { getIntOptional, getIntsOptional, SOL_IP, SOL_IPV6 } from '../net/sockopt';
 import { native } from '../native';
 import * as soccr from '../soccr';
 import { lockConnections, LockedConnection, unlockConnections } from '../net/network-lock';
@@ -170,13 +170,12 @@ function peerOf(fd: number): InetAddress | undefined {
 
 function ipOpts(fd: number, family: number, type: number, protocol: number): Entry {
   const v4 = family === AF_INET;
-  const o: Entry = {
-    freebind: (getIntOptional(fd, v4 ? SOL_IP : SOL_IPV6, v4 ? IP_FREEBIND : IPV6_FREEBIND) ?? 0) !== 0,
-  };
+  let o: Entry;
   if (v4) {
-    o.tos = getIntOptional(fd, SOL_IP, IP_TOS) ?? 0;
-    o.ttl = getIntOptional(fd, SOL_IP, IP_TTL) ?? 0;
-    o.pktinfo = (getIntOptional(fd, SOL_IP, IP_PKTINFO) ?? 0) !== 0;
+    const [freebind, tos, ttl, pktinfo] = getIntsOptional(fd, SOL_IP, [IP_FREEBIND, IP_TOS, IP_TTL, IP_PKTINFO]);
+    o = { freebind: (freebind ?? 0) !== 0, tos: tos ?? 0, ttl: ttl ?? 0, pktinfo: (pktinfo ?? 0) !== 0 };
+  } else {
+    o = { freebind: (getIntOptional(fd, SOL_IPV6, IPV6_FREEBIND) ?? 0) !== 0 };
   }
   if (type === SOCK_RAW) {
     o.raw = { hdrincl: (getIntOptional(fd, SOL_IP, IP_HDRINCL) ?? 0) !== 0, nodefrag: v4 ? (getIntOptional(fd, SOL_IP, IP_NODEFRAG) ?? 0) !== 0 : false };

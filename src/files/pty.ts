@@ -29,6 +29,7 @@ import { mutated } from '../mutant';
 import { devParts, makeDev } from '../proc/devices';
 import { parseStat, ProcStat } from '../proc/stat';
 import { terminal } from './tty';
+import { openFdsOf } from './fd-table';
 
 const TCGETS2 = 0x802c542a, TCSETS2 = 0x402c542b, TIOCGLCKTRMIOS = 0x5456, TIOCSLCKTRMIOS = 0x5457;
 const TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414, TIOCSTI = 0x5412, TIOCSPTLCK = 0x40045431;
@@ -189,14 +190,13 @@ function dumpState(ctx: FileDumpContext): PtyDumpState {
   if (s) return s;
   s = { masters: new Map(), pairs: new Map(), nextInfoId: 1 };
   for (const pid of ctx.treePids) {
-    let fds: string[];
-    try { fds = fs.readdirSync(`/proc/${pid}/fd`); } catch { continue; }
-    for (const name of fds) {
-      let st: fs.Stats;
-      try { st = fs.statSync(`/proc/${pid}/fd/${name}`); } catch { continue; }
-      if (!isPtyMaster(st)) continue;
-      const index = masterIndexOf(pid, Number(name));
-      if (index !== undefined && !s.masters.has(index)) s.masters.set(index, { pid, fd: Number(name) });
+    let fds: OpenFd[];
+    // A table that cannot be read fails later, where the fd table is dumped, naming the fd.
+    try { fds = openFdsOf(pid, ctx); } catch { continue; }
+    for (const f of fds) {
+      if (!isPtyMaster(f.stat)) continue;
+      const index = masterIndexOf(pid, f.fd);
+      if (index !== undefined && !s.masters.has(index)) s.masters.set(index, { pid, fd: f.fd });
     }
   }
   ctx.cache.set('pty', s);

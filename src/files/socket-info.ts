@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { native } from '../native';
 import { UnsupportedError } from '../errors';
-import { getInt, SO, SOL_SOCKET } from '../net/sockopt';
+import { getInts, SO, SOL_SOCKET } from '../net/sockopt';
 import { FileDumpContext, OpenFd } from './types';
 
 export interface SocketInfo {
@@ -38,7 +38,8 @@ export function socketInfo(f: OpenFd, ctx: FileDumpContext): SocketInfo {
   let info = ctx.cache.get(key) as SocketInfo | undefined;
   if (!info) {
     const fd = socketFd(f, ctx);
-    info = { fd, family: getInt(fd, SOL_SOCKET, SO.DOMAIN), type: getInt(fd, SOL_SOCKET, SO.TYPE), protocol: getInt(fd, SOL_SOCKET, SO.PROTOCOL) };
+    const o = getInts(fd, SOL_SOCKET, { family: SO.DOMAIN, type: SO.TYPE, protocol: SO.PROTOCOL });
+    info = { fd, family: o.family!, type: o.type!, protocol: o.protocol! };
     ctx.cache.set(key, info);
     // sock_diag and the restorer see the dumper's network namespace only.
     const own = memo(ctx, 'netns-cookie', () => {

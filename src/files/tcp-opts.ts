@@ -4,21 +4,24 @@
  */
 import { native } from '../native';
 import { Entry } from '../images';
-import { getIntOptional, setInt, SOL_TCP } from '../net/sockopt';
+import { getIntsOptional, setInt, SOL_TCP } from '../net/sockopt';
 
 const INT_OPTS = {
   nodelay: 1, maxseg: 2, cork: 3, syncnt: 7, linger2: 8, defer_accept: 9, window_clamp: 10,
   user_timeout: 18, fastopen_qlen: 23, notsent_lowat: 25,
 } as const;
+const INT_OPT_NAMES = Object.keys(INT_OPTS) as (keyof typeof INT_OPTS)[];
+const INT_OPT_NUMBERS = INT_OPT_NAMES.map((n) => INT_OPTS[n]);
 const BOOL_OPTS = new Set(['nodelay', 'cork']);
 const TCP_CONGESTION = 13;
 
 export function dumpTcpOpts(fd: number): Entry {
   const out: Entry = {};
-  for (const [name, opt] of Object.entries(INT_OPTS)) {
-    const v = getIntOptional(fd, SOL_TCP, opt);
+  const values = getIntsOptional(fd, SOL_TCP, INT_OPT_NUMBERS);
+  INT_OPT_NAMES.forEach((name, i) => {
+    const v = values[i];
     if (v !== undefined) out[name] = BOOL_OPTS.has(name) ? v !== 0 : v;
-  }
+  });
   const cc = native.getsockopt(fd, SOL_TCP, TCP_CONGESTION, 16);
   out.congestion = cc.subarray(0, cc.indexOf(0) < 0 ? cc.length : cc.indexOf(0)).toString();
   return out;

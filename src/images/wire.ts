@@ -141,11 +141,14 @@ class Writer {
     this.pos += this.buf.write(s, this.pos, n, 'utf8');
   }
 
-  /** Runs body, then puts its output's length in front of it. */
-  delimited(body: () => void): void {
+  /** Starts a length-delimited part: one byte kept for its length, fixed by closeDelimited. */
+  openDelimited(): number {
     this.ensure(1);
-    const start = this.pos++;
-    body();
+    return this.pos++;
+  }
+
+  /** Puts the length of what was written since openDelimited in front of it. */
+  closeDelimited(start: number): void {
     const len = this.pos - start - 1;
     if (len < 0x80) {
       this.buf[start] = len;
@@ -167,15 +170,23 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
-function intValue(v: unknown, type: string, min: number, max: number, where: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new FieldError(`${where}: ${type} must be an integer number, got ${typeof v === 'number' ? v : typeof v}`);
-  if (v < min || v > max) throw new FieldError(`${where}: ${v} out of range for ${type}`);
+/**
+ * Where a value sits (message.field[index]), for error messages only: built when a check fails,
+ * not for every value written (that string building was a third of encoding a large image).
+ */
+function pathOf(parent: string, name: string, index: number): string {
+  return index < 0 ? `${parent}.${name}` : `${parent}.${name}[${index}]`;
+}
+
+function intValue(v: unknown, type: string, min: number, max: number, parent: string, name: string, index: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new FieldError(`${pathOf(parent, name, index)}: ${type} must be an integer number, got ${typeof v === 'number' ? v : typeof v}`);
+  if (v < min || v > max) throw new FieldError(`${pathOf(parent, name, index)}: ${v} out of range for ${type}`);
   return v;
 }
 
-function bigValue(v: unknown, type: string, min: bigint, max: bigint, where: string): bigint {
-  if (typeof v !== 'bigint') throw new FieldError(`${where}: ${type} must be a bigint, got ${typeof v}`);
-  if (v < min || v > max) throw new FieldError(`${where}: ${v} out of range for ${type}`);
+function bigValue(v: unknown, type: string, min: bigint, max: bigint, parent: string, name: string, index: number): bigint {
+  if (typeof v !== 'bigint') throw new FieldError(`${pathOf(parent, name, index)}: ${type} must be a bigint, got ${typeof v}`);
+  if (v < min || v > max) throw new FieldError(`${pathOf(parent, name, index)}: ${v} out of range for ${type}`);
   return v;
 }
 
@@ -189,67 +200,70 @@ function wireOf(f: FieldSpec): number {
   }
 }
 
-/** Writes one value of field f (no tag), checking it fits. */
-function writeValue(w: Writer, f: FieldSpec, v: unknown, where: string): void {
+/** Writes one value of field f of a message at `parent` (no tag), checking it fits; index -1 for a single value. */
+function writeValue(w: Writer, f: FieldSpec, v: unknown, parent: string, index: number): void {
+  const name = f.name;
   switch (f.type) {
-    case 'uint32': w.varint32(intValue(v, 'uint32', 0, 0xffffffff, where)); return;
+    case 'uint32': w.varint32(intValue(v, 'uint32', 0, 0xffffffff, parent, name, index)); return;
     case 'int32': {
-      const n = intValue(v, 'int32', -0x80000000, 0x7fffffff, where);
+      const n = intValue(v, 'int32', -0x80000000, 0x7fffffff, parent, name, index);
       // Negative int32s are sign-extended to 64 bits on the wire (ten bytes).
       if (n < 0) w.varint64(n >>> 0, 0xffffffff); else w.varint32(n);
       return;
     }
     case 'sint32': {
-      const n = intValue(v, 'sint32', -0x80000000, 0x7fffffff, where);
+      const n = intValue(v, 'sint32', -0x80000000, 0x7fffffff, parent, name, index);
       w.varint32(((n << 1) ^ (n >> 31)) >>> 0);
       return;
     }
     case 'fixed32': case 'sfixed32': {
-      const n = f.type === 'fixed32' ? intValue(v, 'fixed32', 0, 0xffffffff, where) : intValue(v, 'sfixed32', -0x80000000, 0x7fffffff, where);
+      const n = f.type === 'fixed32' ? intValue(v, 'fixed32', 0, 0xffffffff, parent, name, index) : intValue(v, 'sfixed32', -0x80000000, 0x7fffffff, parent, name, index);
       w.ensure(4);
       w.buf.writeUInt32LE(n >>> 0, w.pos);
       w.pos += 4;
       return;
     }
-    case 'uint64': w.uvarintBig(bigValue(v, 'uint64', 0n, U64_MAX, where)); return;
-    case 'int64': w.uvarintBig(BigInt.asUintN(64, bigValue(v, 'int64', I64_MIN, I64_MAX, where))); return;
+    case 'uint64': w.uvarintBig(bigValue(v, 'uint64', 0n, U64_MAX, parent, name, index)); return;
+    case 'int64': w.uvarintBig(BigInt.asUintN(64, bigValue(v, 'int64', I64_MIN, I64_MAX, parent, name, index))); return;
     case 'sint64': {
-      const n = bigValue(v, 'sint64', I64_MIN, I64_MAX, where);
+      const n = bigValue(v, 'sint64', I64_MIN, I64_MAX, parent, name, index);
       w.uvarintBig(BigInt.asUintN(64, (n << 1n) ^ (n >> 63n)));
       return;
     }
     case 'fixed64': case 'sfixed64': {
-      const n = f.type === 'fixed64' ? bigValue(v, 'fixed64', 0n, U64_MAX, where) : bigValue(v, 'sfixed64', I64_MIN, I64_MAX, where);
+      const n = f.type === 'fixed64' ? bigValue(v, 'fixed64', 0n, U64_MAX, parent, name, index) : bigValue(v, 'sfixed64', I64_MIN, I64_MAX, parent, name, index);
       w.ensure(8);
       w.buf.writeBigUInt64LE(BigInt.asUintN(64, n), w.pos);
       w.pos += 8;
       return;
     }
     case 'bool':
-      if (typeof v !== 'boolean') throw new FieldError(`${where}: bool must be a boolean, got ${typeof v}`);
+      if (typeof v !== 'boolean') throw new FieldError(`${pathOf(parent, name, index)}: bool must be a boolean, got ${typeof v}`);
       w.varint32(v ? 1 : 0);
       return;
     case 'string':
-      if (typeof v !== 'string') throw new FieldError(`${where}: string expected, got ${typeof v}`);
+      if (typeof v !== 'string') throw new FieldError(`${pathOf(parent, name, index)}: string expected, got ${typeof v}`);
       w.string(v);
       return;
     case 'bytes':
-      if (!(v instanceof Uint8Array)) throw new FieldError(`${where}: bytes must be a Buffer`);
+      if (!(v instanceof Uint8Array)) throw new FieldError(`${pathOf(parent, name, index)}: bytes must be a Buffer`);
       w.bytes(v);
       return;
     case 'double': case 'float':
-      if (typeof v !== 'number') throw new FieldError(`${where}: ${f.type} must be a number`);
+      if (typeof v !== 'number') throw new FieldError(`${pathOf(parent, name, index)}: ${f.type} must be a number`);
       w.ensure(8);
       if (f.type === 'double') { w.buf.writeDoubleLE(v, w.pos); w.pos += 8; } else { w.buf.writeFloatLE(v, w.pos); w.pos += 4; }
       return;
     case 'enum': {
-      if (typeof v !== 'number' || !enumSet(f.ref!).has(v)) throw new FieldError(`${where}: ${String(v)} is not a value of enum ${ENUM_SPECS[f.ref!]?.name ?? f.ref}`);
+      if (typeof v !== 'number' || !enumSet(f.ref!).has(v)) throw new FieldError(`${pathOf(parent, name, index)}: ${String(v)} is not a value of enum ${ENUM_SPECS[f.ref!]?.name ?? f.ref}`);
       if (v < 0) w.varint64(v >>> 0, 0xffffffff); else w.varint32(v);
       return;
     }
     case 'message': {
       const spec = compiledSpec(f.ref!);
-      w.delimited(() => writeMessage(w, spec, v, where));
+      const start = w.openDelimited();
+      writeMessage(w, spec, v, pathOf(parent, name, index));
+      w.closeDelimited(start);
       return;
     }
   }
@@ -257,7 +271,7 @@ function writeValue(w: Writer, f: FieldSpec, v: unknown, where: string): void {
 
 function writeMessage(w: Writer, spec: Compiled, entry: unknown, where: string): void {
   if (!isPlainObject(entry)) throw new FieldError(`${where}: ${spec.name} must be an object`);
-  for (const key of Object.keys(entry)) {
+  for (const key in entry) {
     if (entry[key] !== undefined && !spec.byName.has(key)) throw new FieldError(`${where}: ${spec.name} has no field '${key}'`);
   }
   for (const f of spec.fields) {
@@ -266,24 +280,25 @@ function writeMessage(w: Writer, spec: Compiled, entry: unknown, where: string):
       if (f.rule === 'required') throw new FieldError(`${where}: missing required field '${f.name}'`);
       continue;
     }
-    const at = `${where}.${f.name}`;
     if (f.rule !== 'repeated') {
       w.tag(f.id, wireOf(f));
-      writeValue(w, f, v, at);
+      writeValue(w, f, v, where, -1);
       continue;
     }
-    if (!Array.isArray(v)) throw new FieldError(`${at}: repeated field must be an array`);
+    if (!Array.isArray(v)) throw new FieldError(`${where}.${f.name}: repeated field must be an array`);
     if (f.packed) {
       if (v.length === 0) continue;
       w.tag(f.id, WIRE_LEN);
-      w.delimited(() => v.forEach((item, i) => writeValue(w, f, item, `${at}[${i}]`)));
+      const start = w.openDelimited();
+      for (let i = 0; i < v.length; i++) writeValue(w, f, v[i], where, i);
+      w.closeDelimited(start);
       continue;
     }
     const wire = wireOf(f);
-    v.forEach((item, i) => {
+    for (let i = 0; i < v.length; i++) {
       w.tag(f.id, wire);
-      writeValue(w, f, item, `${at}[${i}]`);
-    });
+      writeValue(w, f, v[i], where, i);
+    }
   }
 }
 

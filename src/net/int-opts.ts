@@ -6,7 +6,7 @@
  */
 import { Entry } from '../images';
 import { AmberError } from '../errors';
-import { getIntOptional, setInt, SOL_IP, SOL_IPV6 } from './sockopt';
+import { getIntsOptional, setInt, SOL_IP, SOL_IPV6 } from './sockopt';
 import { AF_INET } from './sockaddr';
 
 /** [level, option, name for messages]. IP_TOS/TTL/PKTINFO/FREEBIND/HDRINCL/NODEFRAG are in ip_opts. */
@@ -35,11 +35,14 @@ const SOCK_STREAM = 1;
 
 export function dumpIntOpts(fd: number, family: number, type: number): Entry[] {
   const out: Entry[] = [];
-  for (const [level, name, label] of optsFor(family)) {
-    if (type === SOCK_STREAM && MULTICAST.has(label)) continue;
-    const value = getIntOptional(fd, level, name);
+  const wanted = optsFor(family).filter(([, , label]) => !(type === SOCK_STREAM && MULTICAST.has(label)));
+  // One level per family: every option in one native call.
+  const level = wanted[0][0];
+  const values = getIntsOptional(fd, level, wanted.map(([, name]) => name));
+  wanted.forEach(([, name], i) => {
+    const value = values[i];
     if (value !== undefined) out.push({ level, name, value });
-  }
+  });
   return out;
 }
 
@@ -48,8 +51,15 @@ export function intOptName(level: number, name: number): string {
 }
 
 export function restoreIntOpts(fd: number, opts: Entry[] | undefined): void {
-  for (const o of opts ?? []) {
-    if (getIntOptional(fd, o.level, o.name) === o.value) continue;
+  if (!opts?.length) return;
+  // What the fresh socket reads, level by level, in one native call each.
+  const current = new Map<string, number | undefined>();
+  for (const level of new Set(opts.map((o) => o.level as number))) {
+    const names = opts.filter((o) => o.level === level).map((o) => o.name as number);
+    getIntsOptional(fd, level, names).forEach((v, i) => current.set(`${level}:${names[i]}`, v));
+  }
+  for (const o of opts) {
+    if (current.get(`${o.level}:${o.name}`) === o.value) continue;
     try {
       setInt(fd, o.level, o.name, o.value);
     } catch (e) {

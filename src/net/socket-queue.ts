@@ -33,6 +33,8 @@ export function peekQueue(fd: number, expected: number, kind: 'stream' | 'seqpac
   // A stream's queue is `expected` bytes. Messages are peeked until EAGAIN: a zero-length one is
   // a message (peeking moves past it), unless the receive side is shut and all bytes are read.
   const stream = kind === 'stream';
+  // Most streams have nothing queued: no option to move and put back.
+  if (stream && expected <= 0) return [];
   const peekOff = getInt(fd, SOL_SOCKET, SO.PEEK_OFF);
   const passcred = withCreds ? getInt(fd, SOL_SOCKET, SO.PASSCRED) : 0;
   const out: QueuedPacket[] = [];
@@ -40,7 +42,8 @@ export function peekQueue(fd: number, expected: number, kind: 'stream' | 'seqpac
   if (withCreds && !passcred) setInt(fd, SOL_SOCKET, SO.PASSCRED, 1);
   try {
     let total = 0;
-    let size = CHUNK;
+    // A stream's size is known: a buffer of exactly that (most queues are small).
+    let size = stream ? Math.min(CHUNK, expected) : CHUNK;
     for (let i = 0; stream ? total < expected : true; i++) {
       if (i > MAX_MESSAGES) throw new SysError(7 /* E2BIG */, `${what}: more than ${MAX_MESSAGES} queued messages`);
       let r;
@@ -66,6 +69,7 @@ export function peekQueue(fd: number, expected: number, kind: 'stream' | 'seqpac
       if (r.data.length === 0 && ctl.fds.length === 0 && (stream || (eofPossible && total >= expected))) break;
       out.push({ data: r.data, addr: stream ? undefined : r.addr, fds: ctl.fds, creds: ctl.creds });
       total += r.data.length;
+      if (stream) size = Math.max(1, Math.min(CHUNK, expected - total));
     }
   } finally {
     setInt(fd, SOL_SOCKET, SO.PEEK_OFF, peekOff);

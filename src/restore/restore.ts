@@ -27,6 +27,7 @@ import { SYS } from '../arch/x86_64/syscalls';
 import type { ActionHook } from '../actions';
 import { readRseq, unregisterRseq } from '../task/rseq';
 import { createThreads, finishProcess, makeZombie, releaseProcess, restoreMemory, restoreProcessState, RestoreContext, RestoringProcess, takeBackStopReport } from './process-restore';
+import { makeFdRoom } from '../proc/fd-room';
 
 export interface RestoreOptions {
   imagesDir: string;
@@ -152,7 +153,10 @@ export function restore(opts: RestoreOptions): RestoreResult {
     for (const p of restoring) createThreads(p);
     // Files are opened once the tasks exist: sockets are connected by the task that made them.
     faultPoint('restore:files', opts.fault);
-    ctx.opened = opened = openFiles(live.flatMap((p) => p.fdinfo), set.files, fileCtx);
+    const fdinfo = live.flatMap((p) => p.fdinfo);
+    // Each file of the tables is opened here at once, and held until every task has taken it.
+    makeFdRoom(new Set(fdinfo.map((f) => f.id)).size);
+    ctx.opened = opened = openFiles(fdinfo, set.files, fileCtx);
 
     for (const p of restoring) restoreProcessState(p, ctx);
 
