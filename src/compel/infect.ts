@@ -32,6 +32,16 @@ const RESULT_SLOTS = 64;
 const RESULTS_OFFSET = SCRATCH_SIZE - 8 * RESULT_SLOTS;
 const RECOVERY_DATA_OFFSET = RESULTS_OFFSET - 512;
 const SAVED_TRAP_ACTION = RECOVERY_DATA_OFFSET, OUR_TRAP_ACTION = RECOVERY_DATA_OFFSET + 32, LIVE_COUNT = RECOVERY_DATA_OFFSET + 64;
+/** 32 zero bytes (32-aligned) an rseq() question may register for a moment (task/rseq.ts). */
+const RSEQ_PROBE = RECOVERY_DATA_OFFSET + 128;
+
+/**
+ * The area of a scratch area at `scratch` that a thread's rseq registration may be asked about
+ * (kernels before 5.13); the escape code unregisters it, so amber dying mid-question leaves none.
+ */
+export function rseqProbeArea(scratch: bigint): bigint {
+  return scratch + BigInt(RSEQ_PROBE);
+}
 
 /** The data buffer of a scratch area at `scratch`: after the code page, up to the recovery data. */
 export function scratchData(scratch: bigint): { data: bigint; dataSize: number } {
@@ -133,7 +143,7 @@ class Escape {
     const threads = [...this.slots.values()].map(({ slot, t }) => ({ tid: t.tid, table: this.table(slot) }));
     return escapeCode({
       base: this.base, scratch: this.scratch, scratchSize: SCRATCH_SIZE,
-      liveCount: this.scratch + BigInt(LIVE_COUNT), savedTrapAction: this.scratch + BigInt(SAVED_TRAP_ACTION),
+      liveCount: this.scratch + BigInt(LIVE_COUNT), savedTrapAction: this.scratch + BigInt(SAVED_TRAP_ACTION), rseqProbe: rseqProbeArea(this.scratch),
     }, this.table(0), threads);
   }
 

@@ -4,8 +4,9 @@
  */
 import * as fs from 'node:fs';
 import { infect, Infection, Tracee } from '../compel';
+import { rseqProbeArea } from '../compel/infect';
 import { step, UnsupportedError } from '../errors';
-import { faultPoint, hangPoint, type FaultPlan } from '../fault';
+import { faultPoint, hangPoint, pretends, type FaultPlan } from '../fault';
 import { Logger } from '../log';
 import { Entry } from '../images';
 import { classifyVma, statMappedFiles, VMA, VmaInfo } from '../mem/vma';
@@ -24,6 +25,7 @@ import { readProcLimits, RlimitEntry } from '../task/rlimits';
 import { threadAttrs, ThreadAttrs } from '../task/thread-attrs';
 import { dumpProcessAttrs, ProcessAttrs } from '../task/process-attrs';
 import { readRseq, RseqEntry } from '../task/rseq';
+import { glibcRseq, GlibcRseq } from '../task/glibc-rseq';
 import { peekPendingSignals } from '../task/signals';
 import { SYS } from '../arch/x86_64/syscalls';
 import { GpRegs } from '../arch/x86_64/regs';
@@ -108,7 +110,10 @@ function readThreadProc(pid: number, tid: number): { stat: ProcStat; status: Pro
   };
 }
 
-function threadState(s: DumpSession, t: Tracee, pid: number, inj: Injected): Omit<ThreadDump, 'regs' | 'sigmask'> {
+/** What asking a thread for its rseq registration needs (kernels before 5.13: task/rseq.ts). */
+interface RseqAsk { tp: bigint; glibc: () => GlibcRseq | undefined; area: bigint; always: boolean; whileAsked: () => void }
+
+function threadState(s: DumpSession, t: Tracee, pid: number, inj: Injected, rseq: RseqAsk): Omit<ThreadDump, 'regs' | 'sigmask'> {
   const proc = readThreadProc(pid, t.pid);
   refuseStatusState(t.pid, proc.status);
   // Everything the thread answers through injected syscalls, in one stop.
@@ -124,7 +129,7 @@ function threadState(s: DumpSession, t: Tracee, pid: number, inj: Injected): Omi
     seccompFilter: seccompMode === 2 ? s.seccomp.addThread(t.pid) : undefined,
     tid: t.pid,
     xstate: t.getXstate(),
-    rseq: readRseq(t.pid),
+    rseq: readRseq(t.pid, { t: inj, tp: rseq.tp, get glibc() { return rseq.glibc(); }, area: rseq.area, always: rseq.always, whileAsked: rseq.whileAsked }),
     sigPrivate: peekPendingSignals(t.pid, false),
     attrs: q.attrs, secbits: q.secbits, schedPolicy: q.schedPolicy, specCtrl: q.specCtrl, prctls: q.prctls,
     ...proc,
@@ -180,17 +185,21 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
   try {
     faultPoint('dump:task-state', s.fault);
     const inf = infection;
+    // glibc's rseq layout, read only if a thread has to be asked (once for all its threads).
+    let glibc: GlibcRseq | undefined | null = null;
+    const glibcOf = () => (glibc === null ? (glibc = glibcRseq(pid, snap.maps, inf.mem)) : glibc);
+    const rseqAsk = (regs: GpRegs): RseqAsk => ({ tp: regs.fs_base, glibc: glibcOf, area: rseqProbeArea(inf.scratch), always: pretends(s.fault, 'no-get-rseq-conf'), whileAsked: () => hangPoint('dump:rseq-asked', s.fault) });
     const state = step('reading task state through injected syscalls', pid, () => {
       const threads: ThreadDump[] = [];
       for (const b of before) {
         if (b.t === proc.threads[0]) {
-          threads.push({ ...threadState(s, b.t, pid, inf), regs: b.regs, sigmask: b.sigmask });
+          threads.push({ ...threadState(s, b.t, pid, inf, rseqAsk(b.regs)), regs: b.regs, sigmask: b.sigmask });
           continue;
         }
         const ti = inf.thread(b.t);
         hangPoint('dump:thread-injection', s.fault);
         try {
-          threads.push({ ...threadState(s, b.t, pid, ti), regs: b.regs, sigmask: b.sigmask });
+          threads.push({ ...threadState(s, b.t, pid, ti, rseqAsk(b.regs)), regs: b.regs, sigmask: b.sigmask });
         } finally {
           ti.release();
         }

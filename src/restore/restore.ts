@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { native } from '../native';
 import { AmberError, ImageError, step } from '../errors';
-import { faultPoint, FaultPlan } from '../fault';
+import { faultPoint, FaultPlan, pretends } from '../fault';
 import { Logger } from '../log';
 import { Progress, ProgressListener } from '../progress';
 import * as img from '../images';
@@ -26,6 +26,8 @@ import { checkInherited, InheritedFds, InheritFd, openInherited } from '../files
 import { SYS } from '../arch/x86_64/syscalls';
 import type { ActionHook } from '../actions';
 import { readRseq, unregisterRseq } from '../task/rseq';
+import { glibcRseq } from '../task/glibc-rseq';
+import { parseMaps } from '../proc/maps';
 import { createThreads, finishProcess, makeZombie, releaseProcess, restoreMemory, restoreProcessState, RestoreContext, RestoringProcess, takeBackStopReport } from './process-restore';
 import { makeFdRoom } from '../proc/fd-room';
 
@@ -225,7 +227,13 @@ function createTree(processes: ProcessImages[], scratch: bigint, stubs: Map<numb
   const root = processes[0];
   const rs = Stub.create(root.pid, scratch, opts.log, opts.sibling);
   stubs.set(root.pid, rs);
-  const own = readRseq(rs.pid);
+  // The stub is a fork of amber's main thread and holds its rseq registration: dropped. Before
+  // 5.13 the stub is asked where it is (amber's own glibc's area, or 32 zeroed bytes of its data).
+  rs.mem.write(rs.data, Buffer.alloc(32));
+  const own = readRseq(rs.pid, {
+    t: rs, tp: rs.tracee.getRegs().fs_base, area: rs.data, always: pretends(opts.fault, 'no-get-rseq-conf'),
+    get glibc() { return glibcRseq(rs.pid, parseMaps(fs.readFileSync(`/proc/${rs.pid}/maps`, 'utf8')), rs.mem); },
+  });
   if (own) unregisterRseq(rs, own);
   emptyAddressSpace(rs, scratch);
   rs.remote.call(SYS.close_range, 0, 0xffffffff, 0);

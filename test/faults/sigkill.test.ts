@@ -29,9 +29,10 @@ let memhog: string;
 let wide: string;
 
 /** A dump of pid that stops for good at `point` (AMBER_FAULT=hang:POINT), killed with SIGKILL there. */
-function killAmberAt(pid: number, point: string, dir: string): Promise<void> {
+function killAmberAt(pid: number, point: string, dir: string, alsoPlan?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(defaultAmberBin, ['dump', '-t', String(pid), '-D', dir, '--leave-running'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, AMBER_FAULT: `hang:${point}` } });
+    const plan = alsoPlan ? `${alsoPlan},hang:${point}` : `hang:${point}`;
+    const p = spawn(defaultAmberBin, ['dump', '-t', String(pid), '-D', dir, '--leave-running'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, AMBER_FAULT: plan } });
     let err = '';
     p.stderr.on('data', (d) => {
       err += d;
@@ -93,6 +94,35 @@ describe.skipIf(!isRoot || !hasCc)('SIGKILL to amber mid-dump', () => {
       expect((await waitExit(pid, 20_000))?.code).toBe(0);
     });
   }
+
+  // Kernels before 5.13: a thread asked about its rseq registration holds an area of amber's
+  // for a moment (a task without glibc's symbols; pretend:no-get-rseq-conf asks here too).
+  // Killed then, the escape code unregisters it, or the kernel would write into an unmapped
+  // area at the task's next return to user space and kill it with SIGSEGV.
+  it('killed while a thread holds the rseq area amber asked with: no registration is left', async () => {
+    const bin = path.join(work, 'rseq-threads-static');
+    const cc = spawnSync('gcc', ['-O2', '-pthread', '-static', '-o', bin, path.join(__dirname, '..', 'fixtures', 'rseq-threads.c')], { encoding: 'utf8' });
+    expect(cc.status, cc.stderr).toBe(0);
+    const child = spawn(bin, [], { stdio: 'ignore', detached: true, env: { ...process.env, GLIBC_TUNABLES: 'glibc.pthread.rseq=0' } });
+    const pid = child.pid!;
+    // Ready: four threads, all asleep.
+    for (let i = 0; i < 100 && !(fs.readdirSync(`/proc/${pid}/task`).length === 4 && fs.readdirSync(`/proc/${pid}/task`).every((t) => status(Number(t)).State.startsWith('S'))); i++) await new Promise((r) => setTimeout(r, 20));
+    try {
+      await killAmberAt(pid, 'dump:rseq-asked', path.join(work, 'rseq'), 'pretend:no-get-rseq-conf');
+      await runsOn(pid);
+      // Signals make every thread return to user space: each would meet a stale registration.
+      for (const tid of fs.readdirSync(`/proc/${pid}/task`)) process.kill(Number(tid), 'SIGCONT');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(status(pid).State).toMatch(/^S/);
+      const asked = spawnSync(process.execPath, [path.join(__dirname, '..', 'fixtures', 'rseq-ask.js'), String(pid)], { encoding: 'utf8' });
+      expect(asked.status, asked.stderr).toBe(0);
+      const threads = (JSON.parse(asked.stdout) as { threads: { kernelBefore: unknown }[] }).threads;
+      expect(threads).toHaveLength(4);
+      for (const t of threads) expect(t.kernelBefore).toBeNull();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
 
   // avx_regs keeps all sixteen ymm registers live in its own loop and checks them on SIGTERM:
   // the FPU state must survive the way back (a real SIGTRAP resets it for the handler).

@@ -17,7 +17,8 @@
  *   the kernel saved in the signal frame (delivery reset it for the handler); the trap path
  *   never lost it, since injected syscalls leave it alone.
  * Each thread finds its table by gettid (its registers as seized with syscall restart applied,
- * flags, signal mask), restores its mask; the last thread out (a count in the scratch area,
+ * flags, signal mask), restores its mask, drops an rseq registration amber's questions may have
+ * left (task/rseq.ts); the last thread out (a count in the scratch area,
  * kept by amber at least as high as the threads it changed) restores the task's own SIGTRAP
  * action and unmaps the scratch area; then the registers, and a jump to the thread's IP.
  */
@@ -41,6 +42,8 @@ export interface EscapeLayout {
   liveCount: bigint;
   /** The task's own SIGTRAP action (a kernel sigaction) in the scratch area; a handler of ~0: none saved yet. */
   savedTrapAction: bigint;
+  /** The scratch area's rseq question area: each thread out unregisters it (EINVAL if not its own). */
+  rseqProbe: bigint;
 }
 
 /** Room for the code; the thread tables follow it. */
@@ -50,7 +53,8 @@ export const ESCAPE_TABLE_SIZE = 176;
 /** Entry points, offsets from the escape area's start (the same for any threads: the dispatch comes last). */
 export interface EscapeEntries { bootstrap: bigint; cure: bigint; handler: bigint; fromTrap: bigint }
 
-const SYS_munmap = 11, SYS_rt_sigaction = 13, SYS_rt_sigprocmask = 14, SYS_gettid = 186;
+const SYS_munmap = 11, SYS_rt_sigaction = 13, SYS_rt_sigprocmask = 14, SYS_gettid = 186, SYS_rseq = 334;
+const RSEQ_LEN = 32, RSEQ_FLAG_UNREGISTER = 1, RSEQ_SIG = 0x53053053;
 const SIGTRAP = 5, SIG_SETMASK = 2;
 
 /** Register numbers of the x86_64 encoding. */
@@ -156,6 +160,9 @@ export function escapeCode(l: EscapeLayout, main: bigint, threads: readonly { ti
   a.label('fromTrap').emit(...OWN_STACK, ...mov32(R.ax, SYS_gettid), ...SYSCALL).jump([0xe9], 'dispatch', 4);
   // counted: mask; the last one out restores SIGTRAP's action and unmaps the scratch area.
   a.label('counted').emit(0x48, 0x8d, 0xb3, ...imm32(T_MASK) /* lea rsi, [rbx+mask] */, ...mov32(R.di, SIG_SETMASK), 0x31, 0xd2, ...mov32(R.r10, 8), ...mov32(R.ax, SYS_rt_sigprocmask), ...SYSCALL);
+  // A thread asked about its rseq registration (kernels before 5.13) may hold amber's area: undo
+  // it before the area goes (anyone else's answers EINVAL).
+  a.emit(...movabs(R.di, l.rseqProbe), ...mov32(R.si, RSEQ_LEN), ...mov32(R.dx, RSEQ_FLAG_UNREGISTER), ...mov32(R.r10, RSEQ_SIG), ...mov32(R.ax, SYS_rseq), ...SYSCALL);
   a.emit(...movabs(R.ax, l.liveCount), 0xf0, 0xff, 0x08 /* lock dec dword [rax] */).jump([0x75], 'regs', 1);
   // The saved action's handler word is all ones until amber's rt_sigaction has saved the task's.
   a.emit(...movabs(R.si, l.savedTrapAction), 0x48, 0x83, 0x3e, 0xff /* cmp qword [rsi], -1 */).jump([0x74], 'unmap', 1);
