@@ -45,7 +45,7 @@ export const FEATURES: Feature[] = [
   f('kcmp', 'base', 'kcmp(KCMP_FILE)', task.probeKcmp),
   f('fdinfo_ext', 'base', 'fdinfo of eventfd, epoll, signalfd and inotify files', fsp.probeFdinfoExt),
   f('clone3_set_tid', 'base', 'clone3() with set_tid (restoring PIDs)', task.probeClone3SetTid, criu),
-  f('get_rseq_conf', 'base', 'PTRACE_GET_RSEQ_CONFIGURATION (tasks with rseq: every glibc thread)', task.probeGetRseqConf, criu),
+  f('get_rseq_conf', 'base', 'PTRACE_GET_RSEQ_CONFIGURATION (without it, before 5.13, amber asks each thread where its rseq area is: glibc\'s, or none)', task.probeGetRseqConf, { ...criu, optional: true }),
   f('timer_cr_ids', 'base', 'PR_TIMER_CREATE_RESTORE_IDS (restoring POSIX timers with their ids)', task.probeTimerCrIds, { ...criu, optional: true }),
 
   // CRIU's extra group.
