@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import { GpRegs, SYSCALL_GADGET } from '../arch/x86_64/regs';
-import { absoluteJump, ESCAPE_CODE_SIZE, ESCAPE_TABLE_SIZE, escapeCode, threadTable, type EscapeEntries, type RecoveryThread } from '../arch/x86_64/recovery';
+import { absoluteJump, ESCAPE_CODE_SIZE, ESCAPE_TABLE_SIZE, escapeCode, THREAD_TABLE_TID, threadTable, type EscapeEntries, type RecoveryThread } from '../arch/x86_64/recovery';
 import { SYS } from '../arch/x86_64/syscalls';
 import { AmberError, SysError } from '../errors';
 import { MapsEntry } from '../proc/maps';
@@ -49,10 +49,10 @@ export function scratchData(scratch: bigint): { data: bigint; dataSize: number }
 }
 
 /** Where batches of syscalls run in a scratch area at `scratch` (RemoteSyscalls.rawBatch). */
-export function scratchProgram(mem: TaskMemory, scratch: bigint, withTrap = false): ProgramArea {
+export function scratchProgram(mem: TaskMemory, scratch: bigint, withTrap = false, encoded?: Map<string, { code: Buffer; count: number }>): ProgramArea {
   // Room at the end of the program for its jump to the gadget's int3 (+2), which the jump to the
   // escape code follows.
-  return { mem, code: scratch + BigInt(PROGRAM_OFFSET), codeSize: SCRATCH_DATA_OFFSET - PROGRAM_OFFSET - 5, results: scratch + BigInt(RESULTS_OFFSET), resultSlots: RESULT_SLOTS, trap: withTrap ? scratch + 2n : undefined };
+  return { mem, code: scratch + BigInt(PROGRAM_OFFSET), codeSize: SCRATCH_DATA_OFFSET - PROGRAM_OFFSET - 5, results: scratch + BigInt(RESULTS_OFFSET), resultSlots: RESULT_SLOTS, trap: withTrap ? scratch + 2n : undefined, encoded };
 }
 
 /** Threads under injection at once: the main thread and one other (process-dump.ts). */
@@ -129,6 +129,7 @@ function signalPending(tid: number): boolean {
 class Escape {
   readonly entries: EscapeEntries;
   private scratch = 0n;
+  private written = false;
   private readonly slots = new Map<number, { slot: number; t: RecoveryThread }>();
 
   constructor(private readonly mem: TaskMemory, readonly base: bigint) {
@@ -140,11 +141,10 @@ class Escape {
   }
 
   private encode() {
-    const threads = [...this.slots.values()].map(({ slot, t }) => ({ tid: t.tid, table: this.table(slot) }));
     return escapeCode({
       base: this.base, scratch: this.scratch, scratchSize: SCRATCH_SIZE,
       liveCount: this.scratch + BigInt(LIVE_COUNT), savedTrapAction: this.scratch + BigInt(SAVED_TRAP_ACTION), rseqProbe: rseqProbeArea(this.scratch),
-    }, this.table(0), threads);
+    }, this.table(0), [...Array(ESCAPE_THREADS).keys()].map((slot) => this.table(slot)));
   }
 
   at(entry: keyof EscapeEntries): bigint {
@@ -165,13 +165,15 @@ class Escape {
       if (slot === undefined) throw new AmberError(`task ${t.tid}: more threads under injection at once than the escape code holds (${ESCAPE_THREADS})`);
     }
     this.slots.set(t.tid, { slot, t });
+    // The code finds the table by the tid in it: one write, the code stays as it is.
     this.mem.write(this.table(slot), threadTable(this.table(slot), t));
-    this.write();
+    if (!this.written) this.write();
   }
 
   delete(tid: number): void {
+    const slot = this.slots.get(tid)?.slot;
     this.slots.delete(tid);
-    this.write();
+    if (slot !== undefined) this.mem.write(this.table(slot) + BigInt(THREAD_TABLE_TID), Buffer.alloc(4));
   }
 
   /** How many threads must come out before the last one unmaps the scratch area. */
@@ -183,6 +185,7 @@ class Escape {
 
   private write(): void {
     this.mem.write(this.base, this.encode().code);
+    this.written = true;
   }
 
   /** The vDSO's tail as it was (zeros), once the task runs none of it. */
@@ -199,7 +202,7 @@ export function infect(tracee: Tracee, maps: MapsEntry[], pause?: (moment: Infec
   const savedSigmask = tracee.getSigmask();
   const mem = new TaskMemory(tracee.pid);
   let scratch = 0n;
-  const resumeRegs = () => applySyscallRestart(savedRegs, true, signalPending(tracee.pid));
+  const resumeRegs = () => applySyscallRestart(savedRegs, true, () => signalPending(tracee.pid));
   const restoreTask = () => {
     // Mask first: until the registers are the task's own, it is still in (or before) the escape code.
     tracee.setSigmask(savedSigmask);
@@ -261,7 +264,9 @@ export function infect(tracee: Tracee, maps: MapsEntry[], pause?: (moment: Infec
     try { restoreTask(); escape?.erase(); } finally { mem.close(); }
     throw e;
   }
-  const remote = new RemoteSyscalls(tracee, scratch, savedRegs, scratchProgram(mem, scratch, true), pause && (() => pause('call-loaded')));
+  // Every thread's programs run at the same addresses: encoded once for all of them.
+  const encoded = new Map<string, { code: Buffer; count: number }>();
+  const remote = new RemoteSyscalls(tracee, scratch, savedRegs, scratchProgram(mem, scratch, true, encoded), pause && (() => pause('call-loaded')));
   // The threads whose registers amber has changed, for the escape code (recovery.ts).
   let live = 1;
   let savedTrapAction: KernelSigaction;
@@ -312,18 +317,18 @@ export function infect(tracee: Tracee, maps: MapsEntry[], pause?: (moment: Infec
       const mask = t.getSigmask();
       // Counted before it is changed: a count too high leaves the scratch area behind, too low
       // would unmap it under a thread still in it.
-      escape?.set({ tid: t.pid, regs: applySyscallRestart(regs, true, signalPending(t.pid)), sigmask: mask }, false);
+      escape?.set({ tid: t.pid, regs: applySyscallRestart(regs, true, () => signalPending(t.pid)), sigmask: mask }, false);
       escape?.setLive(++live);
       // Parked at the jump to the escape code before its mask changes: a thread amber leaves
       // behind at any point from here on finds its way back (orig_ax -1: no syscall restart).
       t.setRegs({ ...regs, ip: scratch + 3n, orig_ax: BigInt.asUintN(64, -1n) });
       t.setSigmask(INJECTION_SIGMASK);
       return {
-        remote: new RemoteSyscalls(t, scratch, regs, scratchProgram(mem, scratch, true)), mem, ...scratchData(scratch),
+        remote: new RemoteSyscalls(t, scratch, regs, scratchProgram(mem, scratch, true, encoded)), mem, ...scratchData(scratch),
         release() {
           // Mask first: until its registers are its own again, the thread is parked at the trap.
           t.setSigmask(mask);
-          t.setRegs(applySyscallRestart(regs, true, signalPending(t.pid)));
+          t.setRegs(applySyscallRestart(regs, true, () => signalPending(t.pid)));
           escape?.setLive(--live);
           escape?.delete(t.pid);
         },

@@ -25,6 +25,12 @@ export interface ProgramArea {
    * when the next program overwrites this one. None in a restore stub (programs end in int3).
    */
   readonly trap?: bigint;
+  /**
+   * Programs already encoded for this area, by their calls: threads of one process run the same
+   * queries, and encoding them for each of 1,000 threads cost 40 ms. Shared by the areas of one
+   * scratch area (the same addresses); optional.
+   */
+  readonly encoded?: Map<string, { code: Buffer; count: number }>;
 }
 
 const NO_SYSCALL = BigInt.asUintN(64, -1n);
@@ -75,10 +81,18 @@ export class RemoteSyscalls {
     const out: bigint[] = [];
     for (let at = 0; at < calls.length;) {
       let n = Math.min(p.resultSlots, calls.length - at);
-      let code: Buffer | undefined;
-      while (!(code = encodeSyscallProgram(calls.slice(at, at + n), p.results, p.codeSize))) n = Math.max(1, n >> 1);
-      if (p.trap !== undefined) code = Buffer.concat([code.subarray(0, code.length - 1), jumpTo(p.code + BigInt(code.length - 1), p.trap)]);
-      p.mem.write(p.code, code);
+      // The program for the calls from `at` on (as many as fit), encoded once per area.
+      const key = p.encoded && `${p.trap ?? ''}|${calls.slice(at).map((c) => `${c.nr}:${c.args.join(',')}`).join(';')}`;
+      const known = key === undefined ? undefined : p.encoded!.get(key);
+      let code: Buffer | undefined = known?.code;
+      if (known) {
+        n = known.count;
+      } else {
+        while (!(code = encodeSyscallProgram(calls.slice(at, at + n), p.results, p.codeSize))) n = Math.max(1, n >> 1);
+        if (p.trap !== undefined) code = Buffer.concat([code.subarray(0, code.length - 1), jumpTo(p.code + BigInt(code.length - 1), p.trap)]);
+        if (key !== undefined && p.encoded!.size < 256) p.encoded!.set(key, { code, count: n });
+      }
+      p.mem.write(p.code, code!);
       this.tracee.setRegs({ ...this.base, ip: p.code, orig_ax: NO_SYSCALL });
       this.beforeResume?.();
       this.tracee.contToTrap(`running ${n} syscalls (${syscallName(calls[at].nr)} first) inside it`);

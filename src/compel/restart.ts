@@ -19,16 +19,17 @@ const EINTR_ON_STOP = new Set([232n, 281n, 441n]);
 /**
  * @param restartBlockKept true when the kernel still holds the task's restart block (the same
  * task resumes after a dump); false for a restored task, whose restart block is gone.
- * @param signalPending a signal waits for the thread: an EINTR is then the program's to see.
+ * @param signalPending a signal waits for the thread: an EINTR is then the program's to see (a
+ * function: asked only for an EINTR of an epoll wait, the one case it decides).
  */
-export function applySyscallRestart(regs: GpRegs, restartBlockKept: boolean, signalPending = true): GpRegs {
+export function applySyscallRestart(regs: GpRegs, restartBlockKept: boolean, signalPending: boolean | (() => boolean) = true): GpRegs {
   const out = { ...regs };
   const origAx = BigInt.asIntN(64, regs.orig_ax);
   if (origAx >= 0n) {
     const ax = BigInt.asIntN(64, regs.ax);
     // An epoll wait that our freeze interrupted returns EINTR: with no signal to explain it, the
     // program would see a spurious error. The wait starts over (a timeout only lengthens).
-    const frozenEpoll = ax === EINTR && EINTR_ON_STOP.has(origAx) && !signalPending;
+    const frozenEpoll = ax === EINTR && EINTR_ON_STOP.has(origAx) && !(typeof signalPending === 'function' ? signalPending() : signalPending);
     if (ax === ERESTARTSYS || ax === ERESTARTNOINTR || ax === ERESTARTNOHAND || frozenEpoll) {
       out.ax = regs.orig_ax;
       out.ip = regs.ip - SYSCALL_INSN_LEN;

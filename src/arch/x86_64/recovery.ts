@@ -16,7 +16,7 @@
  *   this code (handler: a traced task never runs it). The handler first reloads the FPU state
  *   the kernel saved in the signal frame (delivery reset it for the handler); the trap path
  *   never lost it, since injected syscalls leave it alone.
- * Each thread finds its table by gettid (its registers as seized with syscall restart applied,
+ * Each thread finds its table by gettid (the tid in each table; its registers as seized with syscall restart applied,
  * flags, signal mask), restores its mask, drops an rseq registration amber's questions may have
  * left (task/rseq.ts); the last thread out (a count in the scratch area,
  * kept by amber at least as high as the threads it changed) restores the task's own SIGTRAP
@@ -63,6 +63,8 @@ const R = { ax: 0, cx: 1, dx: 2, bx: 3, sp: 4, bp: 5, si: 6, di: 7, r8: 8, r9: 9
 /** A thread table: what the registers are loaded from, in this order, then the mask and the tail. */
 const TABLE_REGS = ['r15', 'r14', 'r13', 'r12', 'r11', 'r10', 'r9', 'r8', 'bp', 'dx', 'si', 'di', 'cx', 'ax'] as const;
 const T_SP = 8 * TABLE_REGS.length, T_FLAGS = T_SP + 8, T_MASK = T_FLAGS + 8, T_TAIL_ADDR = T_MASK + 8, T_TAIL = T_TAIL_ADDR + 8;
+/** The thread's id (u32) after its 24-byte tail: the dispatch compares gettid with it; 0 is no thread. */
+const T_TID = T_TAIL + 24;
 
 /** Offsets in a signal frame's ucontext (x86_64): uc_mcontext at 40, its fpstate pointer 184 in. */
 const UC_FPSTATE = 40 + 184;
@@ -134,10 +136,11 @@ class Asm {
 }
 
 /**
- * The escape code for `threads` (each with the address of its table), for an escape area at
- * `l.base`. `main` is the table the bootstrap and cure paths use (the infected main thread's).
+ * The escape code for an escape area at `l.base` whose thread tables are at `tables`: it finds
+ * a thread's table by the tid written in it (threadTable), so it does not change as threads
+ * come and go. `main` is the table the bootstrap and cure paths use (the infected main thread's).
  */
-export function escapeCode(l: EscapeLayout, main: bigint, threads: readonly { tid: number; table: bigint }[]): { code: Buffer; entries: EscapeEntries } {
+export function escapeCode(l: EscapeLayout, main: bigint, tables: readonly bigint[]): { code: Buffer; entries: EscapeEntries } {
   const a = new Asm();
   // bootstrap: amber's mmap; left alone, unmap what it returned (a failed mmap's -errno makes
   // munmap fail, harmless) and come back.
@@ -175,16 +178,14 @@ export function escapeCode(l: EscapeLayout, main: bigint, threads: readonly { ti
   a.label('regs').emit(0xff, 0xb3, ...imm32(T_FLAGS) /* push [rbx+flags] */, 0x9d /* popfq */);
   TABLE_REGS.forEach((name, i) => a.emit(...loadFromRbx(R[name], 8 * i)));
   a.emit(...loadFromRbx(R.sp, T_SP), 0xff, 0xa3, ...imm32(T_TAIL_ADDR) /* jmp [rbx+tail] */);
-  // dispatch: cmp eax, tid; jne next; movabs rbx, table; jmp counted. None matched: ud2.
+  // dispatch: movabs rbx, table; cmp eax, [rbx+tid]; je counted; for each table. None matched: ud2.
   a.label('dispatch');
-  threads.forEach((t, i) => {
-    a.emit(0x3d, ...imm32(t.tid)).jump([0x75], `next${i}`, 1);
-    a.emit(...movabs(R.bx, t.table)).jump([0xe9], 'counted', 4);
-    a.label(`next${i}`);
-  });
+  for (const table of tables) {
+    a.emit(...movabs(R.bx, table), 0x3b, 0x83, ...imm32(T_TID) /* cmp eax, [rbx+tid] */).jump([0x0f, 0x84], 'counted', 4);
+  }
   a.emit(0x0f, 0x0b);
   const code = a.done();
-  if (code.length > ESCAPE_CODE_SIZE) throw new Error(`escape code of ${code.length} bytes for ${threads.length} threads`);
+  if (code.length > ESCAPE_CODE_SIZE) throw new Error(`escape code of ${code.length} bytes for ${tables.length} thread tables`);
   const entries = { bootstrap: a.offsetOf('bootstrap'), cure: a.offsetOf('cure'), handler: a.offsetOf('handler'), fromTrap: a.offsetOf('fromTrap') };
   return { code, entries };
 }
@@ -198,8 +199,12 @@ export function threadTable(at: bigint, t: RecoveryThread): Buffer {
   b.writeBigUInt64LE(BigInt.asUintN(64, t.sigmask), T_MASK);
   b.writeBigUInt64LE(at + BigInt(T_TAIL), T_TAIL_ADDR);
   Buffer.from([...movabs(R.bx, t.regs.bx), 0xff, 0x25, 0, 0, 0, 0, ...imm64(t.regs.ip)]).copy(b, T_TAIL);
+  b.writeUInt32LE(t.tid, T_TID);
   return b;
 }
+
+/** Where a table's tid is: writing 0 there takes the thread out of the dispatch. */
+export const THREAD_TABLE_TID = T_TID;
 
 /** `jmp [rip+0]; .quad to`: an absolute jump (14 bytes), from anywhere to anywhere. */
 export function absoluteJump(to: bigint): Buffer {
