@@ -9,6 +9,7 @@ import { SYS } from '../arch/x86_64/syscalls';
 import { Injected } from './injected';
 import { runQuery, type Query } from './queries';
 import { mutated } from '../mutant';
+import type { ProgramCall } from '../arch/x86_64/syscall-program';
 
 const PR_GET_TSC = 25, PR_SET_TSC = 26, PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30;
 const PR_MCE_KILL = 33, PR_MCE_KILL_GET = 34, PR_MCE_KILL_SET = 1, PR_MCE_KILL_DEFAULT = 2;
@@ -79,13 +80,21 @@ export function dumpMmPrctls(t: Injected): MmPrctls {
 }
 
 /** `fresh`: what the stub reads (timer slack is inherited from the restorer). */
-export function restoreThreadPrctls(t: Injected, p: Partial<ThreadPrctls>, fresh: ThreadPrctls): void {
-  if (mutated('skip-prctl-states')) return;
-  if (p.timerslack && p.timerslack !== fresh.timerslack) t.remote.call(SYS.prctl, PR_SET_TIMERSLACK, p.timerslack);
-  if (p.tsc && p.tsc !== PR_TSC_ENABLE) t.remote.call(SYS.prctl, PR_SET_TSC, p.tsc);
-  if (p.mceKill !== undefined && p.mceKill !== PR_MCE_KILL_DEFAULT && p.mceKill !== fresh.mceKill) t.remote.call(SYS.prctl, PR_MCE_KILL, PR_MCE_KILL_SET, p.mceKill, 0, 0);
+/** The calls that set a thread's prctl states where they differ from `fresh`'s, for one batch. */
+export function threadPrctlCalls(p: Partial<ThreadPrctls>, fresh: ThreadPrctls): ProgramCall[] {
+  if (mutated('skip-prctl-states')) return [];
+  const calls: ProgramCall[] = [];
+  if (p.timerslack && p.timerslack !== fresh.timerslack) calls.push({ nr: SYS.prctl, args: [PR_SET_TIMERSLACK, p.timerslack] });
+  if (p.tsc && p.tsc !== PR_TSC_ENABLE) calls.push({ nr: SYS.prctl, args: [PR_SET_TSC, p.tsc] });
+  if (p.mceKill !== undefined && p.mceKill !== PR_MCE_KILL_DEFAULT && p.mceKill !== fresh.mceKill) calls.push({ nr: SYS.prctl, args: [PR_MCE_KILL, PR_MCE_KILL_SET, p.mceKill, 0, 0] });
   // Needs CAP_SYS_RESOURCE: a restorer without it fails here, naming the call.
-  if (p.ioFlusher) t.remote.call(SYS.prctl, PR_SET_IO_FLUSHER, 1, 0, 0, 0);
+  if (p.ioFlusher) calls.push({ nr: SYS.prctl, args: [PR_SET_IO_FLUSHER, 1, 0, 0, 0] });
+  return calls;
+}
+
+export function restoreThreadPrctls(t: Injected, p: Partial<ThreadPrctls>, fresh: ThreadPrctls): void {
+  const calls = threadPrctlCalls(p, fresh);
+  if (calls.length) t.remote.callBatch(calls);
 }
 
 /** Last, once every mapping is in place: MDWE would forbid making a mapping executable later. */

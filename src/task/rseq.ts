@@ -96,6 +96,11 @@ export function unregisterRseq(t: Injected, e: RseqEntry): void {
   t.remote.call(SYS.rseq, e.rseq_abi_pointer, e.rseq_abi_size, RSEQ_FLAG_UNREGISTER, e.signature);
 }
 
+/** The call that registers `e`, for a batch. */
+export function registerRseqCall(e: RseqEntry): { nr: number; args: (number | bigint)[] } {
+  return { nr: SYS.rseq, args: [e.rseq_abi_pointer, e.rseq_abi_size, 0, e.signature] };
+}
+
 export function registerRseq(t: Injected, e: RseqEntry): void {
   t.remote.call(SYS.rseq, e.rseq_abi_pointer, e.rseq_abi_size, 0, e.signature);
 }

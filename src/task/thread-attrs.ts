@@ -4,6 +4,7 @@
  */
 import { SYS } from '../arch/x86_64/syscalls';
 import { isErrorResult } from '../compel/remote-syscalls';
+import type { ProgramCall } from '../arch/x86_64/syscall-program';
 import { SysError } from '../errors';
 import { Injected } from './injected';
 import type { Query } from './queries';
@@ -45,17 +46,27 @@ export const threadAttrs: Query<ThreadAttrs> = {
   },
 };
 
-export function restoreThreadAttrs(t: Injected, a: ThreadAttrs): void {
+/**
+ * The calls that give a thread its attributes, for one batch; the sigaltstack struct goes into
+ * the data buffer at `at` (24 bytes).
+ */
+export function threadAttrCalls(t: Injected, a: ThreadAttrs, at = 0): ProgramCall[] {
+  const calls: ProgramCall[] = [];
   if (!(a.sas.ss_flags & SS_DISABLE)) {
     const b = Buffer.alloc(24);
     b.writeBigUInt64LE(a.sas.ss_sp, 0);
     // SS_ONSTACK is a state, not a setting: the kernel derives it from the stack pointer.
     b.writeInt32LE((a.sas.ss_flags & ~1) | 0, 8);
     b.writeBigUInt64LE(a.sas.ss_size, 16);
-    t.mem.write(t.data, b);
-    t.remote.call(SYS.sigaltstack, t.data, 0);
+    t.mem.write(t.data + BigInt(at), b);
+    calls.push({ nr: SYS.sigaltstack, args: [t.data + BigInt(at), 0] });
   }
-  if (a.futexRla !== 0n) t.remote.call(SYS.set_robust_list, a.futexRla, a.futexRlaLen);
-  t.remote.call(SYS.set_tid_address, a.clearTidAddr);
-  if (a.pdeathSig && !mutated('skip-pdeathsig')) t.remote.call(SYS.prctl, PR_SET_PDEATHSIG, a.pdeathSig);
+  if (a.futexRla !== 0n) calls.push({ nr: SYS.set_robust_list, args: [a.futexRla, a.futexRlaLen] });
+  calls.push({ nr: SYS.set_tid_address, args: [a.clearTidAddr] });
+  if (a.pdeathSig && !mutated('skip-pdeathsig')) calls.push({ nr: SYS.prctl, args: [PR_SET_PDEATHSIG, a.pdeathSig] });
+  return calls;
+}
+
+export function restoreThreadAttrs(t: Injected, a: ThreadAttrs): void {
+  t.remote.callBatch(threadAttrCalls(t, a));
 }
