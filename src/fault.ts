@@ -50,9 +50,10 @@ export function faultPoint(point: FaultPoint | string, plan: FaultPlan): void {
 
 /**
  * `pretend:WHAT` in the plan: amber behaves as on a kernel that lacks a feature, so the fallback
- * for older kernels runs here (no-get-rseq-conf: rseq found by asking each thread, task/rseq.ts).
+ * for older kernels runs here (no-get-rseq-conf: rseq found by asking each thread, task/rseq.ts;
+ * no-eventfd-semaphore-row: an eventfd's EFD_SEMAPHORE found by reading it, files/eventfd.ts).
  */
-export function pretends(plan: FaultPlan, what: 'no-get-rseq-conf'): boolean {
+export function pretends(plan: FaultPlan, what: 'no-get-rseq-conf' | 'no-eventfd-semaphore-row'): boolean {
   return planHas(plan, `pretend:${what}`);
 }
 

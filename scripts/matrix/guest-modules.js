@@ -16,8 +16,17 @@ const { spawnSync } = require('node:child_process');
 const { MatrixError } = require('./errors');
 const { packDir } = require('./cpio');
 
-/** What /init loads; those built into a kernel are left out for it. */
-const GUEST_MODULES = ['virtio_pci', '9pnet_virtio', '9p'];
+/**
+ * What /init loads; those built into a kernel are left out for it: the 9p mounts, then what
+ * amber and the zdtm tests use that Debian builds as modules: sock_diag for every socket family
+ * amber dumps (without them every socket test fails with ENOENT), nftables for the network lock,
+ * veth and tun for the network tests.
+ */
+const GUEST_MODULES = [
+  'virtio_pci', '9pnet_virtio', '9p',
+  'unix_diag', 'inet_diag', 'tcp_diag', 'udp_diag', 'raw_diag', 'af_packet_diag', 'netlink_diag',
+  'nf_tables', 'veth', 'tun',
+];
 
 const canonical = (name) => name.replace(/-/g, '_');
 const moduleName = (file) => canonical(path.basename(file).replace(/\.ko(\.xz|\.zst|\.gz)?$/, ''));

@@ -17,7 +17,7 @@ const { packDir } = require('./cpio');
 const log = require('./log').createLog('rootfs');
 
 /** minbase (maintainer scripts run: the host's own architecture) gets these on top. */
-const PACKAGES = ['kmod', 'mount', 'procps', 'iproute2', 'psmisc'];
+const PACKAGES = ['kmod', 'mount', 'procps', 'iproute2', 'psmisc', 'nftables'];
 /**
  * extract (packages only unpacked: another architecture, whose maintainer scripts this machine
  * cannot run without binfmt_misc) gets these, which work unconfigured.

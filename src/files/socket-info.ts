@@ -1,6 +1,7 @@
 /** What kind of socket an fd of a task is (SO_DOMAIN/SO_TYPE/SO_PROTOCOL on a duplicate), once per fd. */
 import * as fs from 'node:fs';
 import { native } from '../native';
+import { NR, sys } from '../check/sys';
 import { UnsupportedError } from '../errors';
 import { getInts, SO, SOL_SOCKET } from '../net/sockopt';
 import { FileDumpContext, OpenFd } from './types';
@@ -33,6 +34,20 @@ function netnsCookie(fd: number): bigint | undefined {
   }
 }
 
+const SIOCGSKNS = 0x894c;
+
+/** Whether the socket's network namespace (SIOCGSKNS: an nsfs fd) is not the dumper's; undefined if it cannot tell. */
+function otherNetnsBySkns(fd: number, ctx: FileDumpContext): boolean | undefined {
+  const r = sys(NR.ioctl, fd, SIOCGSKNS, 0);
+  if (r.ret < 0) return undefined;
+  try {
+    const own = memo(ctx, 'netns-ino', () => fs.statSync('/proc/thread-self/ns/net').ino);
+    return fs.fstatSync(r.ret).ino !== own;
+  } finally {
+    fs.closeSync(r.ret);
+  }
+}
+
 export function socketInfo(f: OpenFd, ctx: FileDumpContext): SocketInfo {
   const key = `sockinfo:${f.pid}:${f.fd}`;
   let info = ctx.cache.get(key) as SocketInfo | undefined;
@@ -47,7 +62,9 @@ export function socketInfo(f: OpenFd, ctx: FileDumpContext): SocketInfo {
       try { return netnsCookie(probe); } finally { fs.closeSync(probe); }
     });
     const its = netnsCookie(fd);
-    if (own !== undefined && its !== undefined && its !== own) {
+    // Before 5.14 (no SO_NETNS_COOKIE) the socket names its namespace with SIOCGSKNS instead.
+    const other = own !== undefined && its !== undefined ? its !== own : otherNetnsBySkns(fd, ctx);
+    if (other) {
       throw new UnsupportedError(f.pid, `fd ${f.fd} (${f.link})`, 'the socket belongs to another network namespace, which amber does not carry yet');
     }
   }

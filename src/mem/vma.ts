@@ -92,6 +92,16 @@ function classifyVmaKind(m: MapsEntry, pid: number): VmaInfo {
     case '[vvar_vclock]':
       return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.AREA_VVAR, flags: MAP_PRIVATE | MAP_ANONYMOUS }, pages: 'none' };
   }
+  // Kinds refused by what they are, before their flags or inode number speak: an io_uring ring
+  // is VM_IO on older kernels (remap_pfn_range), and the first SysV segment of an IPC
+  // namespace is shmid 0, which maps shows as inode 0.
+  if (m.path.startsWith('/SYSV')) {
+    throw new UnsupportedError(pid, where, `System V shared memory segment ${m.inode} (shmat): SysV IPC belongs to the IPC namespace, which amber does not dump, so the segment and its attachment cannot be carried`);
+  }
+  if (m.path.startsWith('anon_inode:')) {
+    // Rings of an fd kind amber does not carry (io_uring, perf_event, ...): the fd says which.
+    throw new UnsupportedError(pid, where, `a mapping of ${m.path.slice(11)} (its fd's kind is not supported yet)`);
+  }
   // The kernel's own mappings above carry io/pf and the like; every other one answers to the table.
   const refusal = refusedVmFlag(flagsSet);
   if (refusal) throw new UnsupportedError(pid, where, refusal);
@@ -106,11 +116,8 @@ function classifyVmaKind(m: MapsEntry, pid: number): VmaInfo {
     if (m.path === '[stack]') status |= VMA.AREA_STACK;
     return { entry: { ...base, status, flags: MAP_PRIVATE | MAP_ANONYMOUS | growsDown, pgoff: 0n }, pages: 'all' };
   }
-  // Shared anonymous memory shows as a deleted /dev/zero (or SYSV for IPC shm).
-  if (m.path.startsWith('/dev/zero') || m.path.startsWith('/SYSV')) {
-    if (m.path.startsWith('/SYSV')) {
-      throw new UnsupportedError(pid, where, `System V shared memory segment ${m.inode} (shmat): SysV IPC belongs to the IPC namespace, which amber does not dump, so the segment and its attachment cannot be carried`);
-    }
+  // Shared anonymous memory shows as a deleted /dev/zero.
+  if (m.path.startsWith('/dev/zero')) {
     return {
       entry: { ...base, status: VMA.AREA_REGULAR | VMA.ANON_SHARED, flags: MAP_SHARED | MAP_ANONYMOUS, shmid: BigInt(m.inode) },
       pages: 'object',
@@ -123,10 +130,6 @@ function classifyVmaKind(m: MapsEntry, pid: number): VmaInfo {
       return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.FILE_SHARED | VMA.AREA_MEMFD, fdflags: m.write || flagsSet.has('mw') ? O_RDWR : O_RDONLY }, path: m.path, pages: 'none' };
     }
     return { entry: { ...base, status: VMA.AREA_REGULAR | VMA.FILE_PRIVATE | VMA.AREA_MEMFD, flags: MAP_PRIVATE | growsDown, fdflags: O_RDONLY }, path: m.path, pages: 'anon' };
-  }
-  if (m.path.startsWith('anon_inode:')) {
-    // Rings of an fd kind amber does not carry (io_uring, perf_event, ...): the fd says which.
-    throw new UnsupportedError(pid, where, `a mapping of ${m.path.slice(11)} (its fd's kind is not supported yet)`);
   }
   if (!m.path.startsWith('/')) throw new UnsupportedError(pid, where, 'mapping of an unknown kind');
   // An unlinked file (a POSIX shm object after shm_unlink, a replaced library): a ghost, checked

@@ -87,7 +87,11 @@ export function readRseq(tid: number, probe?: RseqProbe): RseqEntry | undefined 
   const k = probe?.always ? 'unknown' : kernelRseq(tid);
   if (k !== 'unknown') return k;
   if (!probe) throw new UnsupportedError(tid, 'rseq', 'this kernel lacks PTRACE_GET_RSEQ_CONFIGURATION (5.13+): amber check --feature get_rseq_conf');
-  if (probe.glibc) return askThread(tid, probe, BigInt.asUintN(64, probe.tp + probe.glibc.offset), "glibc's (thread pointer + __rseq_offset)");
+  // A thread without a thread pointer yet (a program just exec'd, before its loader set TLS up)
+  // has no glibc registration yet either: asked with amber's area, like a task without glibc.
+  if (probe.glibc && probe.tp !== 0n && probe.glibc.offset !== 0n) {
+    return askThread(tid, probe, BigInt.asUintN(64, probe.tp + probe.glibc.offset), "glibc's (thread pointer + __rseq_offset)");
+  }
   if (probe.area !== undefined) return askThread(tid, probe, probe.area, AMBERS);
   throw new UnsupportedError(tid, 'rseq', 'this kernel lacks PTRACE_GET_RSEQ_CONFIGURATION (5.13+) and the task has no glibc to say where its rseq area would be');
 }

@@ -14,13 +14,21 @@
 #define SO_NETNS_COOKIE 71
 #endif
 
+/* The socket's network namespace: its cookie (5.14+), else the inode of the nsfs file SIOCGSKNS gives. */
 static uint64_t cookie(int fd)
 {
 	uint64_t c = 0;
 	socklen_t len = sizeof(c);
-	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &c, &len))
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &c, &len) == 0)
+		return c;
+	if (errno != ENOPROTOOPT)
 		zdtm_fail("SO_NETNS_COOKIE: %m");
-	return c;
+	int ns = ioctl(fd, SIOCGSKNS, 0);
+	struct stat st;
+	if (ns < 0 || fstat(ns, &st))
+		zdtm_fail("SIOCGSKNS: %m");
+	close(ns);
+	return st.st_ino;
 }
 
 int main(int argc, char **argv)
