@@ -12,7 +12,8 @@ const F_SETFL = 4;
 export const EFD_SEMAPHORE = 1;
 
 /**
- * Whether an eventfd is a semaphore (EFD_SEMAPHORE), where fdinfo does not say (before 6.6):
+ * Whether an eventfd is a semaphore (EFD_SEMAPHORE), where fdinfo does not say (older kernels:
+ * 5.10 has no eventfd-semaphore row; 6.18 has):
  * through amber's duplicate of it, a read takes 1 from a semaphore and all from a counter.
  * The count is made at least 2 first (a count of 1 reads 1 either way; a read of 0 would block)
  * and is left as it was. The tree is frozen, so no task of it sees the count move; what it may
