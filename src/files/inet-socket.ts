@@ -257,7 +257,7 @@ export const inetSocket: FileKind = {
       flags: f.info.flags & ~O_CLOEXEC, backlog: state === TCP_LISTEN ? d?.wqueue ?? 0 : 0,
       // One word for IPv4, four for IPv6, both always (zeros when unconnected): CRIU refuses other counts.
       src_addr: familyWords(local.addr, family), dst_addr: familyWords(remote?.addr, family),
-      fown: NO_FOWN, opts: dumpSockOpts(sfd, { tcp }), ip_opts: ipOpts(sfd, family, type, protocol),
+      fown: NO_FOWN, opts: dumpSockOpts(sfd, { tcp, tcpIdle: tcp && (state === TCP_LISTEN || state === TCP_CLOSE) }), ip_opts: ipOpts(sfd, family, type, protocol),
       // Only when shut down: CRIU's restore calls shutdown(2) whenever the field is there.
       shutdown: d?.shutdown || undefined, owner_pid: f.pid === process.pid ? 0 : f.pid, int_opts: dumpIntOpts(sfd, family, type),
     };

@@ -3,6 +3,7 @@
  * a duplicate of the socket at dump and set on the new socket at restore. Buffer sizes are set
  * only where the program set them (SO_BUF_LOCK), since setting one turns autotuning off.
  */
+import * as fs from 'node:fs';
 import { native } from '../native';
 import { Entry } from '../images';
 import { getInt, getInts, getTimeval, setInt, setTimeval, SO, SOL_SOCKET, SOL_TCP } from './sockopt';
@@ -12,7 +13,34 @@ const SOCK_SNDBUF_LOCK = 1, SOCK_RCVBUF_LOCK = 2;
 const TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6;
 const SO_LOCK_FILTER = 44;
 
-export function dumpSockOpts(fd: number, opts: { tcp?: boolean } = {}): Entry {
+/**
+ * What a socket's buffers are unless the program set them: net.core.{w,r}mem_default, or for
+ * TCP the middle value of net.ipv4.tcp_{w,r}mem.
+ */
+function defaultBuffers(tcp: boolean): { snd?: number; rcv?: number } {
+  const read = (file: string) => {
+    try {
+      const v = fs.readFileSync(`/proc/sys/net/${file}`, 'utf8').trim().split(/\s+/);
+      return Number(tcp ? v[1] : v[0]);
+    } catch {
+      return undefined;
+    }
+  };
+  return tcp ? { snd: read('ipv4/tcp_wmem'), rcv: read('ipv4/tcp_rmem') } : { snd: read('core/wmem_default'), rcv: read('core/rmem_default') };
+}
+
+/**
+ * SO_BUF_LOCK's bits where the kernel has no SO_BUF_LOCK (before 5.14): a buffer of another
+ * size than the system default was set by the program. Not for a connected TCP socket, whose
+ * sizes move by themselves (autotuning), so that which were set cannot be told there.
+ */
+function guessBufLock(sndbuf: number, rcvbuf: number, tcp: boolean, tcpIdle: boolean): number {
+  if (tcp && !tcpIdle) return 0;
+  const d = defaultBuffers(tcp);
+  return (d.snd !== undefined && sndbuf !== d.snd ? SOCK_SNDBUF_LOCK : 0) | (d.rcv !== undefined && rcvbuf !== d.rcv ? SOCK_RCVBUF_LOCK : 0);
+}
+
+export function dumpSockOpts(fd: number, opts: { tcp?: boolean; tcpIdle?: boolean } = {}): Entry {
   const snd = getTimeval(fd, SO.SNDTIMEO), rcv = getTimeval(fd, SO.RCVTIMEO);
   const lingerB = native.getsockopt(fd, SOL_SOCKET, SO.LINGER, 8);
   const dev = native.getsockopt(fd, SOL_SOCKET, SO.BINDTODEVICE, 64);
@@ -38,7 +66,7 @@ export function dumpSockOpts(fd: number, opts: { tcp?: boolean } = {}): Entry {
     so_broadcast: o.broadcast !== 0,
     so_keepalive: o.keepalive !== 0,
     so_oobinline: o.oobinline,
-    so_buf_lock: o.bufLock ?? 0,
+    so_buf_lock: o.bufLock ?? guessBufLock(o.sndbuf!, o.rcvbuf!, !!opts.tcp, !!opts.tcpIdle),
   };
   if (lingerB.length >= 8 && lingerB.readInt32LE(0)) e.so_linger = lingerB.readInt32LE(4);
   const filter = native.getFilter(fd);

@@ -69,19 +69,26 @@ int main(int argc, char **argv)
 			zdtm_fail("pthread_create");
 	}
 	zdtm_sleep_ms(100);
-	for (i = 0; i < N; i++)
+	/* epoll_pwait2 is 5.11+: on older kernels its waiter ends at once with ENOSYS; the others stay. */
+	int n = N;
+	if (w[N - 1].returned && w[N - 1].ret < 0 && w[N - 1].err == ENOSYS) {
+		zdtm_log("epoll_pwait2: ENOSYS, left out");
+		pthread_join(t[N - 1], NULL);
+		n = N - 1;
+	}
+	for (i = 0; i < n; i++)
 		if (w[i].returned)
 			zdtm_fail("waiter %d returned before the checkpoint", i);
 
 	zdtm_ready();
 	zdtm_wait_for_term();
 
-	for (i = 0; i < N; i++)
+	for (i = 0; i < n; i++)
 		zdtm_check(!w[i].returned, "waiter %d (kind %d) returned %d (%s) without an event", i, i, w[i].ret, strerror(w[i].err));
-	for (i = 0; i < N; i++)
+	for (i = 0; i < n; i++)
 		if (write(w[i].efd, &one, sizeof(one)) != sizeof(one))
 			zdtm_fail("write: %m");
-	for (i = 0; i < N; i++) {
+	for (i = 0; i < n; i++) {
 		pthread_join(t[i], NULL);
 		zdtm_check(w[i].ret == 1 && w[i].data == (uint64_t)(0x1000 + i), "waiter %d: ret %d data %llx", i, w[i].ret, (unsigned long long)w[i].data);
 	}

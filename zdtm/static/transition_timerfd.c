@@ -133,6 +133,16 @@ int main(int argc, char **argv)
 		if (timerfd_gettime(t->fd, &cur))
 			zdtm_fail("timerfd_gettime: %m");
 		uint64_t value = cur.it_value.tv_sec * 1000000000ULL + cur.it_value.tv_nsec;
+		/*
+		 * 0 left: disarmed, or due this very moment with the kernel's timer not run yet (seen
+		 * under emulation). An armed periodic timer shows time left again a moment later.
+		 */
+		for (int again = 0; value == 0 && again < 5; again++) {
+			zdtm_sleep_ms(1 + t->period_ns / 2000000);
+			if (timerfd_gettime(t->fd, &cur))
+				zdtm_fail("timerfd_gettime: %m");
+			value = cur.it_value.tv_sec * 1000000000ULL + cur.it_value.tv_nsec;
+		}
 		uint64_t elapsed = (end - t->t0) / t->period_ns;
 		int fl = fcntl(t->fd, F_GETFL);
 		zdtm_log("timerfd %d: %llu expirations (%llu at ready), %llu periods elapsed, %llu stretches (%.0f ms) checked",
