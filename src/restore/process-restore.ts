@@ -31,12 +31,13 @@ import { restoreItimers } from '../task/itimers';
 import { restorePosixTimers } from '../task/posix-timers';
 import { readProcLimits, restoreRlimits } from '../task/rlimits';
 import { parseStatus, statusHex } from '../proc/status';
-import { threadAttrCalls } from '../task/thread-attrs';
-import { commCall, restoreComm, restoreProcessAttrs } from '../task/process-attrs';
-import { queuePendingSignals } from '../task/signals';
-import { restoreCreds } from '../task/creds';
-import { restoreSched } from '../task/sched';
-import { affinityFromStatus, restoreThreadCpu } from '../task/thread-cpu';
+import { addThreadAttrs } from '../task/thread-attrs';
+import { addComm, restoreComm, restoreProcessAttrs } from '../task/process-attrs';
+import { CallBatch } from '../task/call-batch';
+import { addPendingSignals, queuePendingSignals } from '../task/signals';
+import { addCreds } from '../task/creds';
+import { addSched } from '../task/sched';
+import { addThreadCpu, affinityFromStatus } from '../task/thread-cpu';
 import { dumpThreadPrctls, restoreMmPrctls, threadPrctlCalls, type ThreadPrctls } from '../task/prctl-states';
 import { restoreMembarrier } from '../task/membarrier';
 import { restoreSeccomp } from '../task/seccomp';
@@ -186,30 +187,33 @@ function enterCwd(s: Stub, cwd: img.Entry, ctx: RestoreContext): void {
 function restoreThread(t: Stub, images: ProcessImages, index: number, ctx: RestoreContext): void {
   const core = images.cores[index];
   const th = core.thread_core ?? {};
-  // Name, attributes, rseq and prctl states in one stop (a thread of 1,000 took six); the name
-  // at data+0, the sigaltstack struct at data+64. Every thread of a process was cloned from its
-  // leader before any of them is restored: what a fresh one reads is the leader's, read once.
+  // Everything of a thread in one stop (a thread of 1,000 took eight): name, attributes, rseq,
+  // prctl states, pending signals, scheduling, CPUs; credentials last, after any seccomp filter.
+  // Every thread of a process was cloned from its leader before any of them is restored: what a
+  // fresh one reads of its prctl states is the leader's, read once.
   const fresh = (ctx.freshPrctls ??= new Map());
   if (!fresh.has(images.pid)) fresh.set(images.pid, dumpThreadPrctls(t));
-  const calls = [
-    ...(mutated('skip-comm') ? [] : [commCall(t, th.comm ?? images.cores[0].tc.comm, 0)]),
-    ...threadAttrCalls(t, {
-      sas: th.sas ?? { ss_sp: 0n, ss_size: 0n, ss_flags: 2 },
-      futexRla: th.futex_rla ?? 0n, futexRlaLen: th.futex_rla_len ?? 0,
-      clearTidAddr: core.thread_info.clear_tid_addr ?? 0n, pdeathSig: th.pdeath_sig ?? 0,
-    }, 64),
-    ...(th.rseq_entry ? [registerRseqCall(th.rseq_entry)] : []),
-    ...threadPrctlCalls({
-      timerslack: th.timerslack_ns !== undefined ? Number(th.timerslack_ns) : undefined, tsc: th.tsc_mode, mceKill: th.mce_kill, ioFlusher: th.io_flusher,
-    }, fresh.get(images.pid)!),
-  ];
-  t.remote.callBatch(calls);
-  if (!mutated('skip-pending-signals')) queuePendingSignals(t, images.pid, t.pid, (th.signals_p?.signals ?? []).map((x: img.Entry) => x.siginfo), false);
-  restoreSched(t, t.pid, th);
-  restoreThreadCpu(t, th.cpu_affinity, th.spec_ctrl, affinityFromStatus(parseStatus(fs.readFileSync(`/proc/${t.pid}/status`, 'utf8'))));
+  const b = new CallBatch(t);
+  if (!mutated('skip-comm')) addComm(b, th.comm ?? images.cores[0].tc.comm);
+  addThreadAttrs(b, {
+    sas: th.sas ?? { ss_sp: 0n, ss_size: 0n, ss_flags: 2 },
+    futexRla: th.futex_rla ?? 0n, futexRlaLen: th.futex_rla_len ?? 0,
+    clearTidAddr: core.thread_info.clear_tid_addr ?? 0n, pdeathSig: th.pdeath_sig ?? 0,
+  });
+  if (th.rseq_entry) { const c = registerRseqCall(th.rseq_entry); b.call(c.nr, ...c.args); }
+  for (const c of threadPrctlCalls({
+    timerslack: th.timerslack_ns !== undefined ? Number(th.timerslack_ns) : undefined, tsc: th.tsc_mode, mceKill: th.mce_kill, ioFlusher: th.io_flusher,
+  }, fresh.get(images.pid)!)) b.call(c.nr, ...c.args);
+  if (!mutated('skip-pending-signals')) addPendingSignals(b, images.pid, t.pid, (th.signals_p?.signals ?? []).map((x: img.Entry) => x.siginfo));
+  addSched(b, t.pid, th);
+  addThreadCpu(b, th.cpu_affinity, th.spec_ctrl, affinityFromStatus(parseStatus(fs.readFileSync(`/proc/${t.pid}/status`, 'utf8'))));
   // Before creds, while the stub may still install filters; suspended for our syscalls until detach.
-  restoreSeccomp(t, th.seccomp_mode ?? 0, th.seccomp_filter, ctx.seccompFilters);
-  if (th.creds && !(index > 0 && mutated('skip-thread-creds')) && !mutated('skip-creds')) restoreCreds(t, th.creds);
+  if ((th.seccomp_mode ?? 0) !== 0) {
+    b.run();
+    restoreSeccomp(t, th.seccomp_mode ?? 0, th.seccomp_filter, ctx.seccompFilters);
+  }
+  if (th.creds && !(index > 0 && mutated('skip-thread-creds')) && !mutated('skip-creds')) addCreds(b, th.creds);
+  b.run();
 }
 
 /**

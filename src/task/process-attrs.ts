@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { parseSmaps } from '../proc/maps';
 import { Injected, putString } from './injected';
 import { mutated } from '../mutant';
-import type { ProgramCall } from '../arch/x86_64/syscall-program';
+import type { CallBatch } from './call-batch';
 
 const PR_SET_DUMPABLE = 4;
 const PR_GET_DUMPABLE = 3;
@@ -47,14 +47,13 @@ export function dumpProcessAttrs(t: Injected, pid: number): ProcessAttrs {
   return { brk, dumpable: Number(dumpable), thpDisabled, childSubreaper, mlockFuture: futureLocking(pid, t.data) };
 }
 
-/** The call that names a thread (its name into the data buffer at `at`, 16 bytes), for a batch. */
-export function commCall(t: Injected, comm: string, at = 0): ProgramCall {
-  return { nr: SYS.prctl, args: [PR_SET_NAME, putString(t, comm.slice(0, 15), at)] };
+/** The call that names a thread, added to batch `b`. */
+export function addComm(b: CallBatch, comm: string): void {
+  b.call(SYS.prctl, PR_SET_NAME, b.put(Buffer.from(comm.slice(0, 15) + '\0', 'utf8')));
 }
 
 export function restoreComm(t: Injected, comm: string): void {
-  const c = commCall(t, comm);
-  t.remote.call(c.nr, ...c.args);
+  t.remote.call(SYS.prctl, PR_SET_NAME, putString(t, comm.slice(0, 15)));
 }
 
 export function restoreProcessAttrs(t: Injected, a: Omit<ProcessAttrs, 'brk'>, personality: number, umask: number): void {

@@ -2,6 +2,7 @@
 import { native } from '../native';
 import { SYS } from '../arch/x86_64/syscalls';
 import { Injected } from './injected';
+import type { CallBatch } from './call-batch';
 
 const SIGINFO_SIZE = 128;
 
@@ -26,4 +27,9 @@ export function queuePendingSignals(t: Injected, tgid: number, tid: number, info
     if (shared) t.remote.call(SYS.rt_sigqueueinfo, tgid, signo, t.data);
     else t.remote.call(SYS.rt_tgsigqueueinfo, tgid, tid, signo, t.data);
   }
+}
+
+/** queuePendingSignals' calls for a thread's own signals, added to batch `b`. */
+export function addPendingSignals(b: CallBatch, tgid: number, tid: number, infos: Buffer[]): void {
+  for (const si of infos) b.call(SYS.rt_tgsigqueueinfo, tgid, tid, si.readInt32LE(0), b.put(si));
 }

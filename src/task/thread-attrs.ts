@@ -4,7 +4,7 @@
  */
 import { SYS } from '../arch/x86_64/syscalls';
 import { isErrorResult } from '../compel/remote-syscalls';
-import type { ProgramCall } from '../arch/x86_64/syscall-program';
+import { CallBatch } from './call-batch';
 import { SysError } from '../errors';
 import { Injected } from './injected';
 import type { Query } from './queries';
@@ -46,27 +46,23 @@ export const threadAttrs: Query<ThreadAttrs> = {
   },
 };
 
-/**
- * The calls that give a thread its attributes, for one batch; the sigaltstack struct goes into
- * the data buffer at `at` (24 bytes).
- */
-export function threadAttrCalls(t: Injected, a: ThreadAttrs, at = 0): ProgramCall[] {
-  const calls: ProgramCall[] = [];
+/** The calls that give a thread its attributes, added to batch `b`. */
+export function addThreadAttrs(b: CallBatch, a: ThreadAttrs): void {
   if (!(a.sas.ss_flags & SS_DISABLE)) {
-    const b = Buffer.alloc(24);
-    b.writeBigUInt64LE(a.sas.ss_sp, 0);
+    const s = Buffer.alloc(24);
+    s.writeBigUInt64LE(a.sas.ss_sp, 0);
     // SS_ONSTACK is a state, not a setting: the kernel derives it from the stack pointer.
-    b.writeInt32LE((a.sas.ss_flags & ~1) | 0, 8);
-    b.writeBigUInt64LE(a.sas.ss_size, 16);
-    t.mem.write(t.data + BigInt(at), b);
-    calls.push({ nr: SYS.sigaltstack, args: [t.data + BigInt(at), 0] });
+    s.writeInt32LE((a.sas.ss_flags & ~1) | 0, 8);
+    s.writeBigUInt64LE(a.sas.ss_size, 16);
+    b.call(SYS.sigaltstack, b.put(s), 0);
   }
-  if (a.futexRla !== 0n) calls.push({ nr: SYS.set_robust_list, args: [a.futexRla, a.futexRlaLen] });
-  calls.push({ nr: SYS.set_tid_address, args: [a.clearTidAddr] });
-  if (a.pdeathSig && !mutated('skip-pdeathsig')) calls.push({ nr: SYS.prctl, args: [PR_SET_PDEATHSIG, a.pdeathSig] });
-  return calls;
+  if (a.futexRla !== 0n) b.call(SYS.set_robust_list, a.futexRla, a.futexRlaLen);
+  b.call(SYS.set_tid_address, a.clearTidAddr);
+  if (a.pdeathSig && !mutated('skip-pdeathsig')) b.call(SYS.prctl, PR_SET_PDEATHSIG, a.pdeathSig);
 }
 
 export function restoreThreadAttrs(t: Injected, a: ThreadAttrs): void {
-  t.remote.callBatch(threadAttrCalls(t, a));
+  const b = new CallBatch(t);
+  addThreadAttrs(b, a);
+  b.run();
 }

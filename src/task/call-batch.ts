@@ -1,0 +1,36 @@
+/**
+ * One stop's worth of injected syscalls whose arguments point into the task's data buffer: each
+ * piece of data gets its own place (64-aligned, one after the other), so that calls of several
+ * kinds (a name, a sigaltstack, siginfos, a CPU mask, credentials) run as one batch.
+ */
+import type { ProgramCall } from '../arch/x86_64/syscall-program';
+import { AmberError } from '../errors';
+import { Injected } from './injected';
+
+export class CallBatch {
+  readonly calls: ProgramCall[] = [];
+  private at = 0;
+
+  constructor(readonly t: Injected) {}
+
+  /** Writes `b` into the data buffer after what is there; its address in the task. */
+  put(b: Buffer): bigint {
+    const size = Math.max(64, Math.ceil(b.length / 64) * 64);
+    if (this.at + size > this.t.dataSize) throw new AmberError(`a batch's data (${this.at + size} bytes) does not fit the scratch buffer (${this.t.dataSize})`);
+    const addr = this.t.data + BigInt(this.at);
+    this.t.mem.write(addr, b);
+    this.at += size;
+    return addr;
+  }
+
+  call(nr: number, ...args: (number | bigint)[]): void {
+    this.calls.push({ nr, args });
+  }
+
+  /** Runs the calls (one stop for up to some 50), SysError naming the first that failed; empties the batch. */
+  run(): void {
+    if (this.calls.length) this.t.remote.callBatch(this.calls);
+    this.calls.length = 0;
+    this.at = 0;
+  }
+}
