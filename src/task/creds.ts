@@ -6,9 +6,8 @@
 import * as fs from 'node:fs';
 import { SYS } from '../arch/x86_64/syscalls';
 import { Entry } from '../images';
-import { Injected } from './injected';
 import { mutated } from '../mutant';
-import { CallBatch } from './call-batch';
+import type { CallBatch } from './call-batch';
 
 const SYS_setfsuid = 122, SYS_setfsgid = 123;
 const PR_SET_KEEPCAPS = 8, PR_CAPBSET_DROP = 24, PR_SET_SECUREBITS = 28, PR_SET_NO_NEW_PRIVS = 38;
@@ -70,12 +69,3 @@ export function addCreds(b: CallBatch, c: Entry): void {
   if (c.no_new_privs) b.call(SYS.prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-/**
- * Applies the credentials of `c` (a creds_entry) to the thread: one batch of injected syscalls
- * (their order is the kernel's rule above; a failure anywhere fails the restore).
- */
-export function restoreCreds(t: Injected, c: Entry): void {
-  const b = new CallBatch(t);
-  addCreds(b, c);
-  b.run();
-}

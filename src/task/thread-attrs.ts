@@ -4,9 +4,8 @@
  */
 import { SYS } from '../arch/x86_64/syscalls';
 import { isErrorResult } from '../compel/remote-syscalls';
-import { CallBatch } from './call-batch';
+import type { CallBatch } from './call-batch';
 import { SysError } from '../errors';
-import { Injected } from './injected';
 import type { Query } from './queries';
 import { mutated } from '../mutant';
 
@@ -61,8 +60,3 @@ export function addThreadAttrs(b: CallBatch, a: ThreadAttrs): void {
   if (a.pdeathSig && !mutated('skip-pdeathsig')) b.call(SYS.prctl, PR_SET_PDEATHSIG, a.pdeathSig);
 }
 
-export function restoreThreadAttrs(t: Injected, a: ThreadAttrs): void {
-  const b = new CallBatch(t);
-  addThreadAttrs(b, a);
-  b.run();
-}

@@ -5,7 +5,6 @@
  */
 import { SYS } from '../arch/x86_64/syscalls';
 import { ProcStatus } from '../proc/status';
-import { Injected } from './injected';
 import type { CallBatch } from './call-batch';
 import type { Query } from './queries';
 import { mutated } from '../mutant';
@@ -33,24 +32,7 @@ export const speculation: Query<number[]> = {
   read: (results) => results.map(Number),
 };
 
-export function restoreThreadCpu(t: Injected, affinity: Buffer | undefined, spec: number[] | undefined, current: Buffer): void {
-  if (mutated('skip-cpu-affinity')) return;
-  if (affinity?.length && !affinity.equals(current.subarray(0, affinity.length))) {
-    const m = Buffer.alloc(MASK_BYTES);
-    affinity.copy(m, 0, 0, Math.min(affinity.length, MASK_BYTES));
-    t.mem.write(t.data, m);
-    t.remote.call(SYS_sched_setaffinity, 0, MASK_BYTES, t.data);
-  }
-  (spec ?? []).forEach((v, kind) => {
-    // Only what a program can choose (PR_SPEC_PRCTL), and only away from the default.
-    if (v < 0 || !(v & PR_SPEC_PRCTL)) return;
-    const ctrl = v & ~PR_SPEC_PRCTL;
-    if (ctrl === PR_SPEC_ENABLE || ctrl === 0) return;
-    t.remote.call(SYS.prctl, PR_SET_SPECULATION_CTRL, SPEC_KINDS[kind], ctrl, 0, 0);
-  });
-}
-
-/** restoreThreadCpu's calls, added to batch `b`. */
+/** The calls that give the thread its CPU affinity (where it differs from `current`) and speculation controls, added to batch `b`. */
 export function addThreadCpu(b: CallBatch, affinity: Buffer | undefined, spec: number[] | undefined, current: Buffer): void {
   if (mutated('skip-cpu-affinity')) return;
   if (affinity?.length && !affinity.equals(current.subarray(0, affinity.length))) {
@@ -59,6 +41,7 @@ export function addThreadCpu(b: CallBatch, affinity: Buffer | undefined, spec: n
     b.call(SYS_sched_setaffinity, 0, MASK_BYTES, b.put(m));
   }
   (spec ?? []).forEach((v, kind) => {
+    // Only what a program can choose (PR_SPEC_PRCTL), and only away from the default.
     if (v < 0 || !(v & PR_SPEC_PRCTL)) return;
     const ctrl = v & ~PR_SPEC_PRCTL;
     if (ctrl === PR_SPEC_ENABLE || ctrl === 0) return;
