@@ -19,13 +19,16 @@ const { packDir } = require('./cpio');
 /**
  * What /init loads; those built into a kernel are left out for it: the 9p mounts, then what
  * amber and the zdtm tests use that Debian builds as modules: sock_diag for every socket family
- * amber dumps (without them every socket test fails with ENOENT), nftables for the network lock,
+ * amber dumps (without them every socket test fails with ENOENT), nftables for the network lock
+ * (and crc32c, which its libcrc32c needs),
  * veth and tun for the network tests.
  */
 const GUEST_MODULES = [
   'virtio_pci', '9pnet_virtio', '9p',
   'unix_diag', 'inet_diag', 'tcp_diag', 'udp_diag', 'raw_diag', 'af_packet_diag', 'netlink_diag',
-  'nf_tables', 'veth', 'tun',
+  // libcrc32c (nf_tables needs it) asks the crypto API for crc32c, which a guest without
+  // modprobe cannot load on demand: the generic implementation first.
+  'crc32c_generic', 'nf_tables', 'veth', 'tun',
 ];
 
 const canonical = (name) => name.replace(/-/g, '_');
