@@ -204,7 +204,7 @@ function restoreThread(t: Stub, images: ProcessImages, index: number, ctx: Resto
   for (const c of threadPrctlCalls({
     timerslack: th.timerslack_ns !== undefined ? Number(th.timerslack_ns) : undefined, tsc: th.tsc_mode, mceKill: th.mce_kill, ioFlusher: th.io_flusher,
   }, fresh.get(images.pid)!)) b.call(c.nr, ...c.args);
-  if (!mutated('skip-pending-signals')) addPendingSignals(b, images.pid, t.pid, (th.signals_p?.signals ?? []).map((x: img.Entry) => x.siginfo));
+  if (!mutated('skip-pending-signals')) addPendingSignals(b, images.pid, t.pid, (th.signals_p?.signals ?? []).map((x: img.Entry) => x.siginfo), false);
   addSched(b, t.pid, th);
   addThreadCpu(b, th.cpu_affinity, th.spec_ctrl, affinityFromStatus(parseStatus(fs.readFileSync(`/proc/${t.pid}/status`, 'utf8'))));
   // Before creds, while the stub may still install filters; suspended for our syscalls until detach.

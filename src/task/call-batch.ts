@@ -13,10 +13,14 @@ export class CallBatch {
 
   constructor(readonly t: Injected) {}
 
-  /** Writes `b` into the data buffer after what is there; its address in the task. */
+  /**
+   * Writes `b` into the data buffer after what is there; its address in the task. When the
+   * buffer is full, the calls so far run first (in order, as they would have), and it starts over.
+   */
   put(b: Buffer): bigint {
     const size = Math.max(64, Math.ceil(b.length / 64) * 64);
-    if (this.at + size > this.t.dataSize) throw new AmberError(`a batch's data (${this.at + size} bytes) does not fit the scratch buffer (${this.t.dataSize})`);
+    if (this.at + size > this.t.dataSize && this.calls.length) this.run();
+    if (this.at + size > this.t.dataSize) throw new AmberError(`${b.length} bytes of a batch's data do not fit the scratch buffer (${this.t.dataSize})`);
     const addr = this.t.data + BigInt(this.at);
     this.t.mem.write(addr, b);
     this.at += size;

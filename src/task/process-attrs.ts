@@ -2,9 +2,9 @@
 import { SYS } from '../arch/x86_64/syscalls';
 import * as fs from 'node:fs';
 import { parseSmaps } from '../proc/maps';
-import { Injected, putString } from './injected';
+import { Injected } from './injected';
 import { mutated } from '../mutant';
-import type { CallBatch } from './call-batch';
+import { CallBatch } from './call-batch';
 
 const PR_SET_DUMPABLE = 4;
 const PR_GET_DUMPABLE = 3;
@@ -53,7 +53,9 @@ export function addComm(b: CallBatch, comm: string): void {
 }
 
 export function restoreComm(t: Injected, comm: string): void {
-  t.remote.call(SYS.prctl, PR_SET_NAME, putString(t, comm.slice(0, 15)));
+  const b = new CallBatch(t);
+  addComm(b, comm);
+  b.run();
 }
 
 export function restoreProcessAttrs(t: Injected, a: Omit<ProcessAttrs, 'brk'>, personality: number, umask: number): void {

@@ -2,7 +2,7 @@
 import { native } from '../native';
 import { SYS } from '../arch/x86_64/syscalls';
 import { Injected } from './injected';
-import type { CallBatch } from './call-batch';
+import { CallBatch } from './call-batch';
 
 const SIGINFO_SIZE = 128;
 
@@ -21,15 +21,16 @@ export function peekPendingSignals(tid: number, shared: boolean): Buffer[] {
  * the thread for private ones. A task may queue any si_code to itself, so the siginfo is kept whole.
  */
 export function queuePendingSignals(t: Injected, tgid: number, tid: number, infos: Buffer[], shared: boolean): void {
-  for (const si of infos) {
-    const signo = si.readInt32LE(0);
-    t.mem.write(t.data, si);
-    if (shared) t.remote.call(SYS.rt_sigqueueinfo, tgid, signo, t.data);
-    else t.remote.call(SYS.rt_tgsigqueueinfo, tgid, tid, signo, t.data);
-  }
+  const b = new CallBatch(t);
+  addPendingSignals(b, tgid, tid, infos, shared);
+  b.run();
 }
 
-/** queuePendingSignals' calls for a thread's own signals, added to batch `b`. */
-export function addPendingSignals(b: CallBatch, tgid: number, tid: number, infos: Buffer[]): void {
-  for (const si of infos) b.call(SYS.rt_tgsigqueueinfo, tgid, tid, si.readInt32LE(0), b.put(si));
+/** queuePendingSignals' calls, added to batch `b`. */
+export function addPendingSignals(b: CallBatch, tgid: number, tid: number, infos: Buffer[], shared: boolean): void {
+  for (const si of infos) {
+    const signo = si.readInt32LE(0);
+    if (shared) b.call(SYS.rt_sigqueueinfo, tgid, signo, b.put(si));
+    else b.call(SYS.rt_tgsigqueueinfo, tgid, tid, signo, b.put(si));
+  }
 }
