@@ -17,7 +17,7 @@ import { diskWriteMs, memoryFillMs } from './baseline';
 import { bullets, checkDocs, commandLine, writeDocs } from './docs';
 import { becomeSubreaper, buildMemhog, freePageReporting, killAndReap, ROOT, SIGKILL, signal, sleep, startMemhog, verifyMemhog, waitFree } from './proc';
 import { fmt, gibps, markdown, median, MiB, ratio, ratioRow, spread, table } from './report';
-import { amberFailedScale, marginalLines, runScale, scaleMarkdown, scaleTable, type ScaleWorkload } from './scale';
+import { amberFailedScale, marginalLines, runScale, SCALE_FAMILIES, scaleMarkdown, scaleTable, type ScaleWorkload } from './scale';
 import { amberFailedSockets, runSockets, socketRows, type SocketWorkload } from './sockets';
 import {
   amberTool,
@@ -50,6 +50,8 @@ interface Options {
   memhog: boolean;
   sockets: boolean;
   scale: boolean;
+  /** The scale families that run (tree, threads, fds, vmas); all by default. */
+  scaleKinds?: string[];
   /** Whether CRIU runs side by side (CRIU_BIN, else the reference CRIU when it is there). */
   criu: boolean;
   writeDocs: boolean;
@@ -71,6 +73,7 @@ const USAGE = `usage: npm run bench -- [options]
   --scale        also run the scale workloads: a tree of 100 and 1000 processes, 100 and 1000
                  threads, 1000 and 10000 fds, 1000 and 10000 VMAs, with ms per object
   --scale-only   run only the scale workloads
+  --scale-kinds LIST  only these scale families, comma-separated: tree, threads, fds, vmas
   --no-criu      do not run CRIU side by side
   --write-docs   put this run's tables between <!-- bench:begin --> and <!-- bench:end --> in
                  README.md and docs/bench.md
@@ -150,6 +153,10 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--scale-only':
         scaleOnly = true;
+        break;
+      case '--scale-kinds':
+        o.scaleKinds = value().split(',').filter((k) => k.trim() !== '');
+        for (const k of o.scaleKinds) if (!SCALE_FAMILIES.includes(k)) throw new Error(`--scale-kinds: no family '${k}' (${SCALE_FAMILIES.join(', ')})`);
         break;
       case '--no-criu':
         o.criu = false;
@@ -478,7 +485,7 @@ async function main(): Promise<number> {
   }
   const borrowed = { runs: o.runs, verify: o.verify, cache: o.cache, runsDir, settle: () => settle(o), live, log };
   const sockets: SocketWorkload[] = o.sockets ? await runSockets(tools, borrowed) : [];
-  const scale: ScaleWorkload[] = o.scale ? await runScale(tools, borrowed) : [];
+  const scale: ScaleWorkload[] = o.scale ? await runScale(tools, borrowed, o.scaleKinds) : [];
 
   for (const w of workloads) {
     w.tools.forEach((res, t) => {

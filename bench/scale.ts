@@ -32,6 +32,8 @@ const FAMILIES: { family: Family; sizes: [number, number]; label: (n: number) =>
   { family: 'vmas', sizes: [1000, 10000], label: (n) => `${n} VMAs`, unit: 'VMA', differs: 'VMAS DIFFER' },
 ];
 
+export const SCALE_FAMILIES: string[] = FAMILIES.map((f) => f.family);
+
 export const SCALE_KINDS: ScaleKind[] = FAMILIES.flatMap((f) => f.sizes.map((n) => ({ name: f.label(n), family: f.family, n })));
 
 const familyOf = (k: ScaleKind): (typeof FAMILIES)[number] => FAMILIES.find((f) => f.family === k.family)!;
@@ -165,9 +167,10 @@ async function oneRun(tool: Tool, w: ScaleWorkload, res: ScaleToolResult, run: n
 }
 
 /** Every scale workload, each tool in turn within a run, as for memhog. */
-export async function runScale(tools: Tool[], b: ScaleBench): Promise<ScaleWorkload[]> {
+export async function runScale(tools: Tool[], b: ScaleBench, families?: string[]): Promise<ScaleWorkload[]> {
   const bin = buildWide(b.cache);
-  const workloads: ScaleWorkload[] = SCALE_KINDS.map((k) => ({ ...k, tools: tools.map((t) => ({ tool: t.name, command: t.argv, runs: [] })) }));
+  const kinds = SCALE_KINDS.filter((k) => !families || families.includes(k.family));
+  const workloads: ScaleWorkload[] = kinds.map((k) => ({ ...k, tools: tools.map((t) => ({ tool: t.name, command: t.argv, runs: [] })) }));
   for (const w of workloads) {
     for (let run = 1; run <= b.runs; run++) {
       for (let t = 0; t < tools.length; t++) {

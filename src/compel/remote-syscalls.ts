@@ -81,8 +81,9 @@ export class RemoteSyscalls {
     const out: bigint[] = [];
     for (let at = 0; at < calls.length;) {
       let n = Math.min(p.resultSlots, calls.length - at);
-      // The program for the calls from `at` on (as many as fit), encoded once per area.
-      const key = p.encoded && `${p.trap ?? ''}|${calls.slice(at).map((c) => `${c.nr}:${c.args.join(',')}`).join(';')}`;
+      // The program for the calls from `at` on (as many as fit), encoded once per area; no
+      // program holds more than resultSlots calls, so those alone make its key.
+      const key = p.encoded && `${p.trap ?? ''}|${calls.slice(at, at + p.resultSlots).map((c) => `${c.nr}:${c.args.join(',')}`).join(';')}`;
       const known = key === undefined ? undefined : p.encoded!.get(key);
       let code: Buffer | undefined = known?.code;
       if (known) {

@@ -88,15 +88,17 @@ export function dump(opts: DumpOptions): DumpResult {
   opts.onAction?.('pre-dump', pid);
   // Room in amber's fd table for the root's fds, made while the tree still runs (the table then
   // need not grow while it is frozen, in the common case of one process holding many fds).
-  makeFdRoom(countFds([pid]));
+  const rootFds = countFds([pid]);
+  makeFdRoom(rootFds);
   const tFreeze = process.hrtime.bigint();
   faultPoint('dump:freeze', opts.fault);
   const procs: FrozenProcess[] = step('freezing the tree (PTRACE_SEIZE + PTRACE_INTERRUPT)', pid, () => freezeTree(pid, log, opts.freezeTimeoutMs ?? 0));
   const freezingUs = usSince(tFreeze);
   const tFrozen = process.hrtime.bigint();
   log.info(`froze ${procs.length} processes in ${freezingUs} us`);
-  // Every fd of the tree is grabbed (pidfd_getfd) and held until the images are written.
-  makeFdRoom(countFds(procs.filter((p) => p.state !== 'zombie').map((p) => p.pid)));
+  // Every fd of the tree is grabbed (pidfd_getfd) and held until the images are written. The
+  // root's count of before the freeze stands (a room too small only means the table grows).
+  makeFdRoom(rootFds + countFds(procs.filter((p) => p.state !== 'zombie' && p.pid !== pid).map((p) => p.pid)));
 
   const pagesFds = new Map<number, number>();
   let nextFileId = 1;

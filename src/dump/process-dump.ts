@@ -211,7 +211,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
         itimers: dumpItimers(inf),
         posixTimers: dumpPosixTimers(inf, pid),
         rlimits: readProcLimits(pid),
-        attrs: dumpProcessAttrs(inf, pid),
+        attrs: dumpProcessAttrs(inf, pid, snap.status.get('VmLck')),
         mmPrctls: dumpMmPrctls(inf),
         membarrier: dumpMembarrier(inf),
       };

@@ -17,6 +17,7 @@ import { native } from '../native';
 import { AmberError } from '../errors';
 import { buildControl, parseControl } from '../net/cmsg';
 import { mutated } from '../mutant';
+import { CallBatch } from '../task/call-batch';
 
 const O_CLOEXEC = 0o2000000;
 const F_DUPFD_CLOEXEC = 1030;
@@ -57,34 +58,61 @@ export function closeOpened(opened: Map<number, OpenedFile>): void {
 export { takeRestorerFd } from '../task/injected';
 
 const SYS_recvmsg = 47;
-const AF_UNIX = 1, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0o2000000, MSG_CMSG_CLOEXEC = 0x40000000;
+const AF_UNIX = 1, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0o2000000, MSG_CMSG_CLOEXEC = 0x40000000, MSG_DONTWAIT = 0x40;
+const F_SETFD = 2;
 /** SCM_MAX_FD: the most fds one message carries. */
 const FDS_PER_MESSAGE = 253;
 /** A gap in the fd numbers this small is filled with placeholders, so runs go on after it. */
 const GAP_FILL_MAX = 64;
+/** The control buffer of one message of FDS_PER_MESSAGE fds (cmsghdr + fds, with room to spare). */
+const CONTROL_LEN = 16 + 4 * FDS_PER_MESSAGE + 16;
+/** What one message's recvmsg takes of a batch's data: msghdr, iovec and its byte, control. */
+const MESSAGE_DATA = 64 + 64 + 64 + Math.ceil(CONTROL_LEN / 64) * 64;
+/**
+ * Messages sent ahead of one batch of recvmsgs. The carrier is a socketpair, so the receiver's
+ * queue has no length limit (max_dgram_qlen does not apply to one's own peer), and 32 small
+ * skbs stay far below its send buffer: sendmsg never blocks.
+ */
+const MESSAGES_PER_BATCH = 32;
+
+/** One message on its way: the fds it carries (theirs) and where its control buffer lands. */
+interface InFlight { run: Entry[]; control: bigint }
 
 /**
- * Hands a run of fds to the task in one message: the restorer sends them over a socketpair with
- * SCM_RIGHTS and the task takes them with one injected recvmsg; they land on its lowest free
- * numbers, which the caller made the run's own.
+ * Puts a recvmsg of one run of fds into the batch, after the restorer has sent the run over the
+ * carrier with SCM_RIGHTS: they land on the task's lowest free numbers, which the caller made
+ * the run's own. The run comes with MSG_CMSG_CLOEXEC when most of its fds want close-on-exec;
+ * an fcntl in the same batch sets the flag of each of the others.
  */
-function receiveRun(t: Injected, carrier: { ours: number; theirs: number }, fds: number[], cloexec: boolean): number[] {
-  native.sendmsg(carrier.ours, Buffer.from([0]), null, buildControl(fds), 0);
-  // struct msghdr at data, its iovec at +64 (1 byte at +80), the control buffer at +128.
-  const msg = Buffer.alloc(56), iov = Buffer.alloc(16);
-  const control = t.data + 128n, controlLen = 16 + 4 * FDS_PER_MESSAGE + 16;
-  iov.writeBigUInt64LE(t.data + 80n, 0);
+function queueRun(b: CallBatch, carrier: { ours: number; theirs: number }, run: Entry[], opened: Map<number, OpenedFile>): InFlight {
+  native.sendmsg(carrier.ours, Buffer.from([0]), null, buildControl(run.map((r) => opened.get(r.id)!.fd)), MSG_DONTWAIT);
+  const wantsCloexec = (fi: Entry) => (fi.flags & FD_CLOEXEC) !== 0;
+  const cloexec = 2 * run.filter(wantsCloexec).length > run.length;
+  const byte = b.put(Buffer.alloc(1));
+  const iov = Buffer.alloc(16);
+  iov.writeBigUInt64LE(byte, 0);
   iov.writeBigUInt64LE(1n, 8);
-  msg.writeBigUInt64LE(t.data + 64n, 16);
+  const iovAt = b.put(iov);
+  const control = b.put(Buffer.alloc(CONTROL_LEN));
+  const msg = Buffer.alloc(56);
+  msg.writeBigUInt64LE(iovAt, 16);
   msg.writeBigUInt64LE(1n, 24);
   msg.writeBigUInt64LE(control, 32);
-  msg.writeBigUInt64LE(BigInt(controlLen), 40);
-  t.mem.write(t.data, msg);
-  t.mem.write(t.data + 64n, iov);
-  t.remote.call(SYS_recvmsg, carrier.theirs, t.data, cloexec ? MSG_CMSG_CLOEXEC : 0);
-  const got = parseControl(t.mem.read(control, controlLen)).fds;
-  if (got.length !== fds.length) throw new AmberError(`received ${got.length} of ${fds.length} fds in one message`);
-  return got;
+  msg.writeBigUInt64LE(BigInt(CONTROL_LEN), 40);
+  b.call(SYS_recvmsg, carrier.theirs, b.put(msg), cloexec ? MSG_CMSG_CLOEXEC : 0);
+  for (const fi of run) if (wantsCloexec(fi) !== cloexec) b.call(SYS.fcntl, fi.fd, F_SETFD, wantsCloexec(fi) ? FD_CLOEXEC : 0);
+  return { run, control };
+}
+
+/** Runs the batch, then checks that every run of it arrived whole on its own numbers. */
+function runAndCheck(t: Injected, b: CallBatch, inFlight: InFlight[]): void {
+  b.run();
+  for (const { run, control } of inFlight) {
+    const got = parseControl(t.mem.read(control, CONTROL_LEN)).fds;
+    if (got.length !== run.length) throw new AmberError(`received ${got.length} of ${run.length} fds in one message`);
+    got.forEach((g, k) => { if (g !== run[k].fd) throw new AmberError(`fd ${run[k].fd} arrived as ${g}`); });
+  }
+  inFlight.length = 0;
 }
 
 /** Closes all the task's fds, then installs the table, then the kinds' after-install state. */
@@ -98,56 +126,69 @@ export function installFds(t: Injected, fdinfo: Entry[], opened: Map<number, Ope
   const [ours, theirsHere] = native.socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   const placeholders: number[] = [];
   let carrier: { ours: number; theirs: number } | undefined;
+  const b = new CallBatch(t);
   try {
     const lowCarrier = Number(t.remote.call(SYS.pidfd_getfd, pidfd, theirsHere, 0));
     carrier = { ours, theirs: Number(t.remote.call(SYS.fcntl, lowCarrier, F_DUPFD_CLOEXEC, top)) };
     t.remote.call(SYS.close, lowCarrier);
-    // The lowest free number of the task's table: runs of fds starting there arrive in one go.
+    // The lowest free number of the task's table: runs of fds starting there arrive in one
+    // message, and up to MESSAGES_PER_BATCH messages (with the placeholders before each) in one
+    // stop. Only a lone fd far above the rest is taken on its own.
+    const inFlight: InFlight[] = [];
     let next = 0;
     for (let i = 0; i < sorted.length;) {
       const fi = sorted[i];
       if (fi.fd > next && fi.fd - next <= GAP_FILL_MAX) {
-        for (; next < fi.fd; next++) placeholders.push(Number(t.remote.call(SYS.dup3, carrier.theirs, next, O_CLOEXEC)));
+        for (; next < fi.fd; next++) {
+          b.call(SYS.dup3, carrier.theirs, next, O_CLOEXEC);
+          placeholders.push(next);
+        }
       }
       if (fi.fd === next) {
-        const cloexec = (fi.flags & FD_CLOEXEC) !== 0;
         let n = 1;
-        while (i + n < sorted.length && n < FDS_PER_MESSAGE && sorted[i + n].fd === fi.fd + n && ((sorted[i + n].flags & FD_CLOEXEC) !== 0) === cloexec) n++;
-        const run = sorted.slice(i, i + n);
-        const got = receiveRun(t, carrier, run.map((r) => opened.get(r.id)!.fd), cloexec);
-        got.forEach((g, k) => { if (g !== run[k].fd) throw new AmberError(`fd ${run[k].fd} arrived as ${g}`); });
+        while (i + n < sorted.length && n < FDS_PER_MESSAGE && sorted[i + n].fd === fi.fd + n) n++;
+        if (inFlight.length === MESSAGES_PER_BATCH || !b.fits(MESSAGE_DATA)) runAndCheck(t, b, inFlight);
+        inFlight.push(queueRun(b, carrier, sorted.slice(i, i + n), opened));
         next += n;
         i += n;
         continue;
       }
-      // Far from the lowest free number: one by one.
+      // Far from the lowest free number: one by one, after what is queued.
+      runAndCheck(t, b, inFlight);
       const got = Number(t.remote.call(SYS.pidfd_getfd, pidfd, opened.get(fi.id)!.fd, 0));
       const cloexec = fi.flags & FD_CLOEXEC ? O_CLOEXEC : 0;
       if (got !== fi.fd) {
         t.remote.call(SYS.dup3, got, fi.fd, cloexec);
         t.remote.call(SYS.close, got);
       } else if (!cloexec) {
-        t.remote.call(SYS.fcntl, got, 2 /* F_SETFD */, 0);
+        t.remote.call(SYS.fcntl, got, F_SETFD, 0);
       }
       if (got === next) next++;
       i++;
     }
+    runAndCheck(t, b, inFlight);
+    // Then each open file description's offset, once per description, in batches.
     const positioned = new Set<number>();
     for (const fi of sorted) {
       const o = opened.get(fi.id)!;
       if (!positioned.has(fi.id) && hasAsync(files.get(fi.id)!) && !mutated('skip-fown')) {
+        b.run();
         const fl = t.remote.call(SYS.fcntl, fi.fd, F_GETFL);
         t.remote.call(SYS.fcntl, fi.fd, F_SETFL, fl | BigInt(O_ASYNC));
       }
       if (o.pos !== undefined && o.pos !== 0n && !positioned.has(fi.id) && !mutated('skip-file-offsets')) {
-        t.remote.call(SYS.lseek, fi.fd, o.pos, SEEK_SET);
+        b.call(SYS.lseek, fi.fd, o.pos, SEEK_SET);
       }
       positioned.add(fi.id);
     }
+    b.run();
   } finally {
-    for (const fd of placeholders) t.remote.call(SYS.close, fd);
-    if (carrier) t.remote.call(SYS.close, carrier.theirs);
-    t.remote.call(SYS.close, pidfd);
+    // After a failure the batch may hold calls that never ran: drop them; close what is ours.
+    b.discard();
+    for (const fd of placeholders) b.call(SYS.close, fd);
+    if (carrier) b.call(SYS.close, carrier.theirs);
+    b.call(SYS.close, pidfd);
+    try { b.t.remote.rawBatch(b.calls); } finally { b.discard(); }
     fs.closeSync(ours);
     fs.closeSync(theirsHere);
   }

@@ -105,11 +105,23 @@ function stoppedRegs(regs: img.Entry): void {
  */
 function splitAtVmas(ranges: img.PagemapRange[], vmas: img.Entry[], file: string, mmFile: string): img.PagemapRange[] {
   const out: img.PagemapRange[] = [];
+  // By start, searched by halves: a linear search per range made 10,000 VMAs quadratic (0.3 s).
+  const byStart = [...vmas].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  const vmaAt = (addr: bigint): img.Entry | undefined => {
+    let lo = 0, hi = byStart.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (byStart[mid].start <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    const v = byStart[lo - 1];
+    return v && addr < v.end ? v : undefined;
+  };
   ranges.forEach((r, i) => {
     let addr = r.vaddr;
     const end = r.vaddr + BigInt(r.nr_pages * PAGE_SIZE);
     while (addr < end) {
-      const v = vmas.find((x) => addr >= x.start && addr < x.end);
+      const v = vmaAt(addr);
       if (!v) throw new ImageError(file, i + 1, `pages at 0x${addr.toString(16)} lie outside every VMA of ${mmFile}`);
       const stop = end < v.end ? end : (v.end as bigint);
       out.push({ vaddr: addr, nr_pages: Number((stop - addr) / BigInt(PAGE_SIZE)), flags: r.flags });

@@ -27,6 +27,11 @@ export class CallBatch {
     return addr;
   }
 
+  /** Whether `size` more bytes of data fit without running the calls so far. */
+  fits(size: number): boolean {
+    return this.at + Math.max(64, Math.ceil(size / 64) * 64) <= this.t.dataSize;
+  }
+
   call(nr: number, ...args: (number | bigint)[]): void {
     this.calls.push({ nr, args });
   }
@@ -34,6 +39,11 @@ export class CallBatch {
   /** Runs the calls (one stop for up to some 50), SysError naming the first that failed; empties the batch. */
   run(): void {
     if (this.calls.length) this.t.remote.callBatch(this.calls);
+    this.discard();
+  }
+
+  /** Forgets the calls and data not run yet. */
+  discard(): void {
     this.calls.length = 0;
     this.at = 0;
   }

@@ -29,13 +29,22 @@ export const MCL_FUTURE = 2, MCL_ONFAULT = 4;
  * Whether mlockall(MCL_FUTURE) is in force, which nothing reports: the scratch area was mapped by
  * an injected mmap after it, so the kernel locked it if it is (smaps VmFlags lo, lf).
  */
-function futureLocking(pid: number, scratchAddr: bigint): number {
+function futureLocking(pid: number, scratchAddr: bigint, lockedBefore?: string): number {
+  // Locked memory that did not grow with the scratch area: no MCL_FUTURE, and no need to read
+  // smaps again (a process of 10,000 mappings: 85 ms).
+  if (lockedBefore !== undefined && lockedKb(pid) === lockedBefore) return 0;
   const vma = parseSmaps(fs.readFileSync(`/proc/${pid}/smaps`, 'utf8')).find((m) => m.start <= scratchAddr && scratchAddr < m.end);
   if (!vma?.vmFlags?.has('lo')) return 0;
   return MCL_FUTURE | (vma.vmFlags.has('lf') ? MCL_ONFAULT : 0);
 }
 
-export function dumpProcessAttrs(t: Injected, pid: number): ProcessAttrs {
+/** VmLck of /proc/PID/status, as written there ("64 kB"); undefined when absent. */
+function lockedKb(pid: number): string | undefined {
+  return /^VmLck:\s*(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1].trim();
+}
+
+/** `lockedBefore`: VmLck before the scratch area was mapped (ProcStatus of the snapshot). */
+export function dumpProcessAttrs(t: Injected, pid: number, lockedBefore?: string): ProcessAttrs {
   const [brk, dumpable, thp] = t.remote.callBatch([
     { nr: SYS.brk, args: [0] },
     { nr: SYS.prctl, args: [PR_GET_DUMPABLE] },
@@ -44,7 +53,7 @@ export function dumpProcessAttrs(t: Injected, pid: number): ProcessAttrs {
   ]);
   const childSubreaper = t.mem.read(t.data, 4).readInt32LE(0) !== 0;
   const thpDisabled = thp !== 0n;
-  return { brk, dumpable: Number(dumpable), thpDisabled, childSubreaper, mlockFuture: futureLocking(pid, t.data) };
+  return { brk, dumpable: Number(dumpable), thpDisabled, childSubreaper, mlockFuture: futureLocking(pid, t.data, lockedBefore) };
 }
 
 /** The call that names a thread, added to batch `b`. */
