@@ -117,20 +117,30 @@ function runAndCheck(t: Injected, b: CallBatch, inFlight: InFlight[]): void {
 
 /** Closes all the task's fds, then installs the table, then the kinds' after-install state. */
 export function installFds(t: Injected, fdinfo: Entry[], opened: Map<number, OpenedFile>, files: Map<number, Entry>, ctx: FileRestoreContext, registered: Set<number>): void {
-  t.remote.call(SYS.close_range, 0, 0xffffffff, 0);
   const sorted = [...fdinfo].sort((a, b) => a.fd - b.fd);
   const top = sorted.reduce((m, f) => Math.max(m, f.fd), 2) + 1;
-  const low = Number(t.remote.call(SYS.pidfd_open, process.pid, 0));
-  const pidfd = Number(t.remote.call(SYS.fcntl, low, F_DUPFD_CLOEXEC, top));
-  t.remote.call(SYS.close, low);
   const [ours, theirsHere] = native.socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   const placeholders: number[] = [];
   let carrier: { ours: number; theirs: number } | undefined;
+  let pidfd: number | undefined;
   const b = new CallBatch(t);
   try {
-    const lowCarrier = Number(t.remote.call(SYS.pidfd_getfd, pidfd, theirsHere, 0));
-    carrier = { ours, theirs: Number(t.remote.call(SYS.fcntl, lowCarrier, F_DUPFD_CLOEXEC, top)) };
-    t.remote.call(SYS.close, lowCarrier);
+    // One stop: with the table emptied, each new fd is 0 until moved above the table to be, so
+    // every number is known in advance: a pidfd of the restorer at top, the carrier at top + 1.
+    const r = t.remote.callBatch([
+      { nr: SYS.close_range, args: [0, 0xffffffff, 0] },
+      { nr: SYS.pidfd_open, args: [process.pid, 0] },
+      { nr: SYS.fcntl, args: [0, F_DUPFD_CLOEXEC, top] },
+      { nr: SYS.close, args: [0] },
+      { nr: SYS.pidfd_getfd, args: [top, theirsHere, 0] },
+      { nr: SYS.fcntl, args: [0, F_DUPFD_CLOEXEC, top] },
+      { nr: SYS.close, args: [0] },
+    ]);
+    if (r[1] !== 0n || r[2] !== BigInt(top) || r[4] !== 0n || r[5] !== BigInt(top + 1)) {
+      throw new AmberError(`the emptied fd table gave fds ${r[1]}, ${r[2]}, ${r[4]}, ${r[5]} (expected 0, ${top}, 0, ${top + 1})`);
+    }
+    pidfd = top;
+    carrier = { ours, theirs: top + 1 };
     // The lowest free number of the task's table: runs of fds starting there arrive in one
     // message, and up to MESSAGES_PER_BATCH messages (with the placeholders before each) in one
     // stop. Only a lone fd far above the rest is taken on its own.
@@ -187,7 +197,7 @@ export function installFds(t: Injected, fdinfo: Entry[], opened: Map<number, Ope
     b.discard();
     for (const fd of placeholders) b.call(SYS.close, fd);
     if (carrier) b.call(SYS.close, carrier.theirs);
-    b.call(SYS.close, pidfd);
+    if (pidfd !== undefined) b.call(SYS.close, pidfd);
     try { b.t.remote.rawBatch(b.calls); } finally { b.discard(); }
     fs.closeSync(ours);
     fs.closeSync(theirsHere);

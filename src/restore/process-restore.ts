@@ -86,7 +86,7 @@ export function restoreMemory(p: RestoringProcess, ctx: RestoreContext, parent?:
     let kept: CowPlan['kept'] | undefined;
     if (parent && !mutated('skip-cow')) {
       const plan = planCow(parent.mm.vmas ?? [], { file: parent.pagesFile, runs: placeRuns(parent.pagemap) }, vmas, { file: images.pagesFile, runs: placeRuns(images.pagemap) });
-      for (const r of plan.unmap) s.remote.call(SYS.munmap, r.start, r.end - r.start);
+      if (plan.unmap.length) s.remote.callBatch(plan.unmap.map((r) => ({ nr: SYS.munmap, args: [r.start, r.end - r.start] })));
       kept = plan.kept;
       ctx.cow.compared += plan.pagesCompared;
       ctx.cow.shared += plan.pagesShared;

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import { parseSmaps } from '../proc/maps';
 import { Injected } from './injected';
 import { mutated } from '../mutant';
+import type { ProgramCall } from '../arch/x86_64/syscall-program';
 import { CallBatch } from './call-batch';
 
 const PR_SET_DUMPABLE = 4;
@@ -68,12 +69,13 @@ export function restoreComm(t: Injected, comm: string): void {
 }
 
 export function restoreProcessAttrs(t: Injected, a: Omit<ProcessAttrs, 'brk'>, personality: number, umask: number): void {
+  const calls: ProgramCall[] = [];
   // Every mapping exists by now; MCL_FUTURE alone locks only the ones to come.
-  if (a.mlockFuture && !mutated('skip-mlock')) t.remote.call(SYS.mlockall, a.mlockFuture);
-  if (a.thpDisabled) t.remote.call(SYS.prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0);
-  if (a.childSubreaper) t.remote.call(SYS.prctl, PR_SET_CHILD_SUBREAPER, 1);
-  t.remote.call(SYS.personality, personality);
-  t.remote.call(SYS.umask, umask);
+  if (a.mlockFuture && !mutated('skip-mlock')) calls.push({ nr: SYS.mlockall, args: [a.mlockFuture] });
+  if (a.thpDisabled) calls.push({ nr: SYS.prctl, args: [PR_SET_THP_DISABLE, 1, 0, 0, 0] });
+  if (a.childSubreaper) calls.push({ nr: SYS.prctl, args: [PR_SET_CHILD_SUBREAPER, 1] });
+  calls.push({ nr: SYS.personality, args: [personality] }, { nr: SYS.umask, args: [umask] });
   // Last: dumpable 0 would forbid our own later ptrace and /proc/PID/mem access on some paths.
-  if (a.dumpable !== 1) t.remote.call(SYS.prctl, PR_SET_DUMPABLE, a.dumpable);
+  if (a.dumpable !== 1) calls.push({ nr: SYS.prctl, args: [PR_SET_DUMPABLE, a.dumpable] });
+  t.remote.callBatch(calls);
 }
