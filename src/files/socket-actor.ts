@@ -13,6 +13,8 @@ import { Injected, takeRestorerFd } from '../task/injected';
 export interface SocketActor {
   readonly pid: number;
   socketpair(domain: number, type: number): [number, number];
+  /** Several socketpairs at once, one of each type (a task makes them in one stop). */
+  socketpairs(domain: number, types: readonly number[]): [number, number][];
   connect(fd: number, addr: Buffer): void;
   listen(fd: number, backlog: number): void;
   /** Closes what the actor still holds inside its task (the task's own copies of new sockets). */
@@ -22,6 +24,7 @@ export interface SocketActor {
 export const restorerActor: SocketActor = {
   pid: process.pid,
   socketpair: (domain, type) => native.socketpair(domain, type, 0),
+  socketpairs: (domain, types) => types.map((type) => native.socketpair(domain, type, 0)),
   connect: (fd, addr) => native.connect(fd, addr),
   listen: (fd, backlog) => native.listen(fd, backlog),
   flush: () => undefined,
@@ -29,6 +32,8 @@ export const restorerActor: SocketActor = {
 
 /** The task's copies of new sockets are closed in runs (close_range), this many at most held. */
 const HELD_MAX = 128;
+/** Socketpairs made in one batch of injected calls: their fds take 8 bytes each of the data buffer. */
+const PAIRS_PER_BATCH = 256;
 
 /** A stub (or any task under our control) acting on the restorer's sockets. */
 export function taskActor(t: Injected, pid: number): SocketActor {
@@ -57,17 +62,27 @@ export function taskActor(t: Injected, pid: number): SocketActor {
   return {
     pid,
     socketpair(domain, type) {
-      t.remote.call(SYS.socketpair, domain, type, 0, t.data);
-      const b = t.mem.read(t.data, 8);
-      const fds = [b.readInt32LE(0), b.readInt32LE(4)];
+      return this.socketpairs(domain, [type])[0];
+    },
+    socketpairs(domain, types) {
+      const out: [number, number][] = [];
       const pidfd = native.pidfdOpen(pid, 0);
       try {
-        return [native.pidfdGetfd(pidfd, fds[0]), native.pidfdGetfd(pidfd, fds[1])];
+        for (let at = 0; at < types.length; at += PAIRS_PER_BATCH) {
+          const chunk = types.slice(at, at + PAIRS_PER_BATCH);
+          t.remote.callBatch(chunk.map((type, i) => ({ nr: SYS.socketpair, args: [domain, type, 0, t.data + BigInt(8 * i)] })));
+          const b = t.mem.read(t.data, 8 * chunk.length);
+          for (let i = 0; i < chunk.length; i++) {
+            const fds = [b.readInt32LE(8 * i), b.readInt32LE(8 * i + 4)];
+            held.push(...fds);
+            out.push([native.pidfdGetfd(pidfd, fds[0]), native.pidfdGetfd(pidfd, fds[1])]);
+          }
+          if (held.length >= HELD_MAX) flush();
+        }
       } finally {
         fs.closeSync(pidfd);
-        held.push(...fds);
-        if (held.length >= HELD_MAX) flush();
       }
+      return out;
     },
     connect(fd, addr) {
       withFd(fd, (tfd) => {

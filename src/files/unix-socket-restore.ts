@@ -123,12 +123,32 @@ function makeAll(s: UnixSockets, ctx: FileRestoreContext): void {
     paired.add(acceptor.ino);
     if (client) { put(client, -1); paired.add(client.ino); }
   };
+  // Pairs are made after the walk, all of one actor in one go (a stub makes them in one stop).
+  const pairsWanted: { u: Entry; p?: Entry }[] = [];
   const pair = (u: Entry, p: Entry | undefined) => {
-    const [a, b] = as(u.peer_cred_pid).socketpair(AF_UNIX, u.type | SOCK_CLOEXEC);
-    put(u, a);
+    put(u, -1);
     paired.add(u.ino);
-    if (p) { put(p, b); paired.add(p.ino); } else s.orphanEnds.set(u.ino, b);
-    try { bindName(a, u); if (p) bindName(b, p); } catch (e) { fail(u, 'cannot bind its name again', e); }
+    if (p) { put(p, -1); paired.add(p.ino); }
+    pairsWanted.push({ u, p });
+  };
+  const makePairs = () => {
+    const byActor = new Map<SocketActor, { u: Entry; p?: Entry }[]>();
+    for (const w of pairsWanted) {
+      const a = as(w.u.peer_cred_pid);
+      if (!byActor.has(a)) byActor.set(a, []);
+      byActor.get(a)!.push(w);
+    }
+    for (const [actor, wanted] of byActor) {
+      const made = actor.socketpairs(AF_UNIX, wanted.map(({ u }) => u.type | SOCK_CLOEXEC));
+      wanted.forEach(({ u, p }, i) => {
+        const [a, b] = made[i];
+        put(u, a);
+        if (p) put(p, b); else s.orphanEnds.set(u.ino, b);
+      });
+    }
+    for (const { u, p } of pairsWanted) {
+      try { bindName(s.fds.get(u.ino)!, u); if (p) bindName(s.fds.get(p.ino)!, p); } catch (e) { fail(u, 'cannot bind its name again', e); }
+    }
   };
   for (const u of socks) {
     if (made(u)) continue;
@@ -147,6 +167,7 @@ function makeAll(s: UnixSockets, ctx: FileRestoreContext): void {
     if (u.name.length && (sharedName(u) || !p.name.length)) throughListener(u, p);
     else throughListener(p, u);
   }
+  makePairs();
   for (const group of viaName.values()) {
     const first = group[0].acceptor;
     const t = native.socket(AF_UNIX, first.type | SOCK_CLOEXEC, 0);
