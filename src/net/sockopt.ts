@@ -15,10 +15,12 @@ export function getInt(fd: number, level: number, name: number): number {
   return b.length >= 4 ? b.readInt32LE(0) : b.length ? b.readUInt8(0) : 0;
 }
 
+/** The option value of setInt: the call is synchronous, so one buffer serves every call. */
+const intValue = Buffer.alloc(4);
+
 export function setInt(fd: number, level: number, name: number, v: number): void {
-  const b = Buffer.alloc(4);
-  b.writeInt32LE(v, 0);
-  native.setsockopt(fd, level, name, b);
+  intValue.writeInt32LE(v, 0);
+  native.setsockopt(fd, level, name, intValue);
 }
 
 const ENOPROTOOPT = 92, EOPNOTSUPP = 95, EINVAL = 22;

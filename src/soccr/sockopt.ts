@@ -16,10 +16,12 @@ export function getInt(fd: number, level: number, name: number): number {
   return b.length >= 4 ? b.readInt32LE(0) : 0;
 }
 
+/** The option value of setInt: the call is synchronous, so one buffer serves every call. */
+const intValue = Buffer.alloc(4);
+
 export function setInt(fd: number, level: number, name: number, value: number): void {
-  const b = Buffer.alloc(4);
-  b.writeInt32LE(value | 0);
-  native.setsockopt(fd, level, name, b);
+  intValue.writeInt32LE(value | 0);
+  native.setsockopt(fd, level, name, intValue);
 }
 
 /** Sequence numbers travel as u32 but the socket option is an int: keep both views straight. */
