@@ -109,7 +109,7 @@ export function main(argv: string[]): void {
     }
     const args = parseArgs(argv);
     if (args.opts.has('version')) {
-      console.log(versionText());
+      fs.writeSync(1, `${versionText()}\n`);
       return;
     }
     if (args.opts.has('help') || !args.command) {
