@@ -34,10 +34,10 @@ import { parseStatus, ProcStatus } from '../proc/status';
 import { Injected } from '../task/injected';
 import { SeccompFilters } from '../task/seccomp';
 import { refuseStatusState } from '../task/status-rows';
-import { refuseMappingPolicies, refuseThreadMempolicy, threadMempolicy } from '../task/mempolicy';
+import { mappingPolicies, refuseAskedPolicies, refuseMappingPolicies, refuseThreadMempolicy, threadMempolicy } from '../task/mempolicy';
 import { dumpMembarrier } from '../task/membarrier';
 import { speculation } from '../task/thread-cpu';
-import { answer, runQueries } from '../task/queries';
+import { answer, runQueries, runQuery } from '../task/queries';
 import { coreSchedCookie, dumpMmPrctls, threadPrctls, MmPrctls, ThreadPrctls } from '../task/prctl-states';
 
 const PR_GET_SECUREBITS = 27;
@@ -103,6 +103,11 @@ export interface DumpSession {
   seccomp: SeccompFilters;
 }
 
+/** Mappings asked for their NUMA policy by injected calls at most (beyond, numa_maps is cheaper). */
+const POLICY_QUESTIONS_MAX = 256;
+/** Resident memory above which asking beats reading numa_maps (about 28 ms per GiB here). */
+const POLICY_ASK_RSS_KB = 64 * 1024;
+
 function readThreadProc(pid: number, tid: number): { stat: ProcStat; status: ProcStatus } {
   return {
     stat: parseStat(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')),
@@ -151,7 +156,10 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
     cwdFile = { id, name: gone };
   }
   const vmas: VmaInfo[] = snap.maps.map((m) => classifyVma(m, pid));
-  refuseMappingPolicies(pid);
+  // numa_maps walks every page; a process of much memory in few mappings is asked instead, once
+  // infected (its threads' own policy is refused unless default, so the answers are the mappings').
+  const askPolicies = vmas.length <= POLICY_QUESTIONS_MAX && Number(/^(\d+)/.exec(snap.status.get('VmRSS') ?? '')?.[1] ?? 0) > POLICY_ASK_RSS_KB;
+  if (!askPolicies) refuseMappingPolicies(pid);
   for (const v of vmas) {
     if (v.entry.status & VMA.ANON_SHARED) {
       // The object's contents, once, in pagemap-shmem-SHMID.img (shmem.ts), none in the process pagemap.
@@ -189,6 +197,11 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
     let glibc: GlibcRseq | undefined | null = null;
     const glibcOf = () => (glibc === null ? (glibc = glibcRseq(pid, snap.maps, inf.mem)) : glibc);
     const rseqAsk = (regs: GpRegs): RseqAsk => ({ tp: regs.fs_base, glibc: glibcOf, area: rseqProbeArea(inf.scratch), always: pretends(s.fault, 'no-get-rseq-conf'), whileAsked: () => hangPoint('dump:rseq-asked', s.fault) });
+    if (askPolicies) {
+      // [vsyscall] is no mapping of the process's own (get_mempolicy answers EFAULT for it).
+      const starts = snap.maps.filter((m) => m.path !== '[vsyscall]').map((m) => m.start);
+      refuseAskedPolicies(pid, starts, runQuery(inf, mappingPolicies(starts)));
+    }
     const state = step('reading task state through injected syscalls', pid, () => {
       const threads: ThreadDump[] = [];
       for (const b of before) {
