@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 	eb = (struct it_end){ "B", s, S2C, 2112 };
 	it_queue(&eb);
 	it_queue(&ea);
-	it_tcp_settle(c, s, C2S, 200, &outq, &inq);
+	it_tcp_settle(c, s, C2S, 1000, &outq, &inq);
 	if (outq + inq != C2S || outq <= 0 || inq <= 0)
 		zdtm_fail("queues did not settle as expected: %d in A's send queue, %d in B's receive queue", outq, inq);
 	zdtm_log("%d bytes in A's send queue, %d in B's receive queue", outq, inq);

@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 	it_queue(&es);
 	it_queue(&ec);
 	/* Wait until the queues stop moving: everything is either in S's receive queue or unsent. */
-	it_tcp_settle(c, s, C2S, 100, &outq, &inq);
+	it_tcp_settle(c, s, C2S, 1000, &outq, &inq);
 	if (outq + inq != C2S || outq <= 0)
 		zdtm_fail("queues did not settle as expected: %d in C's send queue, %d in S's receive queue", outq, inq);
 	zdtm_log("%d bytes in C's send queue, %d in S's receive queue", outq, inq);
