@@ -120,7 +120,9 @@ class Writer {
   }
 
   uvarintBig(v: bigint): void {
-    this.varint64(Number(v & 0xffffffffn), Number(v >> 32n));
+    // Most 64-bit fields hold small values: one comparison instead of two BigInt operations.
+    if (v <= 0xffffffffn) this.varint32(Number(v));
+    else this.varint64(Number(v & 0xffffffffn), Number(v >> 32n));
   }
 
   tag(id: number, wire: number): void {
@@ -271,15 +273,16 @@ function writeValue(w: Writer, f: FieldSpec, v: unknown, parent: string, index: 
 
 function writeMessage(w: Writer, spec: Compiled, entry: unknown, where: string): void {
   if (!isPlainObject(entry)) throw new FieldError(`${where}: ${spec.name} must be an object`);
-  for (const key in entry) {
-    if (entry[key] !== undefined && !spec.byName.has(key)) throw new FieldError(`${where}: ${spec.name} has no field '${key}'`);
-  }
+  // A key that is no field is looked for only when the keys outnumber the fields written (a
+  // for-in with a Map lookup per key was a third of the encoding of a core image).
+  let written = 0;
   for (const f of spec.fields) {
     const v = entry[f.name];
     if (v === undefined) {
       if (f.rule === 'required') throw new FieldError(`${where}: missing required field '${f.name}'`);
       continue;
     }
+    written++;
     if (f.rule !== 'repeated') {
       w.tag(f.id, wireOf(f));
       writeValue(w, f, v, where, -1);
@@ -298,6 +301,11 @@ function writeMessage(w: Writer, spec: Compiled, entry: unknown, where: string):
     for (let i = 0; i < v.length; i++) {
       w.tag(f.id, wire);
       writeValue(w, f, v[i], where, i);
+    }
+  }
+  if (Object.keys(entry).length > written) {
+    for (const key in entry) {
+      if (entry[key] !== undefined && !spec.byName.has(key)) throw new FieldError(`${where}: ${spec.name} has no field '${key}'`);
     }
   }
 }
