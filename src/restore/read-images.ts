@@ -103,7 +103,7 @@ function stoppedRegs(regs: img.Entry): void {
  * VMAs), so that each lies in one VMA; the pieces keep the file order. A range reaching outside
  * every VMA is a corrupt image.
  */
-function splitAtVmas(ranges: img.PagemapRange[], vmas: img.Entry[], file: string, mmFile: string): img.PagemapRange[] {
+export function splitAtVmas(ranges: img.PagemapRange[], vmas: img.Entry[], file: string, mmFile: string): img.PagemapRange[] {
   const out: img.PagemapRange[] = [];
   // By start, searched by halves: a linear search per range made 10,000 VMAs quadratic (0.3 s).
   const byStart = [...vmas].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
