@@ -15,7 +15,7 @@ import { placeVdso, restoreVmas, setMmMap, ShmemRegistry } from '../mem/restore-
 import { CowPlan, placeRuns, planCow } from '../mem/cow';
 import { VMA } from '../mem/vma';
 import { ProcessImages } from './read-images';
-import { CLONE_THREAD_FLAGS, Stub } from './stub';
+import { Stub } from './stub';
 import { installFds } from './fds';
 import type { Injected } from '../task/injected';
 import { takeLock } from '../files/file-locks';
@@ -124,7 +124,13 @@ function emptyInherited(s: Stub, parent: ProcessImages): void {
 export function createThreads(p: RestoringProcess): void {
   step('creating threads', p.images.pid, () => {
     const tids: number[] = p.images.pstree.threads;
-    for (const tid of tids.slice(1)) p.threads.push(p.leader.clone(tid, CLONE_THREAD_FLAGS));
+    try {
+      p.threads.push(...p.leader.cloneThreads(tids.slice(1)));
+    } catch (e) {
+      // The threads that did come into being go with the process: the caller kills its stubs.
+      p.threads.push(...((e as { created?: Stub[] }).created ?? []));
+      throw e;
+    }
   });
 }
 

@@ -14,6 +14,8 @@ import { scratchData, scratchProgram } from '../compel/infect';
 import { __WALL, decodeWaitStatus, describeWaitStatus, INJECTION_SIGMASK, SIGKILL, SIGSTOP } from '../compel/wait-status';
 import { Injected } from '../task/injected';
 import { parseMaps } from '../proc/maps';
+import { CallBatch } from '../task/call-batch';
+import { isErrorResult } from '../compel/remote-syscalls';
 
 const EEXIST = 17;
 const PTRACE_O_TRACEFORK = 0x2;
@@ -23,6 +25,8 @@ const CLONE_VM = 0x100n, CLONE_FS = 0x200n, CLONE_FILES = 0x400n, CLONE_SIGHAND 
 export const CLONE_THREAD_FLAGS = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
 const SIGCHLD = 17;
 const CLONE_ARGS_SIZE = 88;
+/** Threads cloned in one batch (each takes 192 bytes of the data buffer). */
+const CLONES_PER_BATCH = 64;
 const PID_WAIT_MS = 5000;
 
 /** The stub could not map its scratch area there: the restorer itself had just mapped memory at it. */
@@ -114,6 +118,59 @@ export class Stub implements Injected {
       throw e;
     }
     if (got !== id) throw new AmberError(`clone3 inside ${this.pid} gave ${got}, not ${id}`);
+    return this.adopt(got, flags);
+  }
+
+  /**
+   * The threads `ids` of this stub's process, their clone3s in batches of injected calls (one
+   * stop for many: a thread is stopped at birth by the tracer's auto-attach, so it never runs on
+   * into the rest of the batch; its registers are set before it runs a byte).
+   */
+  cloneThreads(ids: readonly number[]): Stub[] {
+    const out: Stub[] = [];
+    for (let at = 0; at < ids.length; at += CLONES_PER_BATCH) {
+      const chunk = ids.slice(at, at + CLONES_PER_BATCH);
+      const b = new CallBatch(this);
+      for (const id of chunk) {
+        const tid = Buffer.alloc(8);
+        tid.writeInt32LE(id, 0);
+        const args = Buffer.alloc(CLONE_ARGS_SIZE);
+        args.writeBigUInt64LE(CLONE_THREAD_FLAGS, 0);
+        args.writeBigUInt64LE(b.put(tid), 64);
+        args.writeBigUInt64LE(1n, 72);
+        b.call(SYS.clone3, b.put(args), CLONE_ARGS_SIZE);
+      }
+      const results = this.remote.rawBatch(b.calls);
+      b.discard();
+      // Every thread that came into being becomes a stub first, so that a failure leaves none
+      // unaccounted for (the caller kills the process).
+      let failure: Error | undefined;
+      results.forEach((r, i) => {
+        const id = chunk[i];
+        if (isErrorResult(r)) {
+          failure ??= -r === BigInt(EEXIST)
+            ? new AmberError(`thread id ${id} is in use by another task (${describeHolder(id)}): cannot restore thread ${id} of ${this.pid}`)
+            : new SysError(Number(-r), `clone3 of thread ${id} (inside the task)`, this.pid);
+          return;
+        }
+        if (Number(r) !== id) {
+          failure ??= new AmberError(`clone3 inside ${this.pid} gave ${r}, not ${id}`);
+          try { native.kill(Number(r), SIGKILL); } catch { /* gone */ }
+          return;
+        }
+        try {
+          out.push(this.adopt(id, CLONE_THREAD_FLAGS));
+        } catch (e) {
+          failure ??= e as Error;
+        }
+      });
+      if (failure) throw Object.assign(failure, { created: out });
+    }
+    return out;
+  }
+
+  /** A task this stub just cloned, once stopped by the auto-attach, as a stub of its own. */
+  private adopt(got: number, flags: bigint): Stub {
     const child = new Tracee(got);
     try {
       child.waitFor(`starting ${flags & CLONE_THREAD ? 'thread' : 'child'} ${got}`, (st) => st.signal === SIGSTOP || st.event !== 0);
