@@ -20,6 +20,7 @@ try {
 }
 // A new bundle: V8's code cache of the old one would be rejected anyway.
 fs.rmSync(path.join(root, 'dist/amber.js.cache'), { force: true });
+fs.rmSync(path.join(root, 'dist/amber.js.cache.commands'), { force: true });
 esbuild.buildSync({
   entryPoints: [path.join(root, 'dist/src/cli/main.js')],
   outfile: path.join(root, 'dist/amber.js'),
