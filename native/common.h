@@ -7,6 +7,21 @@
 #include <string>
 #include <sys/types.h>
 
+/*
+ * Syscalls newer than some C libraries' lists (Debian 11's glibc 2.31: the addon is compiled there, the prebuild needs glibc 2.33): the
+ * numbers are the same on every architecture from close_range on.
+ */
+#include <sys/syscall.h>
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_epoll_pwait2
+#define SYS_epoll_pwait2 441
+#endif
+
 namespace amber {
 
 // Throws the JS SysError registered at start-up (see addon.cc), carrying errno, its name,

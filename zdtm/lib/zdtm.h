@@ -22,6 +22,21 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/*
+ * Syscalls newer than some C libraries' lists (Debian 11's glibc 2.31 knows neither): the
+ * numbers are the same on every architecture from close_range on.
+ */
+#include <sys/syscall.h>
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_epoll_pwait2
+#define SYS_epoll_pwait2 441
+#endif
+
 /* Set to 1 by the library's SIGTERM handler. */
 extern volatile sig_atomic_t zdtm_term_flag;
 
