@@ -30,9 +30,10 @@ const hash = (...parts) => crypto.createHash('sha256').update(parts.join('\0')).
 
 /**
  * Removes a tree that an interrupted mmdebstrap may have left with /proc, /sys or /dev mounted
- * inside: unmount those first, and never recurse into a mount.
+ * inside: unmount those first, and never recurse into a mount. `refuse` makes the caller's error
+ * (the Vagrant boxes use it too).
  */
-async function removeTree(dir) {
+async function removeTree(dir, refuse = (message) => new MatrixError('ROOTFS', message)) {
   const mounts = () =>
     fs
       .readFileSync('/proc/mounts', 'utf8')
@@ -40,7 +41,7 @@ async function removeTree(dir) {
       .map((l) => (l.split(' ')[1] || '').replace(/\\040/g, ' '))
       .filter((m) => m.startsWith(`${dir}/`));
   for (const m of mounts().sort().reverse()) await run(['umount', '-l', m], { check: false });
-  if (mounts().length > 0) throw new MatrixError('ROOTFS', `${dir} still has mounts inside: not removing it`);
+  if (mounts().length > 0) throw refuse(`${dir} still has mounts inside: not removing it`);
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
@@ -143,4 +144,4 @@ async function buildRootfs(spec, mirrors, cacheDir) {
   return out;
 }
 
-module.exports = { buildRootfs, lddLibs };
+module.exports = { buildRootfs, lddLibs, removeTree };

@@ -16,7 +16,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { run } = require('../matrix/exec');
 const { KEYRING } = require('../matrix/apt-suite');
-const { lddLibs } = require('../matrix/rootfs');
+const { lddLibs, removeTree: removeMatrixTree } = require('../matrix/rootfs');
 const { VagrantError } = require('./errors');
 const { recipe, recipeKey, boxVagrantfile, metadata, EXCLUDES } = require('./recipe');
 const log = require('../matrix/log').createLog('box');
@@ -100,18 +100,8 @@ function boxCurrent(plan) {
   return fs.existsSync(added) && fs.readFileSync(added, 'utf8').includes(`(recipe ${plan.key})`);
 }
 
-/** Unmounts what an interrupted mmdebstrap left inside dir, then removes it. */
-async function removeTree(dir) {
-  const mounts = () =>
-    fs
-      .readFileSync('/proc/mounts', 'utf8')
-      .split('\n')
-      .map((l) => (l.split(' ')[1] || '').replace(/\\040/g, ' '))
-      .filter((m) => m.startsWith(`${dir}/`));
-  for (const m of mounts().sort().reverse()) await run(['umount', '-l', m], { check: false });
-  if (mounts().length > 0) throw new VagrantError('BOX', `${dir} still has mounts inside: not removing it`, { path: dir });
-  fs.rmSync(dir, { recursive: true, force: true });
-}
+/** Unmounts what an interrupted mmdebstrap left inside dir, then removes it (matrix/rootfs.js). */
+const removeTree = (dir) => removeMatrixTree(dir, (message) => new VagrantError('BOX', message, { path: dir }));
 
 async function debootstrap(plan, tree) {
   const { suite, mirrors, packages } = plan.recipe;
