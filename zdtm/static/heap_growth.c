@@ -17,6 +17,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* mallinfo2() is glibc 2.33's (Debian 11 has 2.31): there mallinfo()'s int fields say the same. */
+#if defined(__GLIBC__) && !__GLIBC_PREREQ(2, 33)
+#define mallinfo2 mallinfo
+typedef struct mallinfo mallinfo_t;
+#else
+typedef struct mallinfo2 mallinfo_t;
+#endif
+
 #define NCHUNK 3000
 #define SBRK_SIZE (64 * 1024)
 
@@ -34,7 +42,7 @@ int main(int argc, char **argv)
 {
 	long psz = sysconf(_SC_PAGESIZE);
 	unsigned long brk_before, brk_after, start_brk;
-	struct mallinfo2 mi_before, mi_after;
+	mallinfo_t mi_before, mi_after;
 	struct zdtm_map heap_before, heap_after;
 	uint8_t **chunks, *extra;
 	ssize_t bad;
@@ -79,8 +87,8 @@ int main(int argc, char **argv)
 			   heap_before.end);
 	zdtm_check(!memcmp(&mi_after, &mi_before, sizeof(mi_after)),
 		   "mallinfo2 changed: arena %zu/%zu, in use %zu/%zu, free %zu/%zu",
-		   mi_after.arena, mi_before.arena, mi_after.uordblks, mi_before.uordblks,
-		   mi_after.fordblks, mi_before.fordblks);
+		   (size_t)mi_after.arena, (size_t)mi_before.arena, (size_t)mi_after.uordblks,
+		   (size_t)mi_before.uordblks, (size_t)mi_after.fordblks, (size_t)mi_before.fordblks);
 	for (i = 0; i < NCHUNK; i++) {
 		if (!chunks[i])
 			continue;
