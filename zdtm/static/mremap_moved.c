@@ -19,6 +19,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4 /* Linux 5.7; glibc 2.31 (Debian 11) lacks the name */
+#endif
 #include <sys/stat.h>
 #include <unistd.h>
 
