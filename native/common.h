@@ -8,8 +8,9 @@
 #include <sys/types.h>
 
 /*
- * Syscalls newer than some C libraries' lists (Debian 11's glibc 2.31: the addon is compiled there, the prebuild needs glibc 2.33): the
- * numbers are the same on every architecture from close_range on.
+ * Syscalls newer than some C libraries' lists (Debian 11's glibc 2.31: the addon is compiled
+ * there, the prebuild needs glibc 2.33); the numbers are the same on every architecture from
+ * close_range on. zdtm/lib/zdtm.h has the same list for the test programs, a build of its own.
  */
 #include <sys/syscall.h>
 #ifndef SYS_pidfd_getfd

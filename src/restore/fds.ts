@@ -17,7 +17,7 @@ import { native } from '../native';
 import { AmberError } from '../errors';
 import { buildControl, parseControl } from '../net/cmsg';
 import { mutated } from '../mutant';
-import { CallBatch } from '../task/call-batch';
+import { CallBatch, slotSize } from '../task/call-batch';
 
 const O_CLOEXEC = 0o2000000;
 const F_DUPFD_CLOEXEC = 1030;
@@ -66,8 +66,8 @@ const FDS_PER_MESSAGE = 253;
 const GAP_FILL_MAX = 64;
 /** The control buffer of one message of FDS_PER_MESSAGE fds (cmsghdr + fds, with room to spare). */
 const CONTROL_LEN = 16 + 4 * FDS_PER_MESSAGE + 16;
-/** What one message's recvmsg takes of a batch's data: msghdr, iovec and its byte, control. */
-const MESSAGE_DATA = 64 + 64 + 64 + Math.ceil(CONTROL_LEN / 64) * 64;
+/** What one message's recvmsg takes of a batch's data: its byte, iovec, control and msghdr. */
+const MESSAGE_DATA = slotSize(1) + slotSize(16) + slotSize(CONTROL_LEN) + slotSize(56);
 /**
  * Messages sent ahead of one batch of recvmsgs. The carrier is a socketpair, so the receiver's
  * queue has no length limit (max_dgram_qlen does not apply to one's own peer), and 32 small
@@ -198,7 +198,7 @@ export function installFds(t: Injected, fdinfo: Entry[], opened: Map<number, Ope
     for (const fd of placeholders) b.call(SYS.close, fd);
     if (carrier) b.call(SYS.close, carrier.theirs);
     if (pidfd !== undefined) b.call(SYS.close, pidfd);
-    try { b.t.remote.rawBatch(b.calls); } finally { b.discard(); }
+    try { t.remote.rawBatch(b.calls); } finally { b.discard(); }
     fs.closeSync(ours);
     fs.closeSync(theirsHere);
   }

@@ -124,13 +124,8 @@ function emptyInherited(s: Stub, parent: ProcessImages): void {
 export function createThreads(p: RestoringProcess): void {
   step('creating threads', p.images.pid, () => {
     const tids: number[] = p.images.pstree.threads;
-    try {
-      p.threads.push(...p.leader.cloneThreads(tids.slice(1)));
-    } catch (e) {
-      // The threads that did come into being go with the process: the caller kills its stubs.
-      p.threads.push(...((e as { created?: Stub[] }).created ?? []));
-      throw e;
-    }
+    // Those that came into being are in p.threads even if one fails: the caller kills them all.
+    p.leader.cloneThreads(tids.slice(1), p.threads);
   });
 }
 

@@ -25,7 +25,7 @@ const CLONE_VM = 0x100n, CLONE_FS = 0x200n, CLONE_FILES = 0x400n, CLONE_SIGHAND 
 export const CLONE_THREAD_FLAGS = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
 const SIGCHLD = 17;
 const CLONE_ARGS_SIZE = 88;
-/** Threads cloned in one batch (each takes 192 bytes of the data buffer). */
+/** Tasks cloned in one batch (each takes 192 bytes of the data buffer). */
 const CLONES_PER_BATCH = 64;
 const PID_WAIT_MS = 5000;
 
@@ -98,36 +98,24 @@ export class Stub implements Injected {
    * The new task starts as a copy of this one at the gadget, stopped by the tracer's auto-attach.
    */
   clone(id: number, flags: bigint): Stub {
-    const args = Buffer.alloc(CLONE_ARGS_SIZE);
-    args.writeBigUInt64LE(flags, 0);
-    args.writeBigUInt64LE(flags & CLONE_THREAD ? 0n : BigInt(SIGCHLD), 32);
-    const tidArray = this.data + 512n;
-    args.writeBigUInt64LE(tidArray, 64);
-    args.writeBigUInt64LE(1n, 72);
-    const tid = Buffer.alloc(4);
-    tid.writeInt32LE(id, 0);
-    this.mem.write(tidArray, tid);
-    this.mem.write(this.data, args);
-    let got: number;
-    try {
-      got = Number(this.remote.call(SYS.clone3, this.data, CLONE_ARGS_SIZE));
-    } catch (e) {
-      // Without a pid namespace of its own the tree's ids are the host's: another task (a thread
-      // of this very amber, even) may hold one by now.
-      if (e instanceof SysError && e.errno === EEXIST) throw new AmberError(`${flags & CLONE_THREAD ? 'thread id' : 'PID'} ${id} is in use by another task (${describeHolder(id)}): cannot restore ${flags & CLONE_THREAD ? 'thread' : 'task'} ${id} of ${this.pid}`);
-      throw e;
-    }
-    if (got !== id) throw new AmberError(`clone3 inside ${this.pid} gave ${got}, not ${id}`);
-    return this.adopt(got, flags);
+    const out: Stub[] = [];
+    this.cloneEach([id], flags, out);
+    return out[0];
+  }
+
+  /** The threads `ids` of this stub's process, appended to `out` as each comes into being. */
+  cloneThreads(ids: readonly number[], out: Stub[]): void {
+    this.cloneEach(ids, CLONE_THREAD_FLAGS, out);
   }
 
   /**
-   * The threads `ids` of this stub's process, their clone3s in batches of injected calls (one
-   * stop for many: a thread is stopped at birth by the tracer's auto-attach, so it never runs on
-   * into the rest of the batch; its registers are set before it runs a byte).
+   * clone3 with set_tid = [id] for each id, in batches of injected calls (one stop for many: a
+   * new task is stopped at birth by the tracer's auto-attach, so it never runs on into the rest
+   * of the batch; its registers are set before it runs a byte). Every task that came into being
+   * is in `out` before a failure is thrown, so that none is left unaccounted for.
    */
-  cloneThreads(ids: readonly number[]): Stub[] {
-    const out: Stub[] = [];
+  private cloneEach(ids: readonly number[], flags: bigint, out: Stub[]): void {
+    const what = flags & CLONE_THREAD ? { id: 'thread id', task: 'thread' } : { id: 'PID', task: 'task' };
     for (let at = 0; at < ids.length; at += CLONES_PER_BATCH) {
       const chunk = ids.slice(at, at + CLONES_PER_BATCH);
       const b = new CallBatch(this);
@@ -135,38 +123,38 @@ export class Stub implements Injected {
         const tid = Buffer.alloc(8);
         tid.writeInt32LE(id, 0);
         const args = Buffer.alloc(CLONE_ARGS_SIZE);
-        args.writeBigUInt64LE(CLONE_THREAD_FLAGS, 0);
+        args.writeBigUInt64LE(flags, 0);
+        args.writeBigUInt64LE(flags & CLONE_THREAD ? 0n : BigInt(SIGCHLD), 32);
         args.writeBigUInt64LE(b.put(tid), 64);
         args.writeBigUInt64LE(1n, 72);
         b.call(SYS.clone3, b.put(args), CLONE_ARGS_SIZE);
       }
       const results = this.remote.rawBatch(b.calls);
       b.discard();
-      // Every thread that came into being becomes a stub first, so that a failure leaves none
-      // unaccounted for (the caller kills the process).
       let failure: Error | undefined;
       results.forEach((r, i) => {
         const id = chunk[i];
         if (isErrorResult(r)) {
+          // Without a pid namespace of its own the tree's ids are the host's: another task (a
+          // thread of this very amber, even) may hold one by now.
           failure ??= -r === BigInt(EEXIST)
-            ? new AmberError(`thread id ${id} is in use by another task (${describeHolder(id)}): cannot restore thread ${id} of ${this.pid}`)
-            : new SysError(Number(-r), `clone3 of thread ${id} (inside the task)`, this.pid);
+            ? new AmberError(`${what.id} ${id} is in use by another task (${describeHolder(id)}): cannot restore ${what.task} ${id} of ${this.pid}`)
+            : new SysError(Number(-r), `clone3 of ${what.task} ${id} (inside the task)`, this.pid);
           return;
         }
+        // (set_tid makes this impossible; the caller kills the process should it happen.)
         if (Number(r) !== id) {
           failure ??= new AmberError(`clone3 inside ${this.pid} gave ${r}, not ${id}`);
-          try { native.kill(Number(r), SIGKILL); } catch { /* gone */ }
           return;
         }
         try {
-          out.push(this.adopt(id, CLONE_THREAD_FLAGS));
+          out.push(this.adopt(id, flags));
         } catch (e) {
           failure ??= e as Error;
         }
       });
-      if (failure) throw Object.assign(failure, { created: out });
+      if (failure) throw failure;
     }
-    return out;
   }
 
   /** A task this stub just cloned, once stopped by the auto-attach, as a stub of its own. */

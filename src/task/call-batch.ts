@@ -7,6 +7,11 @@ import type { ProgramCall } from '../arch/x86_64/syscall-program';
 import { AmberError } from '../errors';
 import { Injected } from './injected';
 
+/** Bytes of the data buffer a piece of `size` bytes takes in a batch (64-aligned, 64 at least). */
+export function slotSize(size: number): number {
+  return Math.max(64, Math.ceil(size / 64) * 64);
+}
+
 export class CallBatch {
   readonly calls: ProgramCall[] = [];
   private at = 0;
@@ -18,7 +23,7 @@ export class CallBatch {
    * buffer is full, the calls so far run first (in order, as they would have), and it starts over.
    */
   put(b: Buffer): bigint {
-    const size = Math.max(64, Math.ceil(b.length / 64) * 64);
+    const size = slotSize(b.length);
     if (this.at + size > this.t.dataSize && this.calls.length) this.run();
     if (this.at + size > this.t.dataSize) throw new AmberError(`${b.length} bytes of a batch's data do not fit the scratch buffer (${this.t.dataSize})`);
     const addr = this.t.data + BigInt(this.at);
@@ -29,7 +34,7 @@ export class CallBatch {
 
   /** Whether `size` more bytes of data fit without running the calls so far. */
   fits(size: number): boolean {
-    return this.at + Math.max(64, Math.ceil(size / 64) * 64) <= this.t.dataSize;
+    return this.at + slotSize(size) <= this.t.dataSize;
   }
 
   call(nr: number, ...args: (number | bigint)[]): void {

@@ -2,6 +2,7 @@
 import { SYS } from '../arch/x86_64/syscalls';
 import * as fs from 'node:fs';
 import { parseSmaps } from '../proc/maps';
+import { parseStatus } from '../proc/status';
 import { Injected } from './injected';
 import { mutated } from '../mutant';
 import type { ProgramCall } from '../arch/x86_64/syscall-program';
@@ -39,9 +40,9 @@ function futureLocking(pid: number, scratchAddr: bigint, lockedBefore?: string):
   return MCL_FUTURE | (vma.vmFlags.has('lf') ? MCL_ONFAULT : 0);
 }
 
-/** VmLck of /proc/PID/status, as written there ("64 kB"); undefined when absent. */
+/** VmLck of /proc/PID/status, as parseStatus gives it ("64 kB"); undefined when absent. */
 function lockedKb(pid: number): string | undefined {
-  return /^VmLck:\s*(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1].trim();
+  return parseStatus(fs.readFileSync(`/proc/${pid}/status`, 'utf8')).get('VmLck');
 }
 
 /** `lockedBefore`: VmLck before the scratch area was mapped (ProcStatus of the snapshot). */

@@ -290,8 +290,8 @@ static inline int it_wait_inq(int fd, int want, int ms)
 /*
  * Waits (tries rounds of 20 ms) until the total bytes c sent to s are either in c's send queue
  * or in s's receive queue and c's send queue stopped moving; the two counts in *outq, *inq.
- * Callers give it some 20 s: a fast machine settles in a few rounds, a guest under qemu's TCG
- * (the kernel matrix) has needed more than the 2-4 s these tests once allowed.
+ * Callers give it some 20 s, a bound, not a wait: a fast machine settles in a few rounds, a
+ * slow guest (qemu's TCG in the kernel matrix) may need more than the 2-4 s once allowed.
  */
 static inline void it_tcp_settle(int c, int s, int total, int tries, int *outq, int *inq)
 {
