@@ -17,6 +17,10 @@
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 
+#ifndef P_PIDFD
+#define P_PIDFD 3	/* <linux/wait.h>'s; glibc 2.31's <sys/wait.h> lacks it */
+#endif
+
 static int pidfd_pid(int fd)
 {
 	char path[64], buf[4096], *p;
