@@ -1,11 +1,14 @@
 // File-object syscalls Node lacks: pipe2, tee, fcntl, lseek, eventfd, epoll_create1, signalfd4,
-// timerfd_create/settime/gettime, clock_gettime and an ioctl that writes a u64.
+// timerfd_create/settime/gettime, clock_gettime, an ioctl that writes a u64, and the reading of a
+// task's fd table from /proc.
 #include "common.h"
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -160,7 +163,96 @@ static Napi::Value IoctlSetU64(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// procFdTable(pid, fds[]) -> { links: string[], fdinfo: string[], stats: Float64Array, errors:
+// Int32Array }: for each fd, readlinkat and statx of /proc/PID/fd/FD and the text of
+// /proc/PID/fdinfo/FD, one tight loop for a whole table (through Node's fs, 5-7 syscalls and
+// three calls per fd: a third of a 10,000-fd dump). stats holds, per fd, dev ino mode nlink uid
+// gid rdev size, dev and rdev encoded as glibc's makedev (as Node's fs.Stats has them); errors
+// the errno of the first step that failed for that fd (0: read whole) and which step (1 link,
+// 2 fdinfo, 3 stat) in the next slot.
+static Napi::Value ProcFdTable(const Napi::CallbackInfo& info) {
+  ARG_PID(pid, 0);
+  auto fds = info[1].As<Napi::Array>();
+  uint32_t n = fds.Length();
+  if (n > (1u << 24)) {
+    Napi::RangeError::New(info.Env(), "procFdTable: too many fds").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  std::string base = "/proc/" + std::to_string(pid);
+  int fdDir = open((base + "/fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fdDir < 0) return ThrowSys(info.Env(), errno, "open(/proc/PID/fd)", pid);
+  int infoDir = open((base + "/fdinfo").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (infoDir < 0) {
+    int err = errno;
+    close(fdDir);
+    return ThrowSys(info.Env(), err, "open(/proc/PID/fdinfo)", pid);
+  }
+  Napi::Env env = info.Env();
+  auto links = Napi::Array::New(env, n), texts = Napi::Array::New(env, n);
+  auto stats = Napi::Float64Array::New(env, 8 * static_cast<size_t>(n));
+  auto errors = Napi::Int32Array::New(env, 2 * static_cast<size_t>(n));
+  std::string text;
+  char link[4097];
+  for (uint32_t i = 0; i < n; i++) {
+    Napi::Value v = fds[i];
+    if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() < 0 || v.As<Napi::Number>().DoubleValue() > 0x7fffffff) {
+      close(fdDir);
+      close(infoDir);
+      Napi::TypeError::New(env, "procFdTable: fds must be numbers 0..2^31-1").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    std::string name = std::to_string(v.As<Napi::Number>().Int32Value());
+    int err = 0, step = 0;
+    ssize_t ll = readlinkat(fdDir, name.c_str(), link, sizeof(link) - 1);
+    if (ll < 0) err = errno, step = 1, ll = 0;
+    else if (static_cast<size_t>(ll) == sizeof(link) - 1) err = ENAMETOOLONG, step = 1;  // maybe cut short
+    links[i] = Napi::String::New(env, link, static_cast<size_t>(ll));
+    text.clear();
+    if (!err) {
+      int f = openat(infoDir, name.c_str(), O_RDONLY | O_CLOEXEC);
+      if (f < 0) err = errno, step = 2;
+      while (f >= 0) {
+        size_t at = text.size();
+        text.resize(at + 4096);
+        ssize_t r = read(f, &text[at], 4096);
+        if (r < 0 && errno == EINTR) r = 0, text.resize(at);
+        else if (r <= 0) {
+          if (r < 0) err = errno, step = 2;
+          text.resize(at);
+          close(f);
+          break;
+        } else text.resize(at + static_cast<size_t>(r));
+      }
+    }
+    texts[i] = Napi::String::New(env, text);
+    struct statx sx;
+    if (!err && statx(fdDir, name.c_str(), AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS, &sx) < 0) err = errno, step = 3;
+    if (!err) {
+      double* s = stats.Data() + 8 * static_cast<size_t>(i);
+      s[0] = static_cast<double>(makedev(sx.stx_dev_major, sx.stx_dev_minor));
+      s[1] = static_cast<double>(sx.stx_ino);
+      s[2] = sx.stx_mode;
+      s[3] = sx.stx_nlink;
+      s[4] = sx.stx_uid;
+      s[5] = sx.stx_gid;
+      s[6] = static_cast<double>(makedev(sx.stx_rdev_major, sx.stx_rdev_minor));
+      s[7] = static_cast<double>(sx.stx_size);
+    }
+    errors[2 * i] = err;
+    errors[2 * i + 1] = step;
+  }
+  close(fdDir);
+  close(infoDir);
+  auto out = Napi::Object::New(env);
+  out.Set("links", links);
+  out.Set("fdinfo", texts);
+  out.Set("stats", stats);
+  out.Set("errors", errors);
+  return out;
+}
+
 void InitFiles(Napi::Env env, Napi::Object exports) {
+  Define(env, exports, "procFdTable", "pa", ProcFdTable);
   Define(env, exports, "lseek", "iui", Lseek);
   Define(env, exports, "fcntlOwnerEx", "iiB", FcntlOwnerEx);
   Define(env, exports, "pipe2", "i", Pipe2);

@@ -107,6 +107,7 @@ export function dump(opts: DumpOptions): DumpResult {
   const heldFiles: img.Entry[] = [];
   const finishHooks: (() => void)[] = [];
   const releaseHooks: ((killed: boolean) => void)[] = [];
+  const afterReleaseHooks: (() => void)[] = [];
   const abortHooks: (() => void)[] = [];
   const pidfds = new Map<number, number>();
   const grabbed = new Map<string, number>();
@@ -139,6 +140,7 @@ export function dump(opts: DumpOptions): DumpResult {
       },
       onFinish: (fn) => finishHooks.push(fn),
       onRelease: (fn) => releaseHooks.push(fn),
+      afterRelease: (fn) => afterReleaseHooks.push(fn),
       onAbort: (fn) => abortHooks.push(fn), fault: opts.fault,
       linkRemap: opts.linkRemap ?? false,
       once: (key) => !seen.has(key) && !!seen.add(key),
@@ -242,5 +244,10 @@ export function dump(opts: DumpOptions): DumpResult {
     // Closed after the tree is killed: a connection in repair mode then goes without a word to its peer.
     for (const fd of [...grabbed.values(), ...pidfds.values()]) fs.closeSync(fd);
     log.info(killed ? `tree of ${pid} killed after dump` : dumped && opts.leaveStopped ? `tree of ${pid} left stopped` : `tree of ${pid} resumed`);
+    if (dumped) {
+      for (const fn of afterReleaseHooks) {
+        try { fn(); } catch (e) { log.warn(`after the dump: ${(e as Error).message}`); }
+      }
+    }
   }
 }

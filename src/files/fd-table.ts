@@ -9,6 +9,7 @@ import { native } from '../native';
 import { UnsupportedError } from '../errors';
 import { Entry } from '../images';
 import { parseFdinfo } from '../proc/fdinfo';
+import { readFdTable } from '../proc/fd-table-read';
 import { kindForFd } from './registry';
 import { externalKindFor } from './external';
 import { readFown, subMessage } from './fown';
@@ -23,17 +24,12 @@ const O_PATH = 0o10000000;
 export const FD_CLOEXEC = 1;
 
 export function openFdOf(pid: number, fd: number): OpenFd {
-  return {
-    pid, fd,
-    link: fs.readlinkSync(`/proc/${pid}/fd/${fd}`),
-    info: parseFdinfo(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8')),
-    stat: fs.statSync(`/proc/${pid}/fd/${fd}`),
-  };
+  return listOpenFds(pid, [fd])[0];
 }
 
-export function listOpenFds(pid: number): OpenFd[] {
-  const fds = fs.readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
-  return fds.map((fd) => openFdOf(pid, fd));
+export function listOpenFds(pid: number, only?: number[]): OpenFd[] {
+  const fds = only ?? fs.readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
+  return readFdTable(pid, fds).map((r) => ({ pid, fd: r.fd, link: r.link, info: parseFdinfo(r.fdinfo), stat: r.stat }));
 }
 
 /**

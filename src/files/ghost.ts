@@ -21,6 +21,7 @@
  * the restorer keeps it open and every open file description is a reopen through /proc/self/fd
  * with its own flags, so they all share the one inode.
  */
+import type { FileStat } from '../proc/fd-table-read';
 import { kernelDev } from '../proc/devices';
 import { pathOfTask } from '../proc/task-path';
 import * as fs from 'node:fs';
@@ -83,7 +84,7 @@ export function dumpGhost(f: OpenFd, id: number, name: string, ctx: FileDumpCont
 }
 
 /** The ghost id of the inode st, the first time made by `write`. */
-function ghostIdFor(st: fs.Stats, ctx: FileDumpContext, write: (ghostId: number) => void): number {
+function ghostIdFor(st: FileStat, ctx: FileDumpContext, write: (ghostId: number) => void): number {
   let s = ctx.cache.get('ghost') as GhostDumpState | undefined;
   if (!s) ctx.cache.set('ghost', (s = { byInode: new Map(), next: 1 }));
   const key = `${st.dev}:${st.ino}`;

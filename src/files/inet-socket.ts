@@ -20,6 +20,7 @@ import { isSocket, memo, socketInfo } from './socket-info';
 import { FdType, FileDumpContext, FileKind, NO_FOWN, OpenFd } from './types';
 import { inetSocketFd } from './inet-socket-restore';
 import { dumpTcpOpts } from './tcp-opts';
+import { openFdsOf } from './fd-table';
 import { dumpIntOpts } from '../net/int-opts';
 
 
@@ -64,11 +65,9 @@ interface TcpDumpState {
  */
 function treeConnections(ctx: FileDumpContext): LockedConnection[] {
   const inTree = new Set<number>();
+  // The fd tables are read once per dump (openFdsOf): the fd table's dump reads them again.
   for (const pid of ctx.treePids) {
-    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' }));
-      if (m) inTree.add(Number(m[1]));
-    }
+    for (const f of openFdsOf(pid, ctx)) if (f.link.startsWith('socket:[')) inTree.add(f.stat.ino);
   }
   const out: LockedConnection[] = [];
   for (const family of [AF_INET, AF_INET6]) {

@@ -8,6 +8,7 @@
  * pipe would be cut off from that outside end, so restore refuses it unless the caller passes
  * the pipe with --inherit-fd fd[N]:pipe:[INO] (external.ts).
  */
+import { Level } from '../log';
 import { mutated } from '../mutant';
 import * as fs from 'node:fs';
 import { native } from '../native';
@@ -93,12 +94,17 @@ function isTee(e: unknown, code: string): boolean {
 
 /**
  * Who holds the other end of a pipe the tree holds one end of: 'none' when no one (the kernel
- * says so: a read end with no writers or a write end with no readers), else a description of
- * the holder outside the tree.
+ * says so: a read end with no writers or a write end with no readers), else who it is, found by
+ * a scan of every process on the host: asked only when the kernel cannot tell (bytes queued on
+ * a read end), else after the dump for its message (a host's worth of /proc/PID/fd read while
+ * the tree was frozen was most of a small dump's frozen time).
  */
-function otherEnd(p: TreePipe, ctx: FileDumpContext): string | 'none' {
+type OtherEnd = 'none' | { holder: () => string };
+
+function otherEnd(p: TreePipe, ctx: FileDumpContext): OtherEnd {
   const mine = p.holder.pid === process.pid ? p.holder.fd : ctx.grabFd(p.holder.pid, p.holder.fd);
   const [sr, sw] = native.pipe2(O_CLOEXEC | O_NONBLOCK);
+  const later = (fallback: string): OtherEnd => ({ holder: () => holderOutside(p, ctx) ?? fallback });
   try {
     if (p.write) {
       // tee from an empty pipe with no writers into ours: EPIPE exactly when ours has no reader
@@ -110,16 +116,17 @@ function otherEnd(p: TreePipe, ctx: FileDumpContext): string | 'none' {
         if (isTee(e, 'EPIPE')) return 'none';
         if (!isTee(e, 'EAGAIN')) throw e;
       }
-      return holderOutside(p, ctx) ?? 'a reader outside the tree';
+      return later('a reader outside the tree');
     }
     // A read end: on an empty pipe, tee waits for writers (EAGAIN) or ends at once (no writer).
     try {
       if (native.tee(mine, sw, 1, SPLICE_F_NONBLOCK) === 0) return 'none';
-      // Bytes queued: the kernel does not say whether a writer is left. Look for one.
-      return holderOutside(p, ctx) ?? 'none';
+      // Bytes queued: the kernel does not say whether a writer is left. Look for one now.
+      const found = holderOutside(p, ctx);
+      return found === undefined ? 'none' : { holder: () => found };
     } catch (e) {
       if (!isTee(e, 'EAGAIN')) throw e;
-      return holderOutside(p, ctx) ?? 'a writer outside the tree';
+      return later('a writer outside the tree');
     }
   } finally {
     fs.closeSync(sr);
@@ -159,7 +166,8 @@ function markOutsidePeers(pipes: Map<number, TreePipe>, ctx: FileDumpContext): v
     const other = otherEnd(p, ctx);
     if (other === 'none') continue;
     for (const e of p.entries) e.amber_peer_outside = true;
-    ctx.log.info(`pipe:[${p.ino}] (task ${p.holder.pid} fd ${p.holder.fd}, the ${p.read ? 'reading' : 'writing'} end): its other end is held outside the dumped tree, by ${other}; restore needs --inherit-fd fd[N]:pipe:[${p.ino}]`);
+    // The scan only names the holder in this message: not made when the log would drop it.
+    if (ctx.log.enabled(Level.Info)) ctx.afterRelease(() => ctx.log.info(`pipe:[${p.ino}] (task ${p.holder.pid} fd ${p.holder.fd}, the ${p.read ? 'reading' : 'writing'} end): its other end is held outside the dumped tree, by ${other.holder()}; restore needs --inherit-fd fd[N]:pipe:[${p.ino}]`));
   }
 }
 

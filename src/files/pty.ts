@@ -17,6 +17,7 @@
  * one), and sets the state before any task holds the pair. A session whose controlling
  * terminal it is gets it back in its leader before the leader forks (see restoreCtty).
  */
+import type { FileStat } from '../proc/fd-table-read';
 import * as fs from 'node:fs';
 import { native } from '../native';
 import { AmberError, ImageError, SysError, UnsupportedError } from '../errors';
@@ -49,14 +50,14 @@ function ptsIndexOfDev(dev: number | bigint): number | undefined {
   return major >= PTS_MAJOR && major < PTS_MAJOR + PTS_MAJORS ? ptsIndex(major, minor) : undefined;
 }
 
-export function isPtyMaster(st: fs.Stats): boolean {
+export function isPtyMaster(st: FileStat): boolean {
   if (!st.isCharacterDevice()) return false;
   const { major, minor } = devParts(st.rdev);
   return major === PTMX_MAJOR && minor === PTMX_MINOR;
 }
 
 /** /dev/tty (5:0): whatever the opening task's controlling terminal is. */
-export function isDevTty(st: fs.Stats): boolean {
+export function isDevTty(st: FileStat): boolean {
   if (!st.isCharacterDevice()) return false;
   const { major, minor } = devParts(st.rdev);
   return major === PTMX_MAJOR && minor === 0;
@@ -68,7 +69,7 @@ function cttyIndex(pid: number): number | undefined {
   return ttyNr ? ptsIndexOfDev(ttyNr) : undefined;
 }
 
-export function ptySlaveIndex(st: fs.Stats): number | undefined {
+export function ptySlaveIndex(st: FileStat): number | undefined {
   return st.isCharacterDevice() ? ptsIndexOfDev(st.rdev) : undefined;
 }
 

@@ -3,6 +3,7 @@
  * with --shell-job its terminal fds are recorded (tty_file_entry + its path in a reg_file_entry)
  * and restored onto the restorer's own terminal; without it, dump refuses them.
  */
+import type { FileStat } from '../proc/fd-table-read';
 import * as fs from 'node:fs';
 import { ImageError, UnsupportedError } from '../errors';
 import { Entry } from '../images';
@@ -11,7 +12,7 @@ import { FdType, FileKind, NO_FOWN, OpenFd } from './types';
 const O_CLOEXEC = 0o2000000, O_NOCTTY = 0o400;
 
 /** Unix98 pty slaves (136-143), /dev/ttyN and serial (4), /dev/tty, console and ptmx (5). */
-export function isTerminal(st: fs.Stats): boolean {
+export function isTerminal(st: FileStat): boolean {
   if (!st.isCharacterDevice()) return false;
   const major = Number((BigInt(st.rdev) >> 8n) & 0xfffn);
   return (major >= 136 && major <= 143) || major === 4 || major === 5;

@@ -1,6 +1,6 @@
 /** What every fd kind module sees and provides: its dump side and its open (restore) side. */
 import type { FaultPlan } from '../fault';
-import type { Stats } from 'node:fs';
+import type { FileStat } from '../proc/fd-table-read';
 import type { Entry, ImageKindName } from '../images';
 import type { Injected } from '../task/injected';
 import type { FdInfo } from '../proc/fdinfo';
@@ -28,7 +28,7 @@ export interface OpenFd {
   link: string;
   info: FdInfo;
   /** stat of the open file (through /proc/PID/fd/FD). */
-  stat: Stats;
+  stat: FileStat;
 }
 
 /** CRIU's socket options of dump and restore. */
@@ -75,6 +75,11 @@ export interface FileDumpContext {
   onFinish(fn: () => void): void;
   /** Runs when the dump lets the tree go: killed after a good dump without -R, resumed otherwise. */
   onRelease(fn: (killed: boolean) => void): void;
+  /**
+   * Runs after a good dump, once the tree is killed or running again: work that only makes a
+   * message better (a scan of every process on the host), kept out of the frozen time.
+   */
+  afterRelease(fn: () => void): void;
   /** Runs when the dump fails, before the tree is resumed (undoing what the dump changed outside the images). */
   onAbort(fn: () => void): void;
   /** True the first time `key` is seen in this dump (for data dumped once per kernel object). */

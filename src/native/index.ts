@@ -78,6 +78,8 @@ export interface NativeAddon {
   accept4(fd: number, flags: number): number;
   shutdown(fd: number, how: number): void;
   getsockopt(fd: number, level: number, name: number, maxLen: number): Buffer;
+  /** readlink, fdinfo text and stat of /proc/PID/fd/FD for each fd (src/proc/fd-table-read.ts). */
+  procFdTable(pid: number, fds: number[]): { links: string[]; fdinfo: string[]; stats: Float64Array; errors: Int32Array };
   /** getsockopt of several int options of one level: [value, errno (0: none)] per name. */
   getsockoptInts(fd: number, level: number, names: number[]): Int32Array;
   setsockopt(fd: number, level: number, name: number, value: Buffer): void;

@@ -17,7 +17,7 @@ import {
 import { SoccrError, TcpStateError, errnoOf, stepOf } from './errors';
 import { dataLengths, finFlags, refusalReason } from './fin';
 import { parseSockaddr } from './sockaddr';
-import { getInt, getRepairWindow, getU32, queueSeq, selectQueue, setInt, setRepair, tcpInfo } from './sockopt';
+import { getInt, getRepairWindow, getU32, queueSeq, selectedQueueSeq, selectQueue, setInt, setRepair, tcpInfo } from './sockopt';
 import { inqFromControl, type RepairWindow } from './structs';
 import type { TcpConnState } from './state';
 
@@ -80,7 +80,8 @@ function readRecvQueue(fd: number, theirFin: boolean): RecvSnapshot {
   } finally {
     if (inqWas !== undefined) setInt(fd, SOL_TCP, TCP_INQ, inqWas);
   }
-  const stable = queueSeq(fd, TCP_RECV_QUEUE) === seq;
+  // Still selected: neither TCP_INQ nor a peek changes the selection.
+  const stable = selectedQueueSeq(fd) === seq;
   const queued = queuedBytes(control, theirFin);
   // Nothing arrived meanwhile, yet fewer bytes readable than queued: the reads stopped at urgent data.
   if (stable && queued !== undefined && queued > data.length) {
@@ -111,7 +112,7 @@ function readSendQueue(fd: number, state: number): SendSnapshot {
   const data = Buffer.from(peeked.subarray(Math.max(0, peeked.length - outq)));
   const stable = data.length === outq && unsent <= outq &&
     native.ioctlInt(fd, SIOCOUTQ) === rawOutq && native.ioctlInt(fd, SIOCOUTQNSD) === rawNotsent &&
-    queueSeq(fd, TCP_SEND_QUEUE) === seq;
+    selectedQueueSeq(fd) === seq;
   return { seq, data, unsent, stable };
 }
 

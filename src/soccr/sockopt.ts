@@ -39,6 +39,11 @@ export const selectQueue = (fd: number, queue: number): void => setInt(fd, SOL_T
 /** TCP_QUEUE_SEQ of the selected queue: rcv_nxt for the receive queue, write_seq for the send queue. */
 export function queueSeq(fd: number, queue: number): number {
   selectQueue(fd, queue);
+  return selectedQueueSeq(fd);
+}
+
+/** TCP_QUEUE_SEQ of the queue selected last (a second read of it needs no select). */
+export function selectedQueueSeq(fd: number): number {
   return getU32(fd, SOL_TCP, TCP_QUEUE_SEQ);
 }
 
