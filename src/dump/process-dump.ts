@@ -10,6 +10,7 @@ import { faultPoint, hangPoint, pretends, type FaultPlan } from '../fault';
 import { Logger } from '../log';
 import { Entry } from '../images';
 import { classifyVma, statMappedFiles, VMA, VmaInfo } from '../mem/vma';
+import { memo } from '../files/socket-info';
 import { dumpMemfdMappings } from '../files/memfd';
 import { dumpPages, PagesDumpResult } from '../mem/dump-pages';
 import { dumpShmemObject } from '../mem/shmem';
@@ -173,7 +174,7 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
   }
   step('dumping mapped memfds', pid, () => dumpMemfdMappings(pid, vmas, s.fileCtx));
   step('dumping mapped unlinked files', pid, () => dumpMappedGhosts(pid, vmas, s.nextFileId, s.fileCtx));
-  step('reading mapped files', pid, () => statMappedFiles(pid, vmas));
+  step('reading mapped files', pid, () => statMappedFiles(pid, vmas, memo(s.fileCtx, 'mapped-file-stats', () => new Map())));
   faultPoint('dump:files', s.fault);
   const fdTable = step('reading the fd table', pid, () => dumpFdTable(pid, s.fileCtx, s.nextFileId, s.files));
   // Registers and masks before anything is injected.

@@ -38,6 +38,8 @@ export interface VmaInfo {
   memfdInode?: number;
   /** The mapped file was unlinked ("/path (deleted)"): it is dumped as a ghost (ghost.ts). */
   deleted?: boolean;
+  /** Device and inode of the mapped file as maps shows them ("fd:01:1234"): one file, one key. */
+  fileKey?: string;
   /** Set by the dump for a deleted one: its file id (whose remap names the ghost) and old path. */
   ghostFile?: { id: number; name: string };
   /** A file mapped by path: its size and mode at dump, which restore checks (statMappedFiles). */
@@ -47,12 +49,20 @@ export interface VmaInfo {
 /**
  * The size and mode of every file mapped by path (not memfds, not unlinked files), read through
  * /proc/PID/map_files: restore maps the file its path then names, and refuses one that differs.
+ * `seen` keeps them by file for the whole dump: every process of a tree maps the same libraries,
+ * each in several VMAs (1,000 processes: 0.3 s of stats).
  */
-export function statMappedFiles(pid: number, vmas: VmaInfo[]): void {
+export function statMappedFiles(pid: number, vmas: VmaInfo[], seen: Map<string, { size: bigint; mode: number }> = new Map()): void {
   for (const v of vmas) {
     if (!(v.entry.status & (VMA.FILE_PRIVATE | VMA.FILE_SHARED)) || v.entry.status & VMA.AREA_MEMFD || v.deleted) continue;
+    const known = v.fileKey === undefined ? undefined : seen.get(v.fileKey);
+    if (known) {
+      v.fileStat = known;
+      continue;
+    }
     const st = fs.statSync(`/proc/${pid}/map_files/${v.entry.start.toString(16)}-${v.entry.end.toString(16)}`, { bigint: true });
     v.fileStat = { size: st.size, mode: Number(st.mode) };
+    if (v.fileKey !== undefined) seen.set(v.fileKey, v.fileStat);
   }
 }
 
@@ -63,6 +73,7 @@ const O_RDONLY = 0, O_RDWR = 2;
 
 export function classifyVma(m: MapsEntry, pid: number): VmaInfo {
   const v = classifyVmaKind(m, pid);
+  if (m.inode !== 0) v.fileKey = `${m.dev}:${m.inode}`;
   // MAP_NORESERVE (VmFlags nr) rides on every ordinary mapping's mmap flags.
   if (m.vmFlags?.has('nr') && !(v.entry.status & (VMA.AREA_VDSO | VMA.AREA_VVAR | VMA.AREA_VSYSCALL))) v.entry.flags |= MAP_NORESERVE;
   return v;
