@@ -19,12 +19,12 @@ import { FileDumpContext } from '../files/types';
 import { FrozenProcess } from '../pstree/freeze';
 import { ProcSnapshot, readProcSnapshot, refuseLostExe, removedCwd } from './collect';
 import { dumpGhostDir, dumpMappedGhosts } from '../files/ghost';
-import { dumpSigactions, SaEntry } from '../task/sigactions';
-import { dumpItimers, ItimersEntry } from '../task/itimers';
-import { dumpPosixTimers, PosixTimerEntry } from '../task/posix-timers';
+import { sigactionsQuery, SaEntry } from '../task/sigactions';
+import { itimersQuery, ItimersEntry } from '../task/itimers';
+import { posixTimersQuery, PosixTimerEntry } from '../task/posix-timers';
 import { readProcLimits, RlimitEntry } from '../task/rlimits';
 import { threadAttrs, ThreadAttrs } from '../task/thread-attrs';
-import { dumpProcessAttrs, ProcessAttrs } from '../task/process-attrs';
+import { processAttrsQuery, ProcessAttrs } from '../task/process-attrs';
 import { readRseq, RseqEntry } from '../task/rseq';
 import { glibcRseq, GlibcRseq } from '../task/glibc-rseq';
 import { peekPendingSignals } from '../task/signals';
@@ -36,10 +36,10 @@ import { Injected } from '../task/injected';
 import { SeccompFilters } from '../task/seccomp';
 import { refuseStatusState } from '../task/status-rows';
 import { mappingPolicies, refuseAskedPolicies, refuseMappingPolicies, refuseThreadMempolicy, threadMempolicy } from '../task/mempolicy';
-import { dumpMembarrier } from '../task/membarrier';
+import { membarrierFrom, membarrierRegistrations } from '../task/membarrier';
 import { speculation } from '../task/thread-cpu';
-import { answer, runQueries, runQuery } from '../task/queries';
-import { coreSchedCookie, dumpMmPrctls, threadPrctls, MmPrctls, ThreadPrctls } from '../task/prctl-states';
+import { answer, runQueries, runQuery, type Query } from '../task/queries';
+import { coreSchedCookie, mmPrctls, threadPrctls, MmPrctls, ThreadPrctls } from '../task/prctl-states';
 
 const PR_GET_SECUREBITS = 27;
 const SIGCONT = 18;
@@ -119,14 +119,25 @@ function readThreadProc(pid: number, tid: number): { stat: ProcStat; status: Pro
 /** What asking a thread for its rseq registration needs (kernels before 5.13: task/rseq.ts). */
 interface RseqAsk { tp: bigint; glibc: () => GlibcRseq | undefined; area: bigint; always: boolean; whileAsked: () => void }
 
-function threadState(s: DumpSession, t: Tracee, pid: number, inj: Injected, rseq: RseqAsk): Omit<ThreadDump, 'regs' | 'sigmask'> {
+type Answers<Q> = { [K in keyof Q]: Q[K] extends Query<infer T> ? T : never };
+
+/**
+ * A thread's state; `withIt`: queries of the process asked in the same stop (the main thread's
+ * batch carries the process's: one stop instead of seven per process).
+ */
+function threadState<E extends Record<string, Query<unknown>>>(s: DumpSession, t: Tracee, pid: number, inj: Injected, rseq: RseqAsk, withIt: E): Omit<ThreadDump, 'regs' | 'sigmask'> & { withIt: Answers<E> } {
   const proc = readThreadProc(pid, t.pid);
   refuseStatusState(t.pid, proc.status);
   // Everything the thread answers through injected syscalls, in one stop.
-  const q = runQueries(inj, {
+  const own = {
     mempolicy: threadMempolicy, coreSched: coreSchedCookie, attrs: threadAttrs, secbits: answer(SYS.prctl, PR_GET_SECUREBITS),
     schedPolicy: answer(SYS_sched_getscheduler, 0), specCtrl: speculation, prctls: threadPrctls,
-  });
+  };
+  for (const k of Object.keys(withIt)) if (k in own) throw new Error(`query ${k} asked twice`);
+  const all: Record<string, unknown> = runQueries(inj, { ...withIt, ...own } as Record<string, Query<unknown>>);
+  const q = all as Answers<typeof own>;
+  const asked = {} as Record<string, unknown>;
+  for (const k of Object.keys(withIt)) asked[k] = all[k];
   refuseThreadMempolicy(t.pid, q.mempolicy);
   if (q.coreSched !== 0n) throw new UnsupportedError(t.pid, 'thread', 'it has a core scheduling cookie (PR_SCHED_CORE), which amber does not carry yet');
   const seccompMode = Number(proc.status.get('Seccomp') ?? '0');
@@ -139,6 +150,7 @@ function threadState(s: DumpSession, t: Tracee, pid: number, inj: Injected, rseq
     sigPrivate: peekPendingSignals(t.pid, false),
     attrs: q.attrs, secbits: q.secbits, schedPolicy: q.schedPolicy, specCtrl: q.specCtrl, prctls: q.prctls,
     ...proc,
+    withIt: asked as Answers<E>,
   };
 }
 
@@ -205,29 +217,42 @@ export function dumpProcess(s: DumpSession, proc: FrozenProcess, pagesId: number
     }
     const state = step('reading task state through injected syscalls', pid, () => {
       const threads: ThreadDump[] = [];
+      const processQueries = {
+        // While infected, SIGTRAP's handler is amber's recovery code: the task's own is kept aside.
+        sigactions: sigactionsQuery(~0n, new Map([[5, inf.savedTrapAction]])),
+        itimers: itimersQuery,
+        posixTimers: posixTimersQuery(pid),
+        processAttrs: processAttrsQuery(pid, inf.scratch, snap.status.get('VmLck')),
+        mmPrctls,
+        membarrier: membarrierRegistrations,
+      };
+      let processState: Answers<typeof processQueries> | undefined;
       for (const b of before) {
         if (b.t === proc.threads[0]) {
-          threads.push({ ...threadState(s, b.t, pid, inf, rseqAsk(b.regs)), regs: b.regs, sigmask: b.sigmask });
+          const { withIt, ...thread } = threadState(s, b.t, pid, inf, rseqAsk(b.regs), processQueries);
+          processState = withIt;
+          threads.push({ ...thread, regs: b.regs, sigmask: b.sigmask });
           continue;
         }
         const ti = inf.thread(b.t);
         hangPoint('dump:thread-injection', s.fault);
         try {
-          threads.push({ ...threadState(s, b.t, pid, ti, rseqAsk(b.regs)), regs: b.regs, sigmask: b.sigmask });
+          const { withIt: _none, ...thread } = threadState(s, b.t, pid, ti, rseqAsk(b.regs), {});
+          threads.push({ ...thread, regs: b.regs, sigmask: b.sigmask });
         } finally {
           ti.release();
         }
       }
+      const p = processState!;
       return {
         threads,
-        // While infected, SIGTRAP's handler is amber's recovery code: the task's own is kept aside.
-        sigactions: dumpSigactions(inf, ~0n, new Map([[5, inf.savedTrapAction]])),
-        itimers: dumpItimers(inf),
-        posixTimers: dumpPosixTimers(inf, pid),
+        sigactions: p.sigactions,
+        itimers: p.itimers,
+        posixTimers: p.posixTimers,
         rlimits: readProcLimits(pid),
-        attrs: dumpProcessAttrs(inf, pid, snap.status.get('VmLck')),
-        mmPrctls: dumpMmPrctls(inf),
-        membarrier: dumpMembarrier(inf),
+        attrs: p.processAttrs,
+        mmPrctls: p.mmPrctls,
+        membarrier: membarrierFrom(inf, p.membarrier),
       };
     });
     step('removing the syscall gadget', pid, () => inf.cure());

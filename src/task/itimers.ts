@@ -1,22 +1,30 @@
 /** Interval timers ITIMER_REAL/VIRTUAL/PROF (core's task_timers_entry): getitimer/setitimer inside the task. */
 import { SYS } from '../arch/x86_64/syscalls';
 import { Injected } from './injected';
+import { isErrorResult } from '../compel/remote-syscalls';
+import { SysError } from '../errors';
+import type { Query } from './queries';
 
 export interface ItimerEntry { isec: bigint; iusec: bigint; vsec: bigint; vusec: bigint }
 export interface ItimersEntry { real: ItimerEntry; virt: ItimerEntry; prof: ItimerEntry }
 
 const WHICH = { real: 0, virt: 1, prof: 2 } as const;
 
-export function dumpItimers(t: Injected): ItimersEntry {
-  // The three in one batch of injected calls, each into its own 32 bytes of the data buffer.
-  t.remote.callBatch([WHICH.real, WHICH.virt, WHICH.prof].map((which) => ({ nr: SYS.getitimer, args: [which, t.data + BigInt(32 * which)] })));
-  const b = t.mem.read(t.data, 96);
-  const at = (which: number): ItimerEntry => {
-    const o = 32 * which;
-    return { isec: b.readBigUInt64LE(o), iusec: b.readBigUInt64LE(o + 8), vsec: b.readBigUInt64LE(o + 16), vusec: b.readBigUInt64LE(o + 24) };
-  };
-  return { real: at(WHICH.real), virt: at(WHICH.virt), prof: at(WHICH.prof) };
-}
+export const itimersQuery: Query<ItimersEntry> = {
+  bytes: 96,
+  // The three in one batch, each into its own 32 bytes.
+  calls: (at) => [WHICH.real, WHICH.virt, WHICH.prof].map((which) => ({ nr: SYS.getitimer, args: [which, at + BigInt(32 * which)] })),
+  read: (results, b) => {
+    results.forEach((r) => {
+      if (isErrorResult(r)) throw new SysError(Number(-r), 'getitimer (inside the task)');
+    });
+    const at = (which: number): ItimerEntry => {
+      const o = 32 * which;
+      return { isec: b.readBigUInt64LE(o), iusec: b.readBigUInt64LE(o + 8), vsec: b.readBigUInt64LE(o + 16), vusec: b.readBigUInt64LE(o + 24) };
+    };
+    return { real: at(WHICH.real), virt: at(WHICH.virt), prof: at(WHICH.prof) };
+  },
+};
 
 export function restoreItimers(t: Injected, e: ItimersEntry): void {
   for (const [name, which] of Object.entries(WHICH) as [keyof ItimersEntry, number][]) {

@@ -6,6 +6,7 @@
  * global registration cannot be seen: it is the one thing amber cannot check there.
  */
 import { Injected } from './injected';
+import type { Query } from './queries';
 import { mutated } from '../mutant';
 
 const SYS_membarrier = 324;
@@ -20,8 +21,18 @@ const PRIVATE = [
 const EINVAL = -22n;
 
 /** The registrations in effect (REGISTER_* command bits). */
-export function dumpMembarrier(t: Injected): number {
-  const r = t.remote.raw(SYS_membarrier, CMD_GET_REGISTRATIONS, 0, 0);
+export const membarrierRegistrations: Query<bigint> = {
+  bytes: 0,
+  calls: () => [{ nr: SYS_membarrier, args: [CMD_GET_REGISTRATIONS, 0, 0] }],
+  read: ([r]) => r,
+};
+
+/**
+ * The registrations from MEMBARRIER_CMD_GET_REGISTRATIONS's raw answer (`asked`); before 6.3
+ * (EINVAL) each private command is tried: it fails unless registered.
+ */
+export function membarrierFrom(t: Injected, asked: bigint): number {
+  const r = asked;
   if (r >= 0n) return Number(r);
   if (r !== EINVAL) return 0; // no membarrier in this kernel: nothing can be registered
   let bits = 0;

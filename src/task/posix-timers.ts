@@ -7,6 +7,9 @@ import * as fs from 'node:fs';
 import { SYS } from '../arch/x86_64/syscalls';
 import { UnsupportedError } from '../errors';
 import { Injected } from './injected';
+import { isErrorResult } from '../compel/remote-syscalls';
+import { SysError } from '../errors';
+import type { Query } from './queries';
 
 const SYS_timer_create = 222, SYS_timer_settime = 223, SYS_timer_gettime = 224, SYS_timer_getoverrun = 225;
 const PR_TIMER_CREATE_RESTORE_IDS = 77;
@@ -42,19 +45,29 @@ export function parseProcTimers(text: string, pid: number): Omit<PosixTimerEntry
   return out;
 }
 
-export function dumpPosixTimers(t: Injected, pid: number): PosixTimerEntry[] {
+/** The process's POSIX timers (/proc/PID/timers), each asked its time and overrun count. */
+export function posixTimersQuery(pid: number): Query<PosixTimerEntry[]> {
   let text: string;
   try {
     text = fs.readFileSync(`/proc/${pid}/timers`, 'utf8');
   } catch {
-    return [];
+    text = '';
   }
-  return parseProcTimers(text, pid).map((p) => {
-    t.remote.call(SYS_timer_gettime, p.it_id, t.data);
-    const b = t.mem.read(t.data, 32);
-    const overrun = Number(t.remote.call(SYS_timer_getoverrun, p.it_id));
-    return { ...p, overrun, isec: b.readBigInt64LE(0), insec: b.readBigInt64LE(8), vsec: b.readBigInt64LE(16), vnsec: b.readBigInt64LE(24) };
-  });
+  const timers = text ? parseProcTimers(text, pid) : [];
+  return {
+    bytes: 32 * timers.length,
+    calls: (at) => timers.flatMap((p, i) => [
+      { nr: SYS_timer_gettime, args: [p.it_id, at + BigInt(32 * i)] },
+      { nr: SYS_timer_getoverrun, args: [p.it_id] },
+    ]),
+    read: (results, b) => timers.map((p, i) => {
+      const [got, overrun] = [results[2 * i], results[2 * i + 1]];
+      if (isErrorResult(got)) throw new SysError(Number(-got), `timer_gettime(${p.it_id}) (inside the task)`, pid);
+      if (isErrorResult(overrun)) throw new SysError(Number(-overrun), `timer_getoverrun(${p.it_id}) (inside the task)`, pid);
+      const o = 32 * i;
+      return { ...p, overrun: Number(overrun), isec: b.readBigInt64LE(o), insec: b.readBigInt64LE(o + 8), vsec: b.readBigInt64LE(o + 16), vnsec: b.readBigInt64LE(o + 24) };
+    }),
+  };
 }
 
 export function restorePosixTimers(t: Injected, pid: number, timers: PosixTimerEntry[]): void {

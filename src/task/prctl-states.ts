@@ -39,12 +39,6 @@ export const PRCTL_STATES: Record<string, string> = {
 export interface ThreadPrctls { timerslack: number; tsc: number; mceKill: number; ioFlusher: number }
 export interface MmPrctls { mdwe: number; memoryMerge: number }
 
-/** A prctl answer, or undefined where the kernel lacks the option (EINVAL). */
-function get(t: Injected, op: number, ...args: (number | bigint)[]): number | undefined {
-  const r = t.remote.raw(SYS.prctl, op, ...args);
-  return r < 0n ? undefined : Number(r);
-}
-
 const PR_SCHED_CORE = 62, PR_SCHED_CORE_GET = 0;
 
 /** A core scheduling cookie (PR_SCHED_CORE): what it is shared with cannot be rebuilt yet. */
@@ -75,9 +69,12 @@ export function dumpThreadPrctls(t: Injected): ThreadPrctls {
   return runQuery(t, threadPrctls);
 }
 
-export function dumpMmPrctls(t: Injected): MmPrctls {
-  return { mdwe: get(t, PR_GET_MDWE) ?? 0, memoryMerge: get(t, PR_GET_MEMORY_MERGE) ?? 0 };
-}
+/** MDWE and KSM merging; a kernel without either answers EINVAL: neither in force. */
+export const mmPrctls: Query<MmPrctls> = {
+  bytes: 0,
+  calls: () => [{ nr: SYS.prctl, args: [PR_GET_MDWE, 0, 0, 0, 0] }, { nr: SYS.prctl, args: [PR_GET_MEMORY_MERGE, 0, 0, 0, 0] }],
+  read: ([mdwe, merge]) => ({ mdwe: mdwe < 0n ? 0 : Number(mdwe), memoryMerge: merge < 0n ? 0 : Number(merge) }),
+};
 
 /** `fresh`: what the stub reads (timer slack is inherited from the restorer). */
 /** The calls that set a thread's prctl states where they differ from `fresh`'s, for one batch. */

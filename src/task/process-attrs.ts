@@ -7,6 +7,9 @@ import { Injected } from './injected';
 import { mutated } from '../mutant';
 import type { ProgramCall } from '../arch/x86_64/syscall-program';
 import { CallBatch } from './call-batch';
+import { isErrorResult } from '../compel/remote-syscalls';
+import { SysError } from '../errors';
+import type { Query } from './queries';
 
 const PR_SET_DUMPABLE = 4;
 const PR_GET_DUMPABLE = 3;
@@ -45,17 +48,28 @@ function lockedKb(pid: number): string | undefined {
   return parseStatus(fs.readFileSync(`/proc/${pid}/status`, 'utf8')).get('VmLck');
 }
 
-/** `lockedBefore`: VmLck before the scratch area was mapped (ProcStatus of the snapshot). */
-export function dumpProcessAttrs(t: Injected, pid: number, lockedBefore?: string): ProcessAttrs {
-  const [brk, dumpable, thp] = t.remote.callBatch([
-    { nr: SYS.brk, args: [0] },
-    { nr: SYS.prctl, args: [PR_GET_DUMPABLE] },
-    { nr: SYS.prctl, args: [PR_GET_THP_DISABLE] },
-    { nr: SYS.prctl, args: [PR_GET_CHILD_SUBREAPER, t.data] },
-  ]);
-  const childSubreaper = t.mem.read(t.data, 4).readInt32LE(0) !== 0;
-  const thpDisabled = thp !== 0n;
-  return { brk, dumpable: Number(dumpable), thpDisabled, childSubreaper, mlockFuture: futureLocking(pid, t.data, lockedBefore) };
+/**
+ * brk, dumpable, THP and subreaper by injected calls; MCL_FUTURE from /proc once they ran
+ * (`lockedBefore`: VmLck before the scratch area was mapped, the ProcStatus of the snapshot).
+ */
+export function processAttrsQuery(pid: number, scratch: bigint, lockedBefore?: string): Query<ProcessAttrs> {
+  return {
+    bytes: 4,
+    calls: (at) => [
+      { nr: SYS.brk, args: [0] },
+      { nr: SYS.prctl, args: [PR_GET_DUMPABLE] },
+      { nr: SYS.prctl, args: [PR_GET_THP_DISABLE] },
+      { nr: SYS.prctl, args: [PR_GET_CHILD_SUBREAPER, at] },
+    ],
+    read: (results, b) => {
+      const names = ['brk', 'prctl(PR_GET_DUMPABLE)', 'prctl(PR_GET_THP_DISABLE)', 'prctl(PR_GET_CHILD_SUBREAPER)'];
+      results.forEach((r, i) => {
+        if (isErrorResult(r)) throw new SysError(Number(-r), `${names[i]} (inside the task)`, pid);
+      });
+      const [brk, dumpable, thp] = results;
+      return { brk, dumpable: Number(dumpable), thpDisabled: thp !== 0n, childSubreaper: b.readInt32LE(0) !== 0, mlockFuture: futureLocking(pid, scratch, lockedBefore) };
+    },
+  };
 }
 
 /** The call that names a thread, added to batch `b`. */

@@ -1,6 +1,9 @@
 /** Signal handlers (sa_entry, in core's task_core_entry.sigactions): rt_sigaction inside the task. */
 import { SYS } from '../arch/x86_64/syscalls';
 import { Injected } from './injected';
+import { isErrorResult } from '../compel/remote-syscalls';
+import { SysError } from '../errors';
+import type { Query } from './queries';
 
 export const NSIG = 64;
 const SIGKILL = 9;
@@ -25,17 +28,24 @@ function signalsOf(count: number): number[] {
  * knows the rest are untouched; `known` gives actions already read (SIGTRAP's, set aside while
  * the task is infected).
  */
-export function dumpSigactions(t: Injected, nonDefault: bigint = ~0n, known: ReadonlyMap<number, SaEntry> = new Map()): SaEntry[] {
+export function sigactionsQuery(nonDefault: bigint = ~0n, known: ReadonlyMap<number, SaEntry> = new Map()): Query<SaEntry[]> {
   const signals = signalsOf(NSIG - 2);
   const asked = signals.filter((sig) => sig === SIGCHLD || ((nonDefault >> BigInt(sig - 1)) & 1n) === 1n);
-  // One batch of injected calls, each filling its own slot of the data buffer.
-  t.remote.callBatch(asked.map((sig, i) => ({ nr: SYS.rt_sigaction, args: [sig, 0, t.data + BigInt(i * KSIGACTION_SIZE), 8] })));
-  const b = t.mem.read(t.data, asked.length * KSIGACTION_SIZE);
-  const bySig = new Map(asked.map((sig, i) => {
-    const o = i * KSIGACTION_SIZE;
-    return [sig, { sigaction: b.readBigUInt64LE(o), flags: b.readBigUInt64LE(o + 8), restorer: b.readBigUInt64LE(o + 16), mask: b.readBigUInt64LE(o + 24) }];
-  }));
-  return signals.map((sig) => known.get(sig) ?? bySig.get(sig) ?? { ...DEFAULT });
+  return {
+    bytes: asked.length * KSIGACTION_SIZE,
+    // Each call fills its own slot of the query's part of the buffer.
+    calls: (at) => asked.map((sig, i) => ({ nr: SYS.rt_sigaction, args: [sig, 0, at + BigInt(i * KSIGACTION_SIZE), 8] })),
+    read: (results, b) => {
+      results.forEach((r, i) => {
+        if (isErrorResult(r)) throw new SysError(Number(-r), `rt_sigaction(${asked[i]}) (inside the task)`);
+      });
+      const bySig = new Map(asked.map((sig, i) => {
+        const o = i * KSIGACTION_SIZE;
+        return [sig, { sigaction: b.readBigUInt64LE(o), flags: b.readBigUInt64LE(o + 8), restorer: b.readBigUInt64LE(o + 16), mask: b.readBigUInt64LE(o + 24) }];
+      }));
+      return signals.map((sig) => known.get(sig) ?? bySig.get(sig) ?? { ...DEFAULT });
+    },
+  };
 }
 
 /**
