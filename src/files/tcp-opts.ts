@@ -4,7 +4,8 @@
  */
 import { native } from '../native';
 import { Entry } from '../images';
-import { getIntsOptional, setInt, SOL_TCP } from '../net/sockopt';
+import * as fs from 'node:fs';
+import { getInt, getIntsOptional, setInt, SOL_TCP } from '../net/sockopt';
 
 const INT_OPTS = {
   nodelay: 1, maxseg: 2, cork: 3, syncnt: 7, linger2: 8, defer_accept: 9, window_clamp: 10,
@@ -27,10 +28,37 @@ export function dumpTcpOpts(fd: number): Entry {
   return out;
 }
 
-/** `skip`: options the caller sets itself (a repaired connection's nodelay/cork/maxseg). */
-export function restoreTcpOpts(fd: number, o: Entry | undefined, skip: ReadonlySet<string> = new Set()): void {
+const SOCK_STREAM = 1, SOCK_CLOEXEC = 0o2000000, IPPROTO_TCP = 6, TCP_WINDOW_CLAMP = 10;
+
+/**
+ * What a new TCP socket of `family` reads, asked once per restore (`shared`): all of them read
+ * the same in amber's network namespace, and asking each one anew was 11 getsockopts a socket.
+ */
+export function newSocketTcpOpts(family: number, shared: Map<string, unknown>): Entry {
+  const key = `tcp-opts-of-a-new-socket:${family}`;
+  let o = shared.get(key) as Entry | undefined;
+  if (!o) {
+    const fd = native.socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+    try { o = dumpTcpOpts(fd); } finally { fs.closeSync(fd); }
+    shared.set(key, o);
+  }
+  return o;
+}
+
+/**
+ * What a repaired connection reads: a new socket's options but the window clamp, which
+ * TCP_REPAIR_WINDOW set (nodelay, cork and maxseg the caller sets itself).
+ */
+export function repairedTcpOpts(fd: number, family: number, shared: Map<string, unknown>): Entry {
+  return { ...newSocketTcpOpts(family, shared), window_clamp: getInt(fd, SOL_TCP, TCP_WINDOW_CLAMP) };
+}
+
+/**
+ * `skip`: options the caller sets itself (a repaired connection's nodelay/cork/maxseg); `fresh`:
+ * what the socket reads now (newSocketTcpOpts for a socket not yet connected).
+ */
+export function restoreTcpOpts(fd: number, o: Entry | undefined, skip: ReadonlySet<string> = new Set(), fresh: Entry = dumpTcpOpts(fd)): void {
   if (!o) return;
-  const fresh = dumpTcpOpts(fd);
   for (const [name, opt] of Object.entries(INT_OPTS)) {
     const v = o[name];
     if (v === undefined || v === null || skip.has(name) || v === fresh[name]) continue;
