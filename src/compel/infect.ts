@@ -18,17 +18,21 @@ import { INJECTION_SIGMASK } from './wait-status';
 import { Tracee } from './tracee';
 import { vdsoTail } from './vdso-tail';
 
-export const SCRATCH_SIZE = 64 * 1024;
+export const SCRATCH_SIZE = 128 * 1024;
 /**
- * The scratch area: its first page is code (the gadget at 0: `syscall; int3`, then at 3 an
+ * The scratch area: its first four pages are code (the gadget at 0: `syscall; int3`, then at 3 an
  * absolute jump to the escape code, which a task left alone in the trap goes on to; batch
  * programs from PROGRAM_OFFSET); then the data buffer handed to callers; then the escape code's
  * data (the task's own SIGTRAP action, amber's, the count of threads to come out); then the
  * result slots of batches.
  */
-const SCRATCH_DATA_OFFSET = 4096;
+/**
+ * Room for programs of some 200 calls, so that a batch of up to RESULT_SLOTS runs in one stop
+ * (one page held about 50: 10,000 mmaps at restore were 200 stops).
+ */
+const SCRATCH_DATA_OFFSET = 16384;
 const PROGRAM_OFFSET = 32;
-const RESULT_SLOTS = 64;
+const RESULT_SLOTS = 256;
 const RESULTS_OFFSET = SCRATCH_SIZE - 8 * RESULT_SLOTS;
 const RECOVERY_DATA_OFFSET = RESULTS_OFFSET - 512;
 const SAVED_TRAP_ACTION = RECOVERY_DATA_OFFSET, OUR_TRAP_ACTION = RECOVERY_DATA_OFFSET + 32, LIVE_COUNT = RECOVERY_DATA_OFFSET + 64;
