@@ -142,9 +142,11 @@ export class Stub implements Injected {
             : new SysError(Number(-r), `clone3 of ${what.task} ${id} (inside the task)`, this.pid);
           return;
         }
-        // (set_tid makes this impossible; the caller kills the process should it happen.)
+        // (set_tid makes this impossible.) Adopted all the same, so the caller's clean-up kills
+        // it: a task left unwaited-for in its birth stop held the restore up for good.
         if (Number(r) !== id) {
           failure ??= new AmberError(`clone3 inside ${this.pid} gave ${r}, not ${id}`);
+          try { out.push(this.adopt(Number(r), flags)); } catch { /* adopt killed it */ }
           return;
         }
         try {
