@@ -61,6 +61,9 @@ int main(int argc, char **argv)
 	a = eventfd(0, EFD_NONBLOCK);
 	if (ep < 0 || a < 0)
 		zdtm_fail("create: %m");
+	/* All of data zeroed: only its low 32 bits set would leave the rest as the stack had it,
+	 * and fdinfo's data (compared whole) would not be 0xa (it was not with Debian 11's gcc). */
+	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.u32 = 0xa;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, a, &ev))
@@ -73,6 +76,7 @@ int main(int argc, char **argv)
 		if (b < 0 || dup2(b, 40) != 40)
 			_exit(10);
 		close(b);
+		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN;
 		ev.data.u32 = 0xb;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, 40, &ev))
