@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native } from '../native';
 import { netlinkRequest, NLM_F_ACK, NLM_F_DUMP, parseAttrs } from '../net/netlink';
+import { nftLoad } from '../net/network-lock';
 import { closeQuietly, CLONE_NEWNET, errName, inScratchNetns, NR, Probe, readlinkOr, sys, withTempDir } from './sys';
 
 const AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_CLOEXEC = 0o2000000;
@@ -357,7 +358,7 @@ export const probeNetworkLockNftables: Probe = () => {
       '  }',
       '}',
     ].join('\n') + '\n';
-    const load = spawnSync('nft', ['-f', '-'], { input: rules, encoding: 'utf8' });
+    const load = nftLoad(rules);
     if (load.error || load.status !== 0) return `nft could not load a lock table: ${load.error?.message ?? load.stderr.trim()}`;
     const list = spawnSync('nft', ['list', 'table', 'inet', 'amber-check'], { encoding: 'utf8' });
     if (list.status !== 0 || !list.stdout.includes('@conns')) return 'nft did not list the lock table back';

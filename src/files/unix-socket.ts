@@ -217,7 +217,9 @@ export const unixSocket: FileKind = {
     const peekOff = getInt(sfd, SOL_SOCKET, SO.PEEK_OFF);
     const peerCred = native.getsockopt(sfd, SOL_SOCKET, SO.PEERCRED, 12);
     // Connected, yet the kernel names no peer: the peer has closed (or it waits in a backlog).
-    const peerGone = d.peer === 0 && d.state === TCP_ESTABLISHED && isConnected(sfd);
+    // A datagram socket's state says nothing before 5.15 (connected or paired, it stays
+    // TCP_CLOSE there): getpeername alone tells.
+    const peerGone = d.peer === 0 && (d.state === TCP_ESTABLISHED || d.type === SOCK_DGRAM) && isConnected(sfd);
     if (peekOff >= 0) opts.so_peek_off = peekOff;
     const usk: Entry = {
       id, ino, type: d.type, state: d.state, flags: f.info.flags & ~O_CLOEXEC, uflags: 0,

@@ -4,6 +4,9 @@
  * answered with a reset. One nftables table per tree (named after its root pid) drops exactly
  * those connections' packets, both ways; other traffic is not touched. iptables is the fallback.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { spawnSync } from '../lazy-spawn';
 import { AmberError } from '../errors';
 import { Logger } from '../log';
@@ -26,10 +29,27 @@ export function lockTableName(rootPid: number): string {
   return `amber-${rootPid}`;
 }
 
-function run(cmd: string, args: string[], input: string | undefined, what: string): void {
-  const r = spawnSync(cmd, args, { input, encoding: 'utf8' });
+function run(cmd: string, args: string[], what: string): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.error) throw new NetworkLockError(`${what}: cannot run ${cmd}: ${r.error.message}`);
   if (r.status !== 0) throw new NetworkLockError(`${what}: ${cmd} ${args.join(' ')} failed: ${r.stderr.trim()}`);
+}
+
+/**
+ * `nft -f FILE` of `rules`, the file in a directory of its own (0700, removed after). Not `-f -`:
+ * nftables before 1.0 opens /dev/stdin, which fails (ENXIO) on the socket Node gives a child as
+ * its stdin (Debian 11's 0.9.8 refused every lock so).
+ */
+export function nftLoad(rules: string): { status: number | null; stderr: string; error?: Error } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'amber-nft-'));
+  try {
+    const file = path.join(dir, 'rules.nft');
+    fs.writeFileSync(file, rules, { mode: 0o600 });
+    const r = spawnSync('nft', ['-f', file], { encoding: 'utf8' });
+    return { status: r.status, stderr: r.stderr ?? '', error: r.error };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The address as it is on the wire: a v4-mapped IPv6 address (::ffff:a.b.c.d) travels as IPv4. */
@@ -79,11 +99,14 @@ export function lockConnections(method: LockMethod, rootPid: number, conns: Lock
   if (method === 'skip' || conns.length === 0) return;
   const table = lockTableName(rootPid);
   if (method === 'nftables') {
-    run('nft', ['-f', '-'], nftRules(table, conns), `locking ${conns.length} TCP connections of tree ${rootPid}`);
+    const what = `locking ${conns.length} TCP connections of tree ${rootPid}`;
+    const r = nftLoad(nftRules(table, conns));
+    if (r.error) throw new NetworkLockError(`${what}: cannot run nft: ${r.error.message}`);
+    if (r.status !== 0) throw new NetworkLockError(`${what}: nft -f failed: ${r.stderr.trim()}`);
   } else {
     for (const c of conns) for (const dir of ['in', 'out'] as const) {
       const { cmd, args } = iptablesArgs(c, dir, table);
-      run(cmd, ['-I', ...args], undefined, `locking TCP connections of tree ${rootPid}`);
+      run(cmd, ['-I', ...args], `locking TCP connections of tree ${rootPid}`);
     }
   }
   log.info(`network locked (${method}): ${conns.length} TCP connections of tree ${rootPid}`);
