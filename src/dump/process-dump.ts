@@ -38,7 +38,7 @@ import { refuseStatusState } from '../task/status-rows';
 import { mappingPolicies, refuseAskedPolicies, refuseMappingPolicies, refuseThreadMempolicy, threadMempolicy } from '../task/mempolicy';
 import { membarrierFrom, membarrierRegistrations } from '../task/membarrier';
 import { speculation } from '../task/thread-cpu';
-import { answer, runQueries, runQuery, type Query } from '../task/queries';
+import { answer, runQueries, runQuery, type Answers, type Query } from '../task/queries';
 import { coreSchedCookie, mmPrctls, threadPrctls, MmPrctls, ThreadPrctls } from '../task/prctl-states';
 
 const PR_GET_SECUREBITS = 27;
@@ -119,8 +119,6 @@ function readThreadProc(pid: number, tid: number): { stat: ProcStat; status: Pro
 /** What asking a thread for its rseq registration needs (kernels before 5.13: task/rseq.ts). */
 interface RseqAsk { tp: bigint; glibc: () => GlibcRseq | undefined; area: bigint; always: boolean; whileAsked: () => void }
 
-type Answers<Q> = { [K in keyof Q]: Q[K] extends Query<infer T> ? T : never };
-
 /**
  * A thread's state; `withIt`: queries of the process asked in the same stop (the main thread's
  * batch carries the process's: one stop instead of seven per process).
@@ -136,8 +134,6 @@ function threadState<E extends Record<string, Query<unknown>>>(s: DumpSession, t
   for (const k of Object.keys(withIt)) if (k in own) throw new Error(`query ${k} asked twice`);
   const all: Record<string, unknown> = runQueries(inj, { ...withIt, ...own } as Record<string, Query<unknown>>);
   const q = all as Answers<typeof own>;
-  const asked = {} as Record<string, unknown>;
-  for (const k of Object.keys(withIt)) asked[k] = all[k];
   refuseThreadMempolicy(t.pid, q.mempolicy);
   if (q.coreSched !== 0n) throw new UnsupportedError(t.pid, 'thread', 'it has a core scheduling cookie (PR_SCHED_CORE), which amber does not carry yet');
   const seccompMode = Number(proc.status.get('Seccomp') ?? '0');
@@ -150,7 +146,8 @@ function threadState<E extends Record<string, Query<unknown>>>(s: DumpSession, t
     sigPrivate: peekPendingSignals(t.pid, false),
     attrs: q.attrs, secbits: q.secbits, schedPolicy: q.schedPolicy, specCtrl: q.specCtrl, prctls: q.prctls,
     ...proc,
-    withIt: asked as Answers<E>,
+    // The process's answers (beside the thread's own, which the caller does not read there).
+    withIt: all as Answers<E>,
   };
 }
 

@@ -82,7 +82,7 @@ function makeOne(e: Entry, ctx: FileRestoreContext, repaired: Repaired[]): numbe
     if (e.reconnect && !ctx.sockets.tcpClose) {
       // Its other end was waiting in a listener's backlog: connect again and resend what was in flight.
       restoreSockOpts(fd, e.opts, { tcp: true });
-      restoreTcpOpts(fd, e.tcp_opts, NEGOTIATED_TCP_OPTS, newSocketTcpOpts(e.family, ctx.shared));
+      restoreTcpOpts(fd, e.tcp_opts, newSocketTcpOpts(e.family, ctx.shared), NEGOTIATED_TCP_OPTS);
       const reuse = e.opts.reuseaddr;
       if (!reuse) setInt(fd, SOL_SOCKET, SO.REUSEADDR, 1);
       native.bind(fd, inetSockaddr(localOf(e)));
@@ -103,11 +103,11 @@ function makeOne(e: Entry, ctx: FileRestoreContext, repaired: Repaired[]): numbe
       }
       restoreSockOpts(fd, e.opts, { tcp: true });
       soccr.restore(fd, state);
-      restoreTcpOpts(fd, e.tcp_opts, REPAIRED_TCP_OPTS, repairedTcpOpts(fd, e.family, ctx.shared));
+      restoreTcpOpts(fd, e.tcp_opts, repairedTcpOpts(fd, e.family, ctx.shared), REPAIRED_TCP_OPTS);
       repaired.push({ fd, conn: { family: e.family, local: ep(local), remote: ep(remote) }, reuseaddr: !!e.opts.reuseaddr });
     } else {
       restoreSockOpts(fd, e.opts, { tcp: isTcp(e) });
-      if (isTcp(e)) restoreTcpOpts(fd, e.tcp_opts, undefined, newSocketTcpOpts(e.family, ctx.shared));
+      if (isTcp(e)) restoreTcpOpts(fd, e.tcp_opts, newSocketTcpOpts(e.family, ctx.shared));
       const local = localOf(e);
       if ((local.port !== 0 || !isAny(local)) && !(isConnection(e) && ctx.sockets.tcpClose)) native.bind(fd, inetSockaddr(local));
       if (e.state === TCP_LISTEN) native.listen(fd, e.backlog);

@@ -54,10 +54,11 @@ export function repairedTcpOpts(fd: number, family: number, shared: Map<string, 
 }
 
 /**
- * `skip`: options the caller sets itself (a repaired connection's nodelay/cork/maxseg); `fresh`:
- * what the socket reads now (newSocketTcpOpts for a socket not yet connected).
+ * `fresh`: what the socket reads now (newSocketTcpOpts for a socket not yet connected,
+ * repairedTcpOpts for a repaired one); `skip`: options the caller sets itself (a repaired
+ * connection's nodelay/cork/maxseg).
  */
-export function restoreTcpOpts(fd: number, o: Entry | undefined, skip: ReadonlySet<string> = new Set(), fresh: Entry = dumpTcpOpts(fd)): void {
+export function restoreTcpOpts(fd: number, o: Entry | undefined, fresh: Entry, skip: ReadonlySet<string> = new Set()): void {
   if (!o) return;
   for (const [name, opt] of Object.entries(INT_OPTS)) {
     const v = o[name];

@@ -29,10 +29,16 @@ export function lockTableName(rootPid: number): string {
   return `amber-${rootPid}`;
 }
 
+interface ToolRun { status: number | null; stderr: string; error?: Error }
+
+/** A lock tool's run that failed, as an error saying what was being done and what the tool said. */
+function refuseFailedRun(r: ToolRun, cmdline: string, what: string): void {
+  if (r.error) throw new NetworkLockError(`${what}: cannot run ${cmdline.split(' ')[0]}: ${r.error.message}`);
+  if (r.status !== 0) throw new NetworkLockError(`${what}: ${cmdline} failed: ${r.stderr.trim()}`);
+}
+
 function run(cmd: string, args: string[], what: string): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.error) throw new NetworkLockError(`${what}: cannot run ${cmd}: ${r.error.message}`);
-  if (r.status !== 0) throw new NetworkLockError(`${what}: ${cmd} ${args.join(' ')} failed: ${r.stderr.trim()}`);
+  refuseFailedRun(spawnSync(cmd, args, { encoding: 'utf8' }), `${cmd} ${args.join(' ')}`, what);
 }
 
 /**
@@ -40,7 +46,7 @@ function run(cmd: string, args: string[], what: string): void {
  * nftables before 1.0 opens /dev/stdin, which fails (ENXIO) on the socket Node gives a child as
  * its stdin (Debian 11's 0.9.8 refused every lock so).
  */
-export function nftLoad(rules: string): { status: number | null; stderr: string; error?: Error } {
+export function nftLoad(rules: string): ToolRun {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'amber-nft-'));
   try {
     const file = path.join(dir, 'rules.nft');
@@ -99,10 +105,7 @@ export function lockConnections(method: LockMethod, rootPid: number, conns: Lock
   if (method === 'skip' || conns.length === 0) return;
   const table = lockTableName(rootPid);
   if (method === 'nftables') {
-    const what = `locking ${conns.length} TCP connections of tree ${rootPid}`;
-    const r = nftLoad(nftRules(table, conns));
-    if (r.error) throw new NetworkLockError(`${what}: cannot run nft: ${r.error.message}`);
-    if (r.status !== 0) throw new NetworkLockError(`${what}: nft -f failed: ${r.stderr.trim()}`);
+    refuseFailedRun(nftLoad(nftRules(table, conns)), 'nft -f', `locking ${conns.length} TCP connections of tree ${rootPid}`);
   } else {
     for (const c of conns) for (const dir of ['in', 'out'] as const) {
       const { cmd, args } = iptablesArgs(c, dir, table);

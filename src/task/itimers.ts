@@ -1,9 +1,7 @@
 /** Interval timers ITIMER_REAL/VIRTUAL/PROF (core's task_timers_entry): getitimer/setitimer inside the task. */
 import { SYS } from '../arch/x86_64/syscalls';
 import { Injected } from './injected';
-import { isErrorResult } from '../compel/remote-syscalls';
-import { SysError } from '../errors';
-import type { Query } from './queries';
+import { refuseFailedCalls, type Query } from './queries';
 
 export interface ItimerEntry { isec: bigint; iusec: bigint; vsec: bigint; vusec: bigint }
 export interface ItimersEntry { real: ItimerEntry; virt: ItimerEntry; prof: ItimerEntry }
@@ -15,9 +13,7 @@ export const itimersQuery: Query<ItimersEntry> = {
   // The three in one batch, each into its own 32 bytes.
   calls: (at) => [WHICH.real, WHICH.virt, WHICH.prof].map((which) => ({ nr: SYS.getitimer, args: [which, at + BigInt(32 * which)] })),
   read: (results, b) => {
-    results.forEach((r) => {
-      if (isErrorResult(r)) throw new SysError(Number(-r), 'getitimer (inside the task)');
-    });
+    refuseFailedCalls(results, (which) => `getitimer(${which})`);
     const at = (which: number): ItimerEntry => {
       const o = 32 * which;
       return { isec: b.readBigUInt64LE(o), iusec: b.readBigUInt64LE(o + 8), vsec: b.readBigUInt64LE(o + 16), vusec: b.readBigUInt64LE(o + 24) };

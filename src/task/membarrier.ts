@@ -32,9 +32,8 @@ export const membarrierRegistrations: Query<bigint> = {
  * (EINVAL) each private command is tried: it fails unless registered.
  */
 export function membarrierFrom(t: Injected, asked: bigint): number {
-  const r = asked;
-  if (r >= 0n) return Number(r);
-  if (r !== EINVAL) return 0; // no membarrier in this kernel: nothing can be registered
+  if (asked >= 0n) return Number(asked);
+  if (asked !== EINVAL) return 0; // no membarrier in this kernel: nothing can be registered
   let bits = 0;
   for (const c of PRIVATE) if (t.remote.raw(SYS_membarrier, c.barrier, 0, 0) === 0n) bits |= c.register;
   return bits;

@@ -7,9 +7,7 @@ import * as fs from 'node:fs';
 import { SYS } from '../arch/x86_64/syscalls';
 import { UnsupportedError } from '../errors';
 import { Injected } from './injected';
-import { isErrorResult } from '../compel/remote-syscalls';
-import { SysError } from '../errors';
-import type { Query } from './queries';
+import { refuseFailedCalls, type Query } from './queries';
 
 const SYS_timer_create = 222, SYS_timer_settime = 223, SYS_timer_gettime = 224, SYS_timer_getoverrun = 225;
 const PR_TIMER_CREATE_RESTORE_IDS = 77;
@@ -60,13 +58,13 @@ export function posixTimersQuery(pid: number): Query<PosixTimerEntry[]> {
       { nr: SYS_timer_gettime, args: [p.it_id, at + BigInt(32 * i)] },
       { nr: SYS_timer_getoverrun, args: [p.it_id] },
     ]),
-    read: (results, b) => timers.map((p, i) => {
-      const [got, overrun] = [results[2 * i], results[2 * i + 1]];
-      if (isErrorResult(got)) throw new SysError(Number(-got), `timer_gettime(${p.it_id}) (inside the task)`, pid);
-      if (isErrorResult(overrun)) throw new SysError(Number(-overrun), `timer_getoverrun(${p.it_id}) (inside the task)`, pid);
-      const o = 32 * i;
-      return { ...p, overrun: Number(overrun), isec: b.readBigInt64LE(o), insec: b.readBigInt64LE(o + 8), vsec: b.readBigInt64LE(o + 16), vnsec: b.readBigInt64LE(o + 24) };
-    }),
+    read: (results, b) => {
+      refuseFailedCalls(results, (i) => `${i % 2 ? 'timer_getoverrun' : 'timer_gettime'}(${timers[i >> 1].it_id})`, pid);
+      return timers.map((p, i) => {
+        const o = 32 * i;
+        return { ...p, overrun: Number(results[2 * i + 1]), isec: b.readBigInt64LE(o), insec: b.readBigInt64LE(o + 8), vsec: b.readBigInt64LE(o + 16), vnsec: b.readBigInt64LE(o + 24) };
+      });
+    },
   };
 }
 

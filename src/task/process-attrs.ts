@@ -7,9 +7,7 @@ import { Injected } from './injected';
 import { mutated } from '../mutant';
 import type { ProgramCall } from '../arch/x86_64/syscall-program';
 import { CallBatch } from './call-batch';
-import { isErrorResult } from '../compel/remote-syscalls';
-import { SysError } from '../errors';
-import type { Query } from './queries';
+import { refuseFailedCalls, type Query } from './queries';
 
 const PR_SET_DUMPABLE = 4;
 const PR_GET_DUMPABLE = 3;
@@ -63,9 +61,7 @@ export function processAttrsQuery(pid: number, scratch: bigint, lockedBefore?: s
     ],
     read: (results, b) => {
       const names = ['brk', 'prctl(PR_GET_DUMPABLE)', 'prctl(PR_GET_THP_DISABLE)', 'prctl(PR_GET_CHILD_SUBREAPER)'];
-      results.forEach((r, i) => {
-        if (isErrorResult(r)) throw new SysError(Number(-r), `${names[i]} (inside the task)`, pid);
-      });
+      refuseFailedCalls(results, (i) => names[i], pid);
       const [brk, dumpable, thp] = results;
       return { brk, dumpable: Number(dumpable), thpDisabled: thp !== 0n, childSubreaper: b.readInt32LE(0) !== 0, mlockFuture: futureLocking(pid, scratch, lockedBefore) };
     },

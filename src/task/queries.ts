@@ -19,7 +19,7 @@ export interface Query<T> {
   read(results: bigint[], data: Buffer): T;
 }
 
-type Answers<Q> = { [K in keyof Q]: Q[K] extends Query<infer T> ? T : never };
+export type Answers<Q> = { [K in keyof Q]: Q[K] extends Query<infer T> ? T : never };
 
 /** Runs every query in one batch of injected syscalls (more only if they do not fit one). */
 export function runQueries<Q extends Record<string, Query<unknown>>>(t: Injected, queries: Q): Answers<Q> {
@@ -48,14 +48,20 @@ export function runQuery<T>(t: Injected, q: Query<T>): T {
   return runQueries(t, { q }).q as T;
 }
 
+/** Fails the reading at the first call that failed, naming it (`what(i)`: the call i). */
+export function refuseFailedCalls(results: readonly bigint[], what: (i: number) => string, pid?: number): void {
+  const bad = results.findIndex(isErrorResult);
+  if (bad >= 0) throw new SysError(Number(-results[bad]), `${what(bad)} (inside the task)`, pid);
+}
+
 /** A syscall whose result is the answer (an error fails the reading, naming the syscall). */
 export function answer(nr: number, ...args: number[]): Query<number> {
   return {
     bytes: 0,
     calls: () => [{ nr, args }],
-    read: ([r]) => {
-      if (isErrorResult(r)) throw new SysError(Number(-r), `${syscallName(nr)} (inside the task)`);
-      return Number(r);
+    read: (results) => {
+      refuseFailedCalls(results, () => syscallName(nr));
+      return Number(results[0]);
     },
   };
 }

@@ -1,9 +1,7 @@
 /** Signal handlers (sa_entry, in core's task_core_entry.sigactions): rt_sigaction inside the task. */
 import { SYS } from '../arch/x86_64/syscalls';
 import { Injected } from './injected';
-import { isErrorResult } from '../compel/remote-syscalls';
-import { SysError } from '../errors';
-import type { Query } from './queries';
+import { refuseFailedCalls, type Query } from './queries';
 
 export const NSIG = 64;
 const SIGKILL = 9;
@@ -36,9 +34,7 @@ export function sigactionsQuery(nonDefault: bigint = ~0n, known: ReadonlyMap<num
     // Each call fills its own slot of the query's part of the buffer.
     calls: (at) => asked.map((sig, i) => ({ nr: SYS.rt_sigaction, args: [sig, 0, at + BigInt(i * KSIGACTION_SIZE), 8] })),
     read: (results, b) => {
-      results.forEach((r, i) => {
-        if (isErrorResult(r)) throw new SysError(Number(-r), `rt_sigaction(${asked[i]}) (inside the task)`);
-      });
+      refuseFailedCalls(results, (i) => `rt_sigaction(${asked[i]})`);
       const bySig = new Map(asked.map((sig, i) => {
         const o = i * KSIGACTION_SIZE;
         return [sig, { sigaction: b.readBigUInt64LE(o), flags: b.readBigUInt64LE(o + 8), restorer: b.readBigUInt64LE(o + 16), mask: b.readBigUInt64LE(o + 24) }];
