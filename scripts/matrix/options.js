@@ -27,11 +27,36 @@ const OPTIONS = [
   { name: 'help', short: 'h', kind: 'flag', help: 'this help' },
 ];
 
-function helpText() {
-  const rows = OPTIONS.map((o) => {
+/** The help's rows of an option table (this one, or the Vagrant runner's). */
+function optionRows(options) {
+  return options.map((o) => {
     const names = `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.arg ? ` ${o.arg}` : ''}`;
     return `  ${names.padEnd(30)} ${o.help}\n`;
   });
+}
+
+/** The checks a parsed selection shares with the Vagrant runner's: one way to pick tests, numbers > 0. */
+function checkSelection(opts, numeric, UsageError) {
+  const picks = [opts.test.length > 0, !!opts.quick, !!opts.all].filter(Boolean).length;
+  if (picks > 1) throw new UsageError('-t, --quick and -a exclude each other');
+  for (const k of numeric) {
+    if (opts[k] !== undefined && !(Number(opts[k]) > 0)) throw new UsageError(`--${k} needs a positive number`);
+  }
+}
+
+/** The zdtm runner's options for the tests picked (-t, --quick or -a; -x; --iters). */
+function selectionArgs(opts) {
+  const args = [];
+  if (opts.test.length) args.push('-t', ...opts.test);
+  else if (opts.quick) args.push('--quick');
+  else args.push('-a');
+  for (const x of opts.exclude) args.push('-x', x);
+  if (opts.iters) args.push('--iters', String(opts.iters));
+  return args;
+}
+
+function helpText() {
+  const rows = optionRows(OPTIONS);
   return [
     'usage: npm run matrix -- [options]\n',
     'Runs the zdtm suite on each kernel (Debian kernels under qemu, the host kernel directly)\n',
@@ -65,11 +90,7 @@ function parseArgs(argv) {
       opts[key].push(...argv.slice(start, i + 1));
     }
   }
-  const picks = [opts.test.length > 0, !!opts.quick, !!opts.all].filter(Boolean).length;
-  if (picks > 1) throw new MatrixUsageError('-t, --quick and -a exclude each other');
-  for (const k of ['iters', 'timeout', 'stepTimeout', 'smp', 'mem']) {
-    if (opts[k] !== undefined && !(Number(opts[k]) > 0)) throw new MatrixUsageError(`--${k} needs a positive number`);
-  }
+  checkSelection(opts, ['iters', 'timeout', 'stepTimeout', 'smp', 'mem'], MatrixUsageError);
   if (opts.accel && !['auto', 'kvm', 'tcg'].includes(opts.accel)) throw new MatrixUsageError('--accel is auto, kvm or tcg');
   opts.cache = opts.cache || DEFAULT_CACHE;
   opts.accel = opts.accel || 'auto';
@@ -80,14 +101,9 @@ function parseArgs(argv) {
 
 /** The zdtm runner's selection options. */
 function runnerArgs(opts, target) {
-  const args = [];
-  if (opts.test.length) args.push('-t', ...opts.test);
-  else if (opts.quick) args.push('--quick');
-  else args.push('-a');
-  for (const x of opts.exclude) args.push('-x', x);
-  if (opts.iters) args.push('--iters', String(opts.iters));
+  const args = selectionArgs(opts);
   if (target.kind === 'qemu') args.push('--timeout', String(opts.stepTimeout || 120));
   return args;
 }
 
-module.exports = { parseArgs, helpText, runnerArgs, OPTIONS };
+module.exports = { parseArgs, helpText, runnerArgs, optionRows, checkSelection, selectionArgs, OPTIONS };

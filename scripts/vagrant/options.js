@@ -2,6 +2,7 @@
 /** The command line of `npm run vagrant -- ...`: declared once, parsed and documented from here. */
 const { VagrantUsageError } = require('./errors');
 const { quote } = require('../matrix/suite-script');
+const { checkSelection, optionRows, selectionArgs } = require('../matrix/options');
 
 const DEFAULT_CACHE = process.env.AMBER_VAGRANT_CACHE || '/var/cache/amber-vagrant';
 
@@ -24,10 +25,7 @@ const OPTIONS = [
 ];
 
 function helpText() {
-  const rows = OPTIONS.map((o) => {
-    const names = `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.arg ? ` ${o.arg}` : ''}`;
-    return `  ${names.padEnd(30)} ${o.help}\n`;
-  });
+  const rows = optionRows(OPTIONS);
   return [
     'usage: npm run vagrant -- [options]\n',
     "Brings up the Vagrantfile's VMs one at a time (libvirt, on boxes built here), runs the zdtm\n",
@@ -63,11 +61,7 @@ function parseArgs(argv) {
       opts[key].push(...(o.name === 'vms' ? values.flatMap((v) => v.split(',')).filter(Boolean) : values));
     }
   }
-  const picks = [opts.test.length > 0, !!opts.quick, !!opts.all].filter(Boolean).length;
-  if (picks > 1) throw new VagrantUsageError('-t, --quick and -a exclude each other');
-  for (const k of ['iters', 'timeout']) {
-    if (opts[k] !== undefined && !(Number(opts[k]) > 0)) throw new VagrantUsageError(`--${k} needs a positive number`);
-  }
+  checkSelection(opts, ['iters', 'timeout'], VagrantUsageError);
   if (opts.driver && !['qemu', 'kvm'].includes(opts.driver)) throw new VagrantUsageError('--driver is qemu or kvm');
   opts.driver = opts.driver || 'qemu';
   opts.cache = opts.cache || DEFAULT_CACHE;
@@ -78,13 +72,7 @@ function parseArgs(argv) {
 
 /** The suite's options as the Vagrantfile's MATRIX_ARGS (pasted into a sh script there: quoted). */
 function matrixArgs(opts) {
-  const args = [];
-  if (opts.test.length) args.push('-t', ...opts.test);
-  else if (opts.quick) args.push('--quick');
-  else args.push('-a');
-  for (const x of opts.exclude) args.push('-x', x);
-  if (opts.iters) args.push('--iters', String(opts.iters));
-  return args.map((a) => (/^[\w.,:=/+-]+$/.test(a) ? a : quote(a))).join(' ');
+  return selectionArgs(opts).map((a) => (/^[\w.,:=/+-]+$/.test(a) ? a : quote(a))).join(' ');
 }
 
 /** The selection as the matrix names it in matrix.json. */
